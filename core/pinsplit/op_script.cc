@@ -1,0 +1,256 @@
+#include "pinsplit/op_script.h"
+
+#include <charconv>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+
+namespace pinsplit {
+namespace {
+
+struct Token {
+  absl::string_view text;
+  int column;  // 1-based
+};
+
+// Splits a line (comment already removed) into whitespace-separated tokens with their columns.
+std::vector<Token> Tokenize(absl::string_view line) {
+  std::vector<Token> tokens;
+  std::size_t at = 0;
+  while (at < line.size()) {
+    while (at < line.size() && absl::ascii_isspace(static_cast<unsigned char>(line[at]))) ++at;
+    const std::size_t start = at;
+    while (at < line.size() && !absl::ascii_isspace(static_cast<unsigned char>(line[at]))) ++at;
+    if (at > start) {
+      tokens.push_back({line.substr(start, at - start), static_cast<int>(start) + 1});
+    }
+  }
+  return tokens;
+}
+
+absl::Status Error(int line, int column, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat("line ", line, ", column ", column, ": ", what));
+}
+
+std::optional<std::uint32_t> ParseNumber(absl::string_view text) {
+  std::uint32_t value = 0;
+  int base = 10;
+  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+    text.remove_prefix(2);
+    base = 16;
+  }
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  return value;
+}
+
+std::optional<bool> ParseYesNo(absl::string_view text) {
+  if (text == "yes") return true;
+  if (text == "no") return false;
+  return std::nullopt;
+}
+
+// Parses "key=value" tokens into a StateSpec; `allow_dead` is false for `set`.
+absl::Status ParseSpec(const std::vector<Token>& tokens, std::size_t first, int line,
+                       bool allow_dead, StateSpec& spec) {
+  if (first == tokens.size()) {
+    return Error(line, tokens.back().column, "expected key=value pairs (refs, read, write, ...)");
+  }
+  for (std::size_t i = first; i < tokens.size(); ++i) {
+    const Token& t = tokens[i];
+    const std::size_t eq = t.text.find('=');
+    if (eq == absl::string_view::npos) {
+      return Error(line, t.column, absl::StrCat("expected key=value, got '", t.text, "'"));
+    }
+    const absl::string_view key = t.text.substr(0, eq);
+    const absl::string_view value = t.text.substr(eq + 1);
+    const int value_column = t.column + static_cast<int>(eq) + 1;
+    auto number = [&](std::optional<std::uint32_t>& slot) -> absl::Status {
+      if (slot) return Error(line, t.column, absl::StrCat("'", key, "' given twice"));
+      slot = ParseNumber(value);
+      if (!slot) {
+        return Error(line, value_column,
+                     absl::StrCat("'", key, "' needs a number (decimal or 0x hex), got '", value,
+                                  "'"));
+      }
+      return absl::OkStatus();
+    };
+    auto flag = [&](std::optional<bool>& slot) -> absl::Status {
+      if (slot) return Error(line, t.column, absl::StrCat("'", key, "' given twice"));
+      slot = ParseYesNo(value);
+      if (!slot) {
+        return Error(line, value_column,
+                     absl::StrCat("'", key, "' needs yes or no, got '", value, "'"));
+      }
+      return absl::OkStatus();
+    };
+    absl::Status status;
+    if (key == "refs") {
+      status = number(spec.refs);
+    } else if (key == "read") {
+      status = number(spec.read);
+    } else if (key == "write") {
+      status = number(spec.write);
+    } else if (key == "saturated") {
+      status = flag(spec.saturated);
+    } else if (key == "dead" && allow_dead) {
+      status = flag(spec.dead);
+    } else {
+      status = Error(line, t.column,
+                     absl::StrCat("unknown key '", key, "'; expected refs, read, write, saturated",
+                                  allow_dead ? ", dead" : ""));
+    }
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+std::vector<absl::string_view> ResultsOf(CounterOpKind kind) {
+  switch (kind) {
+    case CounterOpKind::kGet:
+    case CounterOpKind::kTryGet:
+      return {"ok", "dead", "full"};
+    case CounterOpKind::kPut:
+    case CounterOpKind::kUnpin:
+      return {"live", "last"};
+    case CounterOpKind::kPin:
+      return {"pinned", "full", "dead"};
+    case CounterOpKind::kSet:
+    case CounterOpKind::kExpect:
+      break;
+  }
+  return {};
+}
+
+absl::StatusOr<CounterOp> ParseLine(const std::vector<Token>& tokens, int line) {
+  CounterOp op;
+  op.line = line;
+  std::size_t end = tokens.size();
+  // "=> RESULT" at the end.
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    if (tokens[i].text != "=>") continue;
+    if (i + 1 == tokens.size()) return Error(line, tokens[i].column, "'=>' needs a result");
+    if (i + 2 != tokens.size()) {
+      return Error(line, tokens[i + 2].column, "'=>' takes exactly one result");
+    }
+    op.result = std::string(tokens[i + 1].text);
+    end = i;
+    break;
+  }
+  if (end == 0) return Error(line, tokens[0].column, "expected an operation before '=>'");
+  const std::vector<Token> body(tokens.begin(), tokens.begin() + static_cast<long>(end));
+  const Token& verb = body[0];
+
+  auto arity = [&](std::size_t n) -> absl::Status {
+    if (body.size() == n) return absl::OkStatus();
+    if (body.size() > n) {
+      return Error(line, body[n].column, absl::StrCat("unexpected '", body[n].text, "'"));
+    }
+    return Error(line, verb.column + static_cast<int>(verb.text.size()),
+                 absl::StrCat("'", verb.text, "' needs ", n - 1, " argument(s)"));
+  };
+  absl::Status status;
+  if (verb.text == "get" || verb.text == "try_get" || verb.text == "put") {
+    op.kind = verb.text == "get"       ? CounterOpKind::kGet
+              : verb.text == "try_get" ? CounterOpKind::kTryGet
+                                       : CounterOpKind::kPut;
+    status = arity(1);
+  } else if (verb.text == "pin" || verb.text == "unpin") {
+    op.kind = verb.text == "pin" ? CounterOpKind::kPin : CounterOpKind::kUnpin;
+    status = arity(2);
+    if (status.ok()) {
+      if (body[1].text == "read") {
+        op.pin = PinKind::kRead;
+      } else if (body[1].text == "write") {
+        op.pin = PinKind::kWrite;
+      } else {
+        status = Error(line, body[1].column,
+                       absl::StrCat("expected 'read' or 'write', got '", body[1].text, "'"));
+      }
+    }
+  } else if (verb.text == "set" || verb.text == "expect") {
+    op.kind = verb.text == "set" ? CounterOpKind::kSet : CounterOpKind::kExpect;
+    if (op.result) return Error(line, verb.column, absl::StrCat("'", verb.text, "' has no result"));
+    status = ParseSpec(body, 1, line, op.kind == CounterOpKind::kExpect, op.spec);
+  } else {
+    return Error(line, verb.column,
+                 absl::StrCat("unknown operation '", verb.text,
+                              "'; expected get, try_get, put, pin, unpin, set or expect"));
+  }
+  if (!status.ok()) return status;
+  if (op.result) {
+    const auto allowed = ResultsOf(op.kind);
+    bool known = false;
+    for (absl::string_view r : allowed) known = known || r == *op.result;
+    if (!known) {
+      return Error(line, tokens[end + 1].column,
+                   absl::StrCat("'", verb.text, "' results are ", absl::StrJoin(allowed, ", "),
+                                "; got '", *op.result, "'"));
+    }
+  }
+  return op;
+}
+
+}  // namespace
+
+absl::StatusOr<CounterScript> ParseCounterScript(std::string_view text) {
+  CounterScript script;
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(absl::string_view(text.data(), text.size()), '\n')) {
+    ++line_number;
+    if (const std::size_t hash = line.find('#'); hash != absl::string_view::npos) {
+      line = line.substr(0, hash);
+    }
+    const std::vector<Token> tokens = Tokenize(line);
+    if (tokens.empty()) continue;
+    absl::StatusOr<CounterOp> op = ParseLine(tokens, line_number);
+    if (!op.ok()) return op.status();
+    script.ops.push_back(*std::move(op));
+  }
+  return script;
+}
+
+std::string Format(const StateSpec& spec) {
+  std::vector<std::string> parts;
+  if (spec.refs) parts.push_back(absl::StrCat("refs=", *spec.refs));
+  if (spec.read) parts.push_back(absl::StrCat("read=", *spec.read));
+  if (spec.write) parts.push_back(absl::StrCat("write=", *spec.write));
+  if (spec.saturated) parts.push_back(absl::StrCat("saturated=", *spec.saturated ? "yes" : "no"));
+  if (spec.dead) parts.push_back(absl::StrCat("dead=", *spec.dead ? "yes" : "no"));
+  return absl::StrJoin(parts, " ");
+}
+
+std::string Format(const CounterOp& op) {
+  std::string out;
+  switch (op.kind) {
+    case CounterOpKind::kGet:
+      out = "get";
+      break;
+    case CounterOpKind::kTryGet:
+      out = "try_get";
+      break;
+    case CounterOpKind::kPut:
+      out = "put";
+      break;
+    case CounterOpKind::kPin:
+      out = absl::StrCat("pin ", std::string(to_string(op.pin)));
+      break;
+    case CounterOpKind::kUnpin:
+      out = absl::StrCat("unpin ", std::string(to_string(op.pin)));
+      break;
+    case CounterOpKind::kSet:
+      out = absl::StrCat("set ", Format(op.spec));
+      break;
+    case CounterOpKind::kExpect:
+      out = absl::StrCat("expect ", Format(op.spec));
+      break;
+  }
+  if (op.result) absl::StrAppend(&out, " => ", *op.result);
+  return out;
+}
+
+}  // namespace pinsplit

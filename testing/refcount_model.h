@@ -1,0 +1,217 @@
+// RefcountModel: the sequential specification of every counting scheme, written on plain
+// integers with no bit tricks, so that it can judge the lock-free code it describes.
+//
+// Unit tests, the refcount_ops fuzz target and the interleaving explorer run operations on a
+// real counter and on this model side by side; any difference in a result, in the misuse
+// reported or in the decoded state is a bug in one of them.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string_view>
+
+#include "pinsplit/misuse.h"
+#include "pinsplit/refcount.h"
+
+namespace pinsplit {
+
+enum class Scheme : std::uint8_t { kSplit, kBias, kPlain };
+
+class RefcountModel {
+ public:
+  // Split models take their field limits; bias and plain have fixed ones.
+  static RefcountModel Split(std::uint32_t max_refs, std::uint32_t max_read,
+                             std::uint32_t max_write) {
+    return RefcountModel(Scheme::kSplit, max_refs, max_read, max_write);
+  }
+  static RefcountModel Bias() { return RefcountModel(Scheme::kBias, 0, 0, 0); }
+  static RefcountModel Plain() { return RefcountModel(Scheme::kPlain, 0, 0, 0); }
+
+  // The misuse the last operation should have reported, if any.
+  std::optional<Misuse> misuse() const { return misuse_; }
+
+  GetResult get() { return add_ref(/*try_only=*/false); }
+  GetResult try_get() { return add_ref(/*try_only=*/true); }
+
+  PutResult put() {
+    misuse_.reset();
+    if (dead()) return flag(Misuse::kPutOnDead), PutResult::kLive;
+    if (scheme_ != Scheme::kSplit) return drop_count(1);
+    if (saturated_) return flag(Misuse::kSaturated), PutResult::kLive;
+    if (refs_ == 0) {
+      saturated_ = true;
+      return flag(Misuse::kPutUnderflow), PutResult::kLive;
+    }
+    --refs_;
+    return finish_drop();
+  }
+
+  PinResult try_pin(PinKind kind) {
+    misuse_.reset();
+    if (dead()) return PinResult::kDead;
+    switch (scheme_) {
+      case Scheme::kSplit: {
+        std::uint64_t& field = pins(kind);
+        if (field == (kind == PinKind::kRead ? max_read_ : max_write_)) return PinResult::kFull;
+        ++field;
+        return PinResult::kPinned;
+      }
+      case Scheme::kBias:
+        if (count_ + kBias > kBiasMax) return PinResult::kFull;
+        count_ += kBias;
+        return PinResult::kPinned;
+      case Scheme::kPlain:
+        count_ = (count_ + 1) & kPlainMask;
+        return PinResult::kPinned;
+    }
+    return PinResult::kDead;
+  }
+
+  PutResult unpin(PinKind kind) {
+    misuse_.reset();
+    if (dead()) {
+      // A plain unpin is a put, and reports as one.
+      flag(scheme_ == Scheme::kPlain ? Misuse::kPutOnDead : Misuse::kUnpinOnDead);
+      return PutResult::kLive;
+    }
+    switch (scheme_) {
+      case Scheme::kSplit: {
+        std::uint64_t& field = pins(kind);
+        if (field == 0) return flag(Misuse::kUnpinUnderflow), PutResult::kLive;
+        --field;
+        return finish_drop();
+      }
+      case Scheme::kBias:
+        if (count_ < kBias) return flag(Misuse::kUnpinUnderflow), PutResult::kLive;
+        return drop_count(kBias);
+      case Scheme::kPlain:
+        return drop_count(1);
+    }
+    return PutResult::kLive;
+  }
+
+  // Mirrors the counters' reset(); false when the scheme cannot hold the state.
+  bool reset(std::uint32_t refs, std::uint32_t read, std::uint32_t write, bool saturated) {
+    switch (scheme_) {
+      case Scheme::kSplit:
+        if (read > max_read_ || write > max_write_ || (!saturated && refs > max_refs_)) {
+          return false;
+        }
+        refs_ = saturated ? 0 : refs;
+        read_ = read;
+        write_ = write;
+        saturated_ = saturated;
+        return true;
+      case Scheme::kBias: {
+        const std::uint64_t count = std::uint64_t{refs} + kBias * (std::uint64_t{read} + write);
+        if (saturated || count > kBiasMax) return false;
+        count_ = count;
+        return true;
+      }
+      case Scheme::kPlain: {
+        const std::uint64_t count = std::uint64_t{refs} + read + write;
+        if (saturated || count > kPlainMask) return false;
+        count_ = count;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  bool dead() const {
+    if (scheme_ == Scheme::kSplit) return !saturated_ && refs_ == 0 && read_ == 0 && write_ == 0;
+    return count_ == 0;
+  }
+
+  // The decoded state the real counter must show (raw excluded: the model has no word).
+  RefcountState state() const {
+    RefcountState s;
+    s.dead = dead();
+    if (scheme_ == Scheme::kSplit) {
+      s.refs = saturated_ ? 0 : static_cast<std::uint32_t>(refs_);
+      s.read_pins = static_cast<std::uint32_t>(read_);
+      s.write_pins = static_cast<std::uint32_t>(write_);
+      s.pins = s.read_pins + s.write_pins;
+      s.saturated = saturated_;
+    } else if (scheme_ == Scheme::kBias) {
+      s.refs = static_cast<std::uint32_t>(count_ % kBias);
+      s.pins = static_cast<std::uint32_t>(count_ / kBias);
+    } else {
+      s.refs = static_cast<std::uint32_t>(count_);
+    }
+    return s;
+  }
+
+ private:
+  static constexpr std::uint64_t kBias = 1024;
+  static constexpr std::uint64_t kBiasMax = std::numeric_limits<std::int32_t>::max();
+  static constexpr std::uint64_t kPlainMask = std::numeric_limits<std::uint32_t>::max();
+
+  RefcountModel(Scheme scheme, std::uint32_t max_refs, std::uint32_t max_read,
+                std::uint32_t max_write)
+      : scheme_(scheme), max_refs_(max_refs), max_read_(max_read), max_write_(max_write) {}
+
+  void flag(Misuse m) { misuse_ = m; }
+  std::uint64_t& pins(PinKind kind) { return kind == PinKind::kRead ? read_ : write_; }
+
+  GetResult add_ref(bool try_only) {
+    misuse_.reset();
+    if (dead()) {
+      if (!try_only) flag(Misuse::kGetOnDead);
+      return GetResult::kDead;
+    }
+    switch (scheme_) {
+      case Scheme::kSplit:
+        if (saturated_) {
+          if (!try_only) flag(Misuse::kSaturated);
+        } else if (refs_ == max_refs_) {
+          saturated_ = true;
+          refs_ = 0;
+          flag(Misuse::kOverflow);
+        } else {
+          ++refs_;
+        }
+        return GetResult::kOk;
+      case Scheme::kBias:
+        if (count_ == kBiasMax) return GetResult::kFull;
+        ++count_;
+        return GetResult::kOk;
+      case Scheme::kPlain:
+        count_ = (count_ + 1) & kPlainMask;
+        return GetResult::kOk;
+    }
+    return GetResult::kDead;
+  }
+
+  PutResult drop_count(std::uint64_t n) {
+    count_ -= n;
+    return count_ == 0 ? PutResult::kLast : PutResult::kLive;
+  }
+
+  PutResult finish_drop() const { return dead() ? PutResult::kLast : PutResult::kLive; }
+
+  Scheme scheme_;
+  std::uint64_t max_refs_, max_read_, max_write_;
+  std::uint64_t refs_ = 1, read_ = 0, write_ = 0;
+  bool saturated_ = false;
+  std::uint64_t count_ = 1;  // bias and plain
+  std::optional<Misuse> misuse_;
+};
+
+}  // namespace pinsplit
+
+namespace pinsplit {
+
+// The model that specifies `counter` (anything with capabilities() and limits()).
+template <class AnyCounter>
+RefcountModel ModelFor(const AnyCounter& counter) {
+  const Capabilities caps = counter.capabilities();
+  if (caps.pin_kinds) {
+    const auto limits = counter.limits();
+    return RefcountModel::Split(limits.max_refs, limits.max_read_pins, limits.max_write_pins);
+  }
+  return caps.refuses_overflow ? RefcountModel::Bias() : RefcountModel::Plain();
+}
+
+}  // namespace pinsplit
