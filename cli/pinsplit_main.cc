@@ -14,11 +14,16 @@
 #include "absl/strings/str_join.h"
 #include "command_line.h"
 #include "pinsplit/any_refcount.h"
+#include "pinsplit/mm/mm_replay.h"
 #include "pinsplit/op_script.h"
 #include "pinsplit/refcount_replay.h"
 
-ABSL_FLAG(std::string, impl, "split",
-          "counter scheme: split (the seed layout 4/4/24), split:R/W/O, bias or plain");
+ABSL_FLAG(std::string, impl, "",
+          "counter scheme: split (the seed layout 4/4/24), split:R/W/O, bias or plain; default "
+          "split for counter scripts, the policy's own counter for process-level scripts");
+ABSL_FLAG(std::string, policy, "split",
+          "mm policy for process-level scripts: mapcount, refcount, anon-exclusive, split, ideal");
+ABSL_FLAG(bool, json, false, "compare: print JSON (kind \"compare\") instead of a table");
 ABSL_FLAG(bool, quiet, false, "print only failures and the verdict, not every step");
 
 namespace pinsplit {
@@ -27,8 +32,11 @@ namespace {
 constexpr char kUsage[] =
     "pinsplit: replay op scripts against pinsplit's counters.\n\n"
     "Usage:\n"
-    "  pinsplit replay [--impl=NAME] [--quiet] FILE   run FILE ('-' for stdin), check its\n"
-    "                                                 assertions\n"
+    "  pinsplit replay [--impl=NAME] [--policy=NAME] [--quiet] FILE\n"
+    "        run FILE ('-' for stdin) and check its assertions; a script whose first line is\n"
+    "        `spawn` runs on the mm model under --policy, with the truth oracle watching\n"
+    "  pinsplit compare [--json] FILE\n"
+    "        run a process-level script under every policy and tabulate violations and copies\n"
     "  pinsplit impls                                 list the counter names --impl accepts\n\n"
     "Exit status: 0 all assertions hold, 1 an assertion failed, 2 bad script or flags.\n"
     "The language is documented in docs/op-script.md.";
@@ -45,16 +53,14 @@ std::string ReadFileOrExit(const std::string& path) {
   return buffer.str();
 }
 
-int Replay(const std::vector<std::string>& args) {
-  if (args.size() != 2) ExitBadInput("replay takes exactly one FILE");
-  const std::string& path = args[1];
-  const std::string text = ReadFileOrExit(path);
+int ReplayCounter(const std::string& path, const std::string& text) {
   absl::StatusOr<CounterScript> script = ParseCounterScript(text);
   if (!script.ok()) {
     std::cerr << path << ": " << script.status().message() << "\n";
     return kExitBadInput;
   }
-  absl::StatusOr<std::unique_ptr<AnyRefcount>> counter = MakeRefcount(absl::GetFlag(FLAGS_impl));
+  const std::string impl = absl::GetFlag(FLAGS_impl).empty() ? "split" : absl::GetFlag(FLAGS_impl);
+  absl::StatusOr<std::unique_ptr<AnyRefcount>> counter = MakeRefcount(impl);
   if (!counter.ok()) ExitBadInput(std::string(counter.status().message()));
   const bool quiet = absl::GetFlag(FLAGS_quiet);
   std::cout << "replay " << path << " on " << (*counter)->name() << "\n";
@@ -71,14 +77,73 @@ int Replay(const std::vector<std::string>& args) {
   return result->failures.empty() ? kExitOk : kExitViolation;
 }
 
+absl::StatusOr<mm::MmScript> ParseMmOrReport(const std::string& path, const std::string& text) {
+  absl::StatusOr<mm::MmScript> script = mm::ParseMmScript(text);
+  if (!script.ok()) std::cerr << path << ": " << script.status().message() << "\n";
+  return script;
+}
+
+int ReplayMm(const std::string& path, const std::string& text) {
+  absl::StatusOr<mm::MmScript> script = ParseMmOrReport(path, text);
+  if (!script.ok()) return kExitBadInput;
+  mm::MmOptions options;
+  options.policy = absl::GetFlag(FLAGS_policy);
+  options.impl = absl::GetFlag(FLAGS_impl);
+  const bool quiet = absl::GetFlag(FLAGS_quiet);
+  std::cout << "replay " << path << " under policy " << options.policy << "\n";
+  absl::StatusOr<mm::MmReplayResult> result =
+      mm::ReplayMmScript(*script, options, quiet ? nullptr : &std::cout);
+  if (!result.ok()) {
+    if (absl::IsInvalidArgument(result.status())) {
+      ExitBadInput(std::string(result.status().message()));
+    }
+    std::cerr << path << ": " << result.status().message() << "\n";
+    return kExitBadInput;
+  }
+  for (const std::string& v : result->violations) std::cerr << path << ": " << v << "\n";
+  for (const std::string& f : result->failures) std::cerr << path << ": " << f << "\n";
+  const bool pass = result->violations.empty() && result->failures.empty();
+  std::cout << absl::StrCat(result->steps, " steps on ", result->counter, ": ",
+                            result->violations.size(), " violation(s), ", result->failures.size(),
+                            " assertion(s) failed: ", pass ? "PASS" : "FAIL")
+            << "\n";
+  return pass ? kExitOk : kExitViolation;
+}
+
+int Replay(const std::vector<std::string>& args) {
+  if (args.size() != 2) ExitBadInput("replay takes exactly one FILE");
+  const std::string text = ReadFileOrExit(args[1]);
+  return mm::IsMmScript(text) ? ReplayMm(args[1], text) : ReplayCounter(args[1], text);
+}
+
+int Compare(const std::vector<std::string>& args) {
+  if (args.size() != 2) ExitBadInput("compare takes exactly one FILE");
+  const std::string text = ReadFileOrExit(args[1]);
+  if (!mm::IsMmScript(text)) ExitBadInput("compare needs a process-level script (starting with spawn)");
+  absl::StatusOr<mm::MmScript> script = ParseMmOrReport(args[1], text);
+  if (!script.ok()) return kExitBadInput;
+  absl::StatusOr<std::vector<mm::MmReplayResult>> rows = mm::ComparePolicies(*script);
+  if (!rows.ok()) {
+    std::cerr << args[1] << ": " << rows.status().message() << "\n";
+    return kExitBadInput;
+  }
+  if (absl::GetFlag(FLAGS_json)) {
+    std::cout << mm::FormatCompareJson(*rows, args[1]);
+  } else {
+    std::cout << mm::FormatCompareTable(*rows);
+  }
+  return kExitOk;
+}
+
 }  // namespace
 }  // namespace pinsplit
 
 int main(int argc, char** argv) {
   using namespace pinsplit;
   const std::vector<std::string> args = ParseCommandLineOrExit(argc, argv, kUsage);
-  if (args.empty()) ExitBadInput("missing command (replay, impls)");
+  if (args.empty()) ExitBadInput("missing command (replay, compare, impls)");
   if (args[0] == "replay") return Replay(args);
+  if (args[0] == "compare") return Compare(args);
   if (args[0] == "impls") {
     std::cout << absl::StrJoin(KnownRefcounts(), "\n") << "\n";
     return kExitOk;

@@ -1,6 +1,7 @@
 #include "pinsplit/op_script.h"
 
-#include <charconv>
+#include "pinsplit/script_lexer.h"
+
 #include <vector>
 
 #include "absl/status/status.h"
@@ -12,42 +13,6 @@
 namespace pinsplit {
 namespace {
 
-struct Token {
-  absl::string_view text;
-  int column;  // 1-based
-};
-
-// Splits a line (comment already removed) into whitespace-separated tokens with their columns.
-std::vector<Token> Tokenize(absl::string_view line) {
-  std::vector<Token> tokens;
-  std::size_t at = 0;
-  while (at < line.size()) {
-    while (at < line.size() && absl::ascii_isspace(static_cast<unsigned char>(line[at]))) ++at;
-    const std::size_t start = at;
-    while (at < line.size() && !absl::ascii_isspace(static_cast<unsigned char>(line[at]))) ++at;
-    if (at > start) {
-      tokens.push_back({line.substr(start, at - start), static_cast<int>(start) + 1});
-    }
-  }
-  return tokens;
-}
-
-absl::Status Error(int line, int column, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat("line ", line, ", column ", column, ": ", what));
-}
-
-std::optional<std::uint32_t> ParseNumber(absl::string_view text) {
-  std::uint32_t value = 0;
-  int base = 10;
-  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
-    text.remove_prefix(2);
-    base = 16;
-  }
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
-  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
-  return value;
-}
-
 std::optional<bool> ParseYesNo(absl::string_view text) {
   if (text == "yes") return true;
   if (text == "no") return false;
@@ -58,32 +23,32 @@ std::optional<bool> ParseYesNo(absl::string_view text) {
 absl::Status ParseSpec(const std::vector<Token>& tokens, std::size_t first, int line,
                        bool allow_dead, StateSpec& spec) {
   if (first == tokens.size()) {
-    return Error(line, tokens.back().column, "expected key=value pairs (refs, read, write, ...)");
+    return SyntaxError(line, tokens.back().column, "expected key=value pairs (refs, read, write, ...)");
   }
   for (std::size_t i = first; i < tokens.size(); ++i) {
     const Token& t = tokens[i];
     const std::size_t eq = t.text.find('=');
     if (eq == absl::string_view::npos) {
-      return Error(line, t.column, absl::StrCat("expected key=value, got '", t.text, "'"));
+      return SyntaxError(line, t.column, absl::StrCat("expected key=value, got '", t.text, "'"));
     }
     const absl::string_view key = t.text.substr(0, eq);
     const absl::string_view value = t.text.substr(eq + 1);
     const int value_column = t.column + static_cast<int>(eq) + 1;
     auto number = [&](std::optional<std::uint32_t>& slot) -> absl::Status {
-      if (slot) return Error(line, t.column, absl::StrCat("'", key, "' given twice"));
-      slot = ParseNumber(value);
+      if (slot) return SyntaxError(line, t.column, absl::StrCat("'", key, "' given twice"));
+      slot = ParseU32(value);
       if (!slot) {
-        return Error(line, value_column,
+        return SyntaxError(line, value_column,
                      absl::StrCat("'", key, "' needs a number (decimal or 0x hex), got '", value,
                                   "'"));
       }
       return absl::OkStatus();
     };
     auto flag = [&](std::optional<bool>& slot) -> absl::Status {
-      if (slot) return Error(line, t.column, absl::StrCat("'", key, "' given twice"));
+      if (slot) return SyntaxError(line, t.column, absl::StrCat("'", key, "' given twice"));
       slot = ParseYesNo(value);
       if (!slot) {
-        return Error(line, value_column,
+        return SyntaxError(line, value_column,
                      absl::StrCat("'", key, "' needs yes or no, got '", value, "'"));
       }
       return absl::OkStatus();
@@ -100,7 +65,7 @@ absl::Status ParseSpec(const std::vector<Token>& tokens, std::size_t first, int 
     } else if (key == "dead" && allow_dead) {
       status = flag(spec.dead);
     } else {
-      status = Error(line, t.column,
+      status = SyntaxError(line, t.column,
                      absl::StrCat("unknown key '", key, "'; expected refs, read, write, saturated",
                                   allow_dead ? ", dead" : ""));
     }
@@ -133,24 +98,24 @@ absl::StatusOr<CounterOp> ParseLine(const std::vector<Token>& tokens, int line) 
   // "=> RESULT" at the end.
   for (std::size_t i = 0; i < tokens.size(); ++i) {
     if (tokens[i].text != "=>") continue;
-    if (i + 1 == tokens.size()) return Error(line, tokens[i].column, "'=>' needs a result");
+    if (i + 1 == tokens.size()) return SyntaxError(line, tokens[i].column, "'=>' needs a result");
     if (i + 2 != tokens.size()) {
-      return Error(line, tokens[i + 2].column, "'=>' takes exactly one result");
+      return SyntaxError(line, tokens[i + 2].column, "'=>' takes exactly one result");
     }
     op.result = std::string(tokens[i + 1].text);
     end = i;
     break;
   }
-  if (end == 0) return Error(line, tokens[0].column, "expected an operation before '=>'");
+  if (end == 0) return SyntaxError(line, tokens[0].column, "expected an operation before '=>'");
   const std::vector<Token> body(tokens.begin(), tokens.begin() + static_cast<long>(end));
   const Token& verb = body[0];
 
   auto arity = [&](std::size_t n) -> absl::Status {
     if (body.size() == n) return absl::OkStatus();
     if (body.size() > n) {
-      return Error(line, body[n].column, absl::StrCat("unexpected '", body[n].text, "'"));
+      return SyntaxError(line, body[n].column, absl::StrCat("unexpected '", body[n].text, "'"));
     }
-    return Error(line, verb.column + static_cast<int>(verb.text.size()),
+    return SyntaxError(line, verb.column + static_cast<int>(verb.text.size()),
                  absl::StrCat("'", verb.text, "' needs ", n - 1, " argument(s)"));
   };
   absl::Status status;
@@ -168,16 +133,16 @@ absl::StatusOr<CounterOp> ParseLine(const std::vector<Token>& tokens, int line) 
       } else if (body[1].text == "write") {
         op.pin = PinKind::kWrite;
       } else {
-        status = Error(line, body[1].column,
+        status = SyntaxError(line, body[1].column,
                        absl::StrCat("expected 'read' or 'write', got '", body[1].text, "'"));
       }
     }
   } else if (verb.text == "set" || verb.text == "expect") {
     op.kind = verb.text == "set" ? CounterOpKind::kSet : CounterOpKind::kExpect;
-    if (op.result) return Error(line, verb.column, absl::StrCat("'", verb.text, "' has no result"));
+    if (op.result) return SyntaxError(line, verb.column, absl::StrCat("'", verb.text, "' has no result"));
     status = ParseSpec(body, 1, line, op.kind == CounterOpKind::kExpect, op.spec);
   } else {
-    return Error(line, verb.column,
+    return SyntaxError(line, verb.column,
                  absl::StrCat("unknown operation '", verb.text,
                               "'; expected get, try_get, put, pin, unpin, set or expect"));
   }
@@ -187,7 +152,7 @@ absl::StatusOr<CounterOp> ParseLine(const std::vector<Token>& tokens, int line) 
     bool known = false;
     for (absl::string_view r : allowed) known = known || r == *op.result;
     if (!known) {
-      return Error(line, tokens[end + 1].column,
+      return SyntaxError(line, tokens[end + 1].column,
                    absl::StrCat("'", verb.text, "' results are ", absl::StrJoin(allowed, ", "),
                                 "; got '", *op.result, "'"));
     }
@@ -199,18 +164,14 @@ absl::StatusOr<CounterOp> ParseLine(const std::vector<Token>& tokens, int line) 
 
 absl::StatusOr<CounterScript> ParseCounterScript(std::string_view text) {
   CounterScript script;
-  int line_number = 0;
-  for (absl::string_view line : absl::StrSplit(absl::string_view(text.data(), text.size()), '\n')) {
-    ++line_number;
-    if (const std::size_t hash = line.find('#'); hash != absl::string_view::npos) {
-      line = line.substr(0, hash);
-    }
-    const std::vector<Token> tokens = Tokenize(line);
-    if (tokens.empty()) continue;
-    absl::StatusOr<CounterOp> op = ParseLine(tokens, line_number);
-    if (!op.ok()) return op.status();
-    script.ops.push_back(*std::move(op));
-  }
+  absl::Status status =
+      ForEachScriptLine(text, [&](int line, const std::vector<Token>& tokens) -> absl::Status {
+        absl::StatusOr<CounterOp> op = ParseLine(tokens, line);
+        if (!op.ok()) return op.status();
+        script.ops.push_back(*std::move(op));
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
   return script;
 }
 

@@ -38,9 +38,9 @@ class ScopedMisuseTrace {
 
 std::string YesNo(bool b) { return b ? "yes" : "no"; }
 
-// Checks `spec` against `state`; appends one message per difference and notes what the scheme
-// cannot check.
-void CheckSpec(const StateSpec& spec, const RefcountState& state, const Capabilities& caps,
+}  // namespace
+
+void CheckStateSpec(const StateSpec& spec, const RefcountState& state, const Capabilities& caps,
                std::vector<std::string>& diffs, std::vector<std::string>& unchecked) {
   auto compare = [&](std::string_view what, std::uint64_t want, std::uint64_t got) {
     if (want != got) diffs.push_back(absl::StrCat(std::string(what), "=", want, ", got ", got));
@@ -72,8 +72,6 @@ void CheckSpec(const StateSpec& spec, const RefcountState& state, const Capabili
     diffs.push_back(absl::StrCat("dead=", YesNo(*spec.dead), ", got ", YesNo(state.dead)));
   }
 }
-
-}  // namespace
 
 std::string FormatState(const RefcountState& state, const Capabilities& caps) {
   std::string out;
@@ -130,7 +128,7 @@ absl::StatusOr<ReplayResult> ReplayCounterScript(const CounterScript& script,
         break;
       }
       case CounterOpKind::kExpect:
-        CheckSpec(op.spec, counter.state(), caps, diffs, unchecked);
+        CheckStateSpec(op.spec, counter.state(), caps, diffs, unchecked);
         got = diffs.empty() ? "holds" : "FAILED";
         break;
     }

@@ -28,6 +28,11 @@ absl::StatusOr<ReplayResult> ReplayCounterScript(const CounterScript& script,
                                                  AnyRefcount& counter,
                                                  std::ostream* trace = nullptr);
 
+// Compares `spec` with `state` through the scheme's eyes (the rules above). Appends one message
+// per difference to `diffs` and one per field the scheme cannot check to `unchecked`.
+void CheckStateSpec(const StateSpec& spec, const RefcountState& state, const Capabilities& caps,
+                    std::vector<std::string>& diffs, std::vector<std::string>& unchecked);
+
 // "refs=1 read=0 write=2 saturated=no dead=no raw=0x02800001", with the scheme's own fields.
 std::string FormatState(const RefcountState& state, const Capabilities& caps);
 

@@ -1,0 +1,173 @@
+// MmModel: anonymous memory with fork, COW faults and GUP pins, deciding through a Policy and
+// counting through a counter from core/.
+//
+// Processes own page tables of kAddressSpace pages (addresses 0 .. 63). Every mapping holds one
+// ordinary reference on its page, every extra reference (LRU, swap cache, page cache) one more,
+// and every pin one pin of its kind. A page is freed exactly when its counter reports the last
+// drop, whoever drops it: an unmap, an unpin after exit, an extra reference's release.
+//
+// Thread safety, the way the kernel does it:
+//   - each process has an mmap_lock (std::mutex) held by every address-space change: map,
+//     unmap, write faults, mprotect, fork (parent and child), exit and the GUP slow path;
+//   - page-table entries are atomic words, so GUP-fast walks them without the lock; fork
+//     brackets its copy with the parent's write_protect_seq (odd while forking), and GUP-fast
+//     reads it before the walk and rechecks it, and the entry, after its pin (a seq_cst fence
+//     between, like the kernel's smp_mb()), unpinning and falling back to the slow path when
+//     either changed. MmOptions::check_write_protect_seq = false turns the recheck off, for the
+//     storm that must catch the race that follows;
+//   - decisions about a page shared between processes read its counter, mapcount and
+//     AnonExclusive flag atomically; payloads are atomic words (a model of user memory, which
+//     real threads race on too);
+//   - pages live in a fixed arena and are recycled, never deallocated.
+// The omniscient `ideal` policy rewrites other processes' page tables and is for sequential
+// use only.
+//
+// Errors (an address that is not mapped, a write to a read-only mapping, an unknown handle) are
+// returned as FailedPrecondition and change nothing.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "pinsplit/mm/page.h"
+#include "pinsplit/mm/policy.h"
+
+namespace pinsplit::mm {
+
+inline constexpr Addr kAddressSpace = 64;
+
+struct MmOptions {
+  std::string policy = "split";
+  std::string impl;  // the counter; empty: the policy's default
+  std::uint32_t max_pages = 4096;
+  std::uint32_t max_processes = 64;
+  std::uint32_t max_handles = 4096;  // pins and extra references, each
+  bool check_write_protect_seq = true;
+};
+
+struct MmStats {
+  std::uint64_t copies_at_fork = 0;
+  std::uint64_t copies_at_fault = 0;
+  std::uint64_t unshares = 0;
+  std::uint64_t pins_refused = 0;
+  std::uint64_t false_maybe_pinned = 0;
+  std::uint64_t fast_pins = 0;
+  std::uint64_t fast_pin_fallbacks = 0;
+  std::uint64_t pages_allocated = 0;
+  std::uint64_t pages_freed = 0;
+};
+
+struct PinOutcome {
+  PinResult result = PinResult::kDead;
+  PinId id = 0;       // valid when result == kPinned
+  bool fast = false;  // taken by GUP-fast
+};
+
+class MmModel {
+ public:
+  static absl::StatusOr<std::unique_ptr<MmModel>> Create(const MmOptions& options);
+  ~MmModel();
+
+  absl::StatusOr<ProcessId> spawn();
+  absl::Status map(ProcessId p, Addr first, Addr last);
+  absl::Status unmap(ProcessId p, Addr addr);
+  absl::StatusOr<std::uint64_t> read(ProcessId p, Addr addr);
+  absl::Status write(ProcessId p, Addr addr, std::uint64_t value);
+  absl::StatusOr<ProcessId> fork(ProcessId parent);
+  absl::Status protect(ProcessId p, Addr addr, bool writable);
+  // GUP with FOLL_PIN. `fast` tries the lockless path first. A full pin field is not an error:
+  // the outcome says kFull (the seed's -EAGAIN).
+  absl::StatusOr<PinOutcome> pin(ProcessId p, Addr addr, PinKind kind, bool longterm, bool fast);
+  absl::StatusOr<std::uint64_t> read_pin(PinId pin);
+  absl::Status write_pin(PinId pin, std::uint64_t value);
+  absl::Status unpin(PinId pin);
+  // An extra ordinary reference on the page mapped at addr; kFull when the counter refuses it.
+  absl::StatusOr<RefId> take_ref(ProcessId p, Addr addr);
+  absl::Status drop_ref(RefId ref);
+  absl::Status exit(ProcessId p);
+
+  // Introspection for the oracle, tests and storms.
+  const Policy& policy() const { return *policy_; }
+  Capabilities capabilities() const { return capabilities_; }
+  std::string_view counter_name() const { return counter_name_; }
+  PageId page_at(ProcessId p, Addr addr) const;  // kNoPage when nothing is mapped there
+  bool pte_writable(ProcessId p, Addr addr) const;
+  std::uint64_t payload(PageId page) const;
+  bool in_use(PageId page) const;
+  PageHolders holders(PageId page) const;
+  RefcountState counter_state(PageId page) const;
+  std::vector<PageId> pages_in_use() const;
+  PageId pin_page(PinId pin) const;
+  bool pin_live(PinId pin) const;
+  bool process_alive(ProcessId p) const;
+  MmStats stats() const;
+
+  // Where the model narrates its decisions ("copy at fault: page 3 -> page 7"); sequential use.
+  void set_event_log(std::vector<std::string>* log) { events_ = log; }
+
+ private:
+  struct Process;
+  struct Handle;  // a pin or an extra reference
+
+  explicit MmModel(const MmOptions& options);
+
+  absl::StatusOr<Process*> live_process(ProcessId p);
+  absl::StatusOr<PageId> mapped_page(const Process& proc, ProcessId p, Addr addr) const;
+  absl::StatusOr<PageId> alloc_page(std::uint64_t payload);
+  void free_page(PageId page);
+  void add_mapping(PageId page, ProcessId p, Addr addr);
+  void drop_mapping(PageId page, ProcessId p, Addr addr);
+  void release(PageId page, PutResult result);
+  PageFacts facts(PageId page, ProcessId actor) const;
+  absl::Status write_fault(Process& proc, ProcessId p, Addr addr);
+  absl::Status copy_for(Process& proc, ProcessId p, Addr addr, bool writable);
+  absl::Status move_others(PageId page, ProcessId keeper);
+  PinOutcome pin_fast(PinId id, ProcessId p, Addr addr, PinKind kind, bool longterm);
+  absl::StatusOr<PinOutcome> pin_slow(PinId id, ProcessId p, Addr addr, PinKind kind,
+                                      bool longterm);
+  PinOutcome record_pin(PinId id, PageId page, ProcessId p, Addr addr, PinKind kind,
+                        bool longterm, bool fast);
+  absl::StatusOr<ProcessId> claim_process();
+  void release_process(ProcessId p);
+  void unmap_all(Process& proc, ProcessId p);
+  absl::Status copy_page_table(Process& from, ProcessId parent, Process& to, ProcessId child);
+  absl::StatusOr<Handle*> live_handle(Handle* table, std::uint32_t id, std::string_view what);
+  absl::StatusOr<std::uint32_t> alloc_handle(std::vector<std::uint32_t>& free_list,
+                                             std::string_view what);
+  void free_handle(std::vector<std::uint32_t>& free_list, std::uint32_t id);
+  void event(std::string text);
+
+  MmOptions options_;
+  std::unique_ptr<Policy> policy_;
+  Capabilities capabilities_{};
+  std::string counter_name_;
+  mutable PolicyCounters policy_counters_;
+
+  std::unique_ptr<Page[]> pages_;
+  std::mutex arena_mu_;  // guards free_pages_
+  std::vector<PageId> free_pages_;
+
+  std::unique_ptr<Process[]> processes_;
+  std::mutex processes_mu_;  // guards slot allocation
+
+  std::mutex handles_mu_;  // guards both free lists
+  std::unique_ptr<Handle[]> pins_;
+  std::unique_ptr<Handle[]> refs_;
+  std::vector<std::uint32_t> free_pins_, free_refs_;
+
+  struct AtomicStats {
+    std::atomic<std::uint64_t> copies_at_fork{0}, copies_at_fault{0}, unshares{0},
+        pins_refused{0}, fast_pins{0}, fast_pin_fallbacks{0}, pages_allocated{0}, pages_freed{0};
+  };
+  AtomicStats stats_;
+  std::vector<std::string>* events_ = nullptr;
+};
+
+}  // namespace pinsplit::mm

@@ -1,0 +1,283 @@
+#include "pinsplit/mm/mm_replay.h"
+
+#include <map>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "pinsplit/mm/truth_oracle.h"
+
+namespace pinsplit::mm {
+namespace {
+
+std::uint64_t TotalCopies(const MmStats& s) {
+  return s.copies_at_fork + s.copies_at_fault + s.unshares;
+}
+
+std::string JsonEscape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          absl::StrAppendFormat(&out, "\\u%04x", c);
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+// Runs one script; owns the name tables that map script names to model ids.
+class MmRunner {
+ public:
+  MmRunner(MmModel& model, std::ostream* trace)
+      : model_(model), oracle_(model), trace_(trace) {
+    model_.set_event_log(&events_);
+  }
+
+  absl::Status Run(const MmScript& script, MmReplayResult& result) {
+    for (const MmOp& op : script.ops) {
+      ++result.steps;
+      events_.clear();
+      std::string got;
+      std::vector<Violation> violations;
+      absl::Status status = Step(op, got, violations);
+      if (!status.ok()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("line ", op.line, ": ", Format(op), ": ", status.message()));
+      }
+      for (Violation& v : oracle_.check_state()) violations.push_back(std::move(v));
+      if (trace_ != nullptr) {
+        *trace_ << absl::StrFormat("%4d  %-36s -> %s\n", op.line, Format(op), got);
+        for (const std::string& e : events_) *trace_ << "        " << e << "\n";
+      }
+      if (op.result && *op.result != got) {
+        const std::string f =
+            absl::StrCat("line ", op.line, ": ", Format(op), ": expected ", *op.result, ", got ", got);
+        if (trace_ != nullptr) *trace_ << "        FAIL: expected " << *op.result << "\n";
+        result.failures.push_back(f);
+      }
+      Report(op.line, violations, result);
+    }
+    if (oracle_.quiescent()) {
+      std::vector<Violation> leftovers = oracle_.check_quiescent(&result.saturated_leaks);
+      Report(script.ops.empty() ? 0 : script.ops.back().line, leftovers, result);
+      if (trace_ != nullptr) {
+        for (PageId page : result.saturated_leaks) {
+          *trace_ << "        page " << page << " saturated: leaked, as designed\n";
+        }
+      }
+    }
+    result.stats = model_.stats();
+    return absl::OkStatus();
+  }
+
+ private:
+  void Report(int line, const std::vector<Violation>& violations, MmReplayResult& result) {
+    for (const Violation& v : violations) {
+      const std::string text = absl::StrCat("line ", line, ": ", v.invariant, ": ", v.detail);
+      if (trace_ != nullptr) *trace_ << "        VIOLATION " << v.invariant << ": " << v.detail << "\n";
+      result.violations.push_back(text);
+    }
+  }
+
+  absl::StatusOr<ProcessId> Process(const std::string& name) const {
+    auto it = processes_.find(name);
+    if (it == processes_.end()) return absl::FailedPreconditionError(absl::StrCat(name, " has exited"));
+    return it->second;
+  }
+
+  absl::Status Step(const MmOp& op, std::string& got, std::vector<Violation>& violations) {
+    got = "ok";
+    if (op.kind == MmOpKind::kSpawn) {
+      absl::StatusOr<ProcessId> p = model_.spawn();
+      if (!p.ok()) return p.status();
+      processes_[op.process] = *p;
+      oracle_.name_process(*p, op.process);
+      oracle_.on_spawn(*p);
+      return absl::OkStatus();
+    }
+    if (op.kind == MmOpKind::kUnpin || op.kind == MmOpKind::kPinRead ||
+        op.kind == MmOpKind::kPinWrite) {
+      auto it = pins_.find(op.name);
+      if (it == pins_.end()) {
+        return absl::FailedPreconditionError(absl::StrCat("pin ", op.name, " is not held"));
+      }
+      const PinId pin = it->second;
+      if (op.kind == MmOpKind::kUnpin) {
+        if (absl::Status s = model_.unpin(pin); !s.ok()) return s;
+        oracle_.on_unpin(pin);
+        pins_.erase(it);
+      } else if (op.kind == MmOpKind::kPinRead) {
+        absl::StatusOr<std::uint64_t> value = model_.read_pin(pin);
+        if (!value.ok()) return value.status();
+        got = absl::StrCat(*value);
+        if (auto v = oracle_.check_pin_read(pin, *value)) violations.push_back(*v);
+      } else {
+        if (absl::Status s = model_.write_pin(pin, op.value); !s.ok()) return s;
+        oracle_.on_write_pin(pin, op.value);
+      }
+      return absl::OkStatus();
+    }
+    if (op.kind == MmOpKind::kDrop) {
+      auto it = refs_.find(op.name);
+      if (it == refs_.end()) {
+        return absl::FailedPreconditionError(absl::StrCat("reference ", op.name, " is not held"));
+      }
+      if (absl::Status s = model_.drop_ref(it->second); !s.ok()) return s;
+      oracle_.on_drop_ref();
+      refs_.erase(it);
+      return absl::OkStatus();
+    }
+    absl::StatusOr<ProcessId> p = Process(op.process);
+    if (!p.ok()) return p.status();
+    switch (op.kind) {
+      case MmOpKind::kMap:
+        if (absl::Status s = model_.map(*p, op.addr, op.last); !s.ok()) return s;
+        oracle_.on_map(*p, op.addr, op.last);
+        break;
+      case MmOpKind::kUnmap:
+        if (absl::Status s = model_.unmap(*p, op.addr); !s.ok()) return s;
+        oracle_.on_unmap(*p, op.addr);
+        break;
+      case MmOpKind::kRead: {
+        absl::StatusOr<std::uint64_t> value = model_.read(*p, op.addr);
+        if (!value.ok()) return value.status();
+        got = absl::StrCat(*value);
+        if (auto v = oracle_.check_read(*p, op.addr, *value)) violations.push_back(*v);
+        break;
+      }
+      case MmOpKind::kWrite:
+        if (absl::Status s = model_.write(*p, op.addr, op.value); !s.ok()) return s;
+        oracle_.on_write(*p, op.addr, op.value);
+        break;
+      case MmOpKind::kFork: {
+        absl::StatusOr<ProcessId> child = model_.fork(*p);
+        if (!child.ok()) return child.status();
+        processes_[op.name] = *child;
+        oracle_.name_process(*child, op.name);
+        oracle_.on_fork(*p, *child);
+        break;
+      }
+      case MmOpKind::kProtect:
+        if (absl::Status s = model_.protect(*p, op.addr, op.writable); !s.ok()) return s;
+        break;
+      case MmOpKind::kPin: {
+        absl::StatusOr<PinOutcome> outcome =
+            model_.pin(*p, op.addr, op.pin, op.longterm, op.fast);
+        if (!outcome.ok()) return outcome.status();
+        got = std::string(to_string(outcome->result));
+        if (outcome->result == PinResult::kPinned) {
+          pins_[op.name] = outcome->id;
+          oracle_.name_pin(outcome->id, op.name);
+          oracle_.on_pin(outcome->id, *p, op.addr, op.pin, op.longterm);
+          if (outcome->fast) events_.push_back("pinned by GUP-fast");
+        }
+        break;
+      }
+      case MmOpKind::kRef: {
+        absl::StatusOr<RefId> ref = model_.take_ref(*p, op.addr);
+        if (!ref.ok()) return ref.status();
+        refs_[op.name] = *ref;
+        oracle_.on_take_ref();
+        break;
+      }
+      case MmOpKind::kExit:
+        if (absl::Status s = model_.exit(*p); !s.ok()) return s;
+        oracle_.on_exit(*p);
+        processes_.erase(op.process);
+        break;
+      default:
+        return absl::InternalError("unhandled operation");
+    }
+    return absl::OkStatus();
+  }
+
+  MmModel& model_;
+  TruthOracle oracle_;
+  std::ostream* trace_;
+  std::vector<std::string> events_;
+  std::map<std::string, ProcessId> processes_;
+  std::map<std::string, PinId> pins_;
+  std::map<std::string, RefId> refs_;
+};
+
+}  // namespace
+
+absl::StatusOr<MmReplayResult> ReplayMmScript(const MmScript& script, const MmOptions& options,
+                                              std::ostream* trace) {
+  absl::StatusOr<std::unique_ptr<MmModel>> model = MmModel::Create(options);
+  if (!model.ok()) return model.status();
+  MmReplayResult result;
+  result.policy = options.policy;
+  result.counter = std::string((*model)->counter_name());
+  MmRunner runner(**model, trace);
+  if (absl::Status s = runner.Run(script, result); !s.ok()) return s;
+  return result;
+}
+
+absl::StatusOr<std::vector<MmReplayResult>> ComparePolicies(const MmScript& script) {
+  std::vector<MmReplayResult> rows;
+  for (const std::string& policy : KnownPolicies()) {
+    MmOptions options;
+    options.policy = policy;
+    absl::StatusOr<MmReplayResult> row = ReplayMmScript(script, options);
+    if (!row.ok()) return row.status();
+    rows.push_back(*std::move(row));
+  }
+  return rows;
+}
+
+std::string FormatCompareTable(const std::vector<MmReplayResult>& rows) {
+  std::uint64_t ideal = 0;
+  for (const MmReplayResult& r : rows) {
+    if (r.policy == "ideal") ideal = TotalCopies(r.stats);
+  }
+  std::string out = absl::StrFormat("%-15s %-13s %10s %10s %10s %8s %8s %8s %8s\n", "policy",
+                                    "counter", "violations", "fork-copy", "fault-copy", "unshare",
+                                    "refused", "false-mp", "> ideal");
+  for (const MmReplayResult& r : rows) {
+    absl::StrAppendFormat(&out, "%-15s %-13s %10d %10d %10d %8d %8d %8d %8d\n", r.policy,
+                          r.counter, r.violations.size(), r.stats.copies_at_fork,
+                          r.stats.copies_at_fault, r.stats.unshares, r.stats.pins_refused,
+                          r.stats.false_maybe_pinned,
+                          static_cast<std::int64_t>(TotalCopies(r.stats)) -
+                              static_cast<std::int64_t>(ideal));
+  }
+  return out;
+}
+
+std::string FormatCompareJson(const std::vector<MmReplayResult>& rows, std::string_view scenario) {
+  std::uint64_t ideal = 0;
+  for (const MmReplayResult& r : rows) {
+    if (r.policy == "ideal") ideal = TotalCopies(r.stats);
+  }
+  std::vector<std::string> items;
+  for (const MmReplayResult& r : rows) {
+    items.push_back(absl::StrFormat(
+        "{\"policy\": \"%s\", \"counter\": \"%s\", \"violations\": %d, \"copies_at_fork\": %d, "
+        "\"copies_at_fault\": %d, \"unshares\": %d, \"pins_refused\": %d, "
+        "\"false_maybe_pinned\": %d, \"copies_beyond_ideal\": %d, \"first_violation\": %s}",
+        JsonEscape(r.policy), JsonEscape(r.counter), r.violations.size(), r.stats.copies_at_fork,
+        r.stats.copies_at_fault, r.stats.unshares, r.stats.pins_refused,
+        r.stats.false_maybe_pinned,
+        static_cast<std::int64_t>(TotalCopies(r.stats)) - static_cast<std::int64_t>(ideal),
+        r.violations.empty() ? "null" : absl::StrCat("\"", JsonEscape(r.violations[0]), "\"")));
+  }
+  return absl::StrCat("{\"kind\": \"compare\", \"scenario\": \"", JsonEscape(scenario),
+                      "\", \"policies\": [\n  ", absl::StrJoin(items, ",\n  "), "\n]}\n");
+}
+
+}  // namespace pinsplit::mm

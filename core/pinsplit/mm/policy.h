@@ -1,0 +1,91 @@
+// Policy: the decisions fork, write faults and GUP make about one anonymous page.
+//
+// A policy sees a page through PageFacts: its counter (which answers exactly or "maybe",
+// according to its Capabilities), the mapcount and AnonExclusive flag the kernel keeps, and
+// whether the mm ever pinned. Only the omniscient `ideal` policy reads `holders`, the truth.
+//
+// The model calls a policy under the faulting (or forking, or pinning) process's lock; decisions
+// must be made from the facts given, so that the same policy runs in scripts, fuzzers and storms.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "pinsplit/mm/page.h"
+
+namespace pinsplit::mm {
+
+enum class ForkDecision : std::uint8_t { kShare, kCopy };
+
+// kReuseAndMoveOthers: the faulting process keeps the page and every other mapping moves to a
+// fresh copy; only the omniscient policy may answer it (it needs every mapping's page table).
+enum class FaultDecision : std::uint8_t { kReuse, kCopy, kReuseAndMoveOthers };
+
+// What to do before a read pin: nothing, unshare (copy, PTE left read-only), or mark the page
+// exclusive in place (the kernel's unshare of a page nobody else holds).
+enum class ReadPinPrep : std::uint8_t { kNone, kUnshare, kMarkExclusive };
+
+// Counts the policy's answers that the truth contradicts.
+struct PolicyCounters {
+  std::atomic<std::uint64_t> false_maybe_pinned{0};
+};
+
+class PageFacts {
+ public:
+  PageFacts(const Page& page, ProcessId actor, bool mm_has_pinned, PolicyCounters& counters)
+      : page_(page), actor_(actor), mm_has_pinned_(mm_has_pinned), counters_(counters) {}
+
+  const AnyRefcount& counter() const { return *page_.counter; }
+  int mapcount() const { return page_.mapcount.load(std::memory_order_acquire); }
+  bool exclusive() const { return page_.exclusive.load(std::memory_order_acquire); }
+  bool mm_has_pinned() const { return mm_has_pinned_; }
+  ProcessId actor() const { return actor_; }
+
+  // The counter's "maybe pinned" answer; a yes the truth contradicts is counted.
+  bool maybe_pinned() const;
+  // The kernel's page_count(): ordinary references plus pins as the counter stores them.
+  std::uint32_t page_count() const;
+
+  // The truth; for the omniscient policy only. Takes the page's holder lock.
+  PageHolders holders() const {
+    std::lock_guard lock(page_.holders_mu);
+    return page_.holders;
+  }
+
+ private:
+  const Page& page_;
+  ProcessId actor_;
+  bool mm_has_pinned_;
+  PolicyCounters& counters_;
+};
+
+class Policy {
+ public:
+  virtual ~Policy() = default;
+
+  virtual std::string_view name() const = 0;
+  // The counter this policy runs on unless --impl says otherwise.
+  virtual std::string_view default_counter() const = 0;
+  // Whether the policy can decide with a counter of these capabilities.
+  virtual bool accepts(const Capabilities& caps) const { return true; }
+  // Whether the policy needs every process's page table at a fault (sequential runs only).
+  virtual bool omniscient() const { return false; }
+
+  virtual ForkDecision on_fork(const PageFacts& page) const = 0;
+  // A write fault on a present, write-protected page in a writable mapping.
+  virtual FaultDecision on_write_fault(const PageFacts& page) const = 0;
+  virtual ReadPinPrep before_read_pin(const PageFacts& page) const = 0;
+  // Whether a lockless GUP-fast pin may be taken on this page without the slow path's checks.
+  virtual bool fast_pin_allowed(const PageFacts& page, PinKind kind) const = 0;
+};
+
+// "mapcount", "refcount", "anon-exclusive", "split", "ideal".
+std::vector<std::string> KnownPolicies();
+absl::StatusOr<std::unique_ptr<Policy>> MakePolicy(std::string_view name);
+
+}  // namespace pinsplit::mm

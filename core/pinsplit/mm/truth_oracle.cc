@@ -1,0 +1,180 @@
+#include "pinsplit/mm/truth_oracle.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "pinsplit/op_script.h"
+#include "pinsplit/refcount_replay.h"
+
+namespace pinsplit::mm {
+
+std::string TruthOracle::process_name(ProcessId p) const {
+  auto it = process_names_.find(p);
+  return it != process_names_.end() ? it->second : absl::StrCat("process ", p);
+}
+
+std::string TruthOracle::pin_name(PinId pin) const {
+  auto it = pin_names_.find(pin);
+  return it != pin_names_.end() ? it->second : absl::StrCat("pin ", pin);
+}
+
+std::string TruthOracle::describe(std::uint64_t value) const {
+  auto it = last_writer_.find(value);
+  if (it == last_writer_.end()) return absl::StrCat(value);
+  return absl::StrCat(value, " (written by ", process_name(it->second), ")");
+}
+
+void TruthOracle::on_spawn(ProcessId p) { memory_[p] = Memory{}; }
+
+void TruthOracle::on_map(ProcessId p, Addr first, Addr last) {
+  for (Addr a = first; a <= last; ++a) memory_[p][a] = 0;
+}
+
+void TruthOracle::on_unmap(ProcessId p, Addr addr) { memory_[p][addr].reset(); }
+
+void TruthOracle::on_write(ProcessId p, Addr addr, std::uint64_t value) {
+  memory_[p][addr] = value;
+  last_writer_[value] = p;
+  // A pin sees its owner's writes (exactly when long-term; maybe when short-term).
+  for (auto& [id, pin] : pins_) {
+    if (pin.owner == p && pin.addr == addr) pin.seen_ok.insert(value);
+  }
+}
+
+void TruthOracle::on_fork(ProcessId parent, ProcessId child) { memory_[child] = memory_[parent]; }
+
+void TruthOracle::on_exit(ProcessId p) { memory_.erase(p); }
+
+void TruthOracle::on_pin(PinId pin, ProcessId owner, Addr addr, PinKind kind, bool longterm) {
+  PinTruth truth{owner, addr, kind, longterm, {}};
+  if (const auto& value = memory_[owner][addr]) truth.seen_ok.insert(*value);
+  pins_[pin] = std::move(truth);
+}
+
+void TruthOracle::on_write_pin(PinId pin, std::uint64_t value) {
+  PinTruth& truth = pins_.at(pin);
+  truth.seen_ok.insert(value);
+  last_writer_[value] = truth.owner;
+  auto mem = memory_.find(truth.owner);
+  if (mem == memory_.end() || !mem->second[truth.addr]) return;
+  // The device writes the owner's memory: always promised for a long-term pin; for a
+  // short-term one only when the pin still holds the owner's page (no promise otherwise).
+  if (truth.longterm || model_.pin_page(pin) == model_.page_at(truth.owner, truth.addr)) {
+    mem->second[truth.addr] = value;
+  }
+}
+
+void TruthOracle::on_unpin(PinId pin) { pins_.erase(pin); }
+
+std::optional<Violation> TruthOracle::check_read(ProcessId p, Addr addr,
+                                                 std::uint64_t got) const {
+  const std::optional<std::uint64_t>& want = memory_.at(p)[addr];
+  if (want && *want == got) return std::nullopt;
+  return Violation{"isolation", absl::StrCat(process_name(p), " read ", describe(got), " at ",
+                                             addr, ", but its own data there is ",
+                                             want ? describe(*want) : "unmapped")};
+}
+
+std::optional<Violation> TruthOracle::check_pin_read(PinId pin, std::uint64_t got) const {
+  const PinTruth& truth = pins_.at(pin);
+  auto mem = memory_.find(truth.owner);
+  const bool owner_maps = mem != memory_.end() && mem->second[truth.addr].has_value();
+  if (truth.longterm && owner_maps && *mem->second[truth.addr] != got) {
+    return Violation{"long-term pin coherence",
+                     absl::StrCat(pin_name(pin), " of ", process_name(truth.owner), " read ",
+                                  describe(got), ", but ", process_name(truth.owner),
+                                  "'s data at ", truth.addr, " is ",
+                                  describe(*mem->second[truth.addr]))};
+  }
+  if (!truth.seen_ok.contains(got)) {
+    return Violation{"isolation",
+                     absl::StrCat(pin_name(pin), " of ", process_name(truth.owner), " read ",
+                                  describe(got), ", which its owner never held there")};
+  }
+  return std::nullopt;
+}
+
+std::vector<Violation> TruthOracle::check_state() const {
+  std::vector<Violation> out;
+  // Isolation: every mapped address holds its process's own data, on a live page.
+  for (const auto& [p, memory] : memory_) {
+    for (Addr a = 0; a < kAddressSpace; ++a) {
+      if (!memory[a]) continue;
+      const PageId page = model_.page_at(p, a);
+      if (page == kNoPage) {
+        out.push_back({"accounting", absl::StrCat(process_name(p), " lost its mapping at ", a)});
+        continue;
+      }
+      if (!model_.in_use(page)) {
+        out.push_back({"accounting", absl::StrCat(process_name(p), " maps freed page ", page,
+                                                  " at ", a, " (use after free)")});
+        continue;
+      }
+      const std::uint64_t got = model_.payload(page);
+      if (got != *memory[a]) {
+        out.push_back({"isolation",
+                       absl::StrCat(process_name(p), "'s memory at ", a, " holds ",
+                                    describe(got), ", expected ", describe(*memory[a]))});
+      }
+    }
+  }
+  // Pins: on live pages; long-term ones coherent with their owner's memory.
+  for (const auto& [id, truth] : pins_) {
+    const PageId page = model_.pin_page(id);
+    if (!model_.in_use(page)) {
+      out.push_back({"accounting", absl::StrCat(pin_name(id), " holds freed page ", page,
+                                                " (use after free)")});
+      continue;
+    }
+    auto mem = memory_.find(truth.owner);
+    if (!truth.longterm || mem == memory_.end() || !mem->second[truth.addr]) continue;
+    if (model_.page_at(truth.owner, truth.addr) != page) {
+      out.push_back({"long-term pin coherence",
+                     absl::StrCat(pin_name(id), " of ", process_name(truth.owner),
+                                  " holds page ", page, " but ", process_name(truth.owner),
+                                  " now maps page ", model_.page_at(truth.owner, truth.addr),
+                                  " at ", truth.addr)});
+    }
+  }
+  // Accounting: each live page's counter agrees with its holders.
+  const Capabilities caps = model_.capabilities();
+  for (PageId page : model_.pages_in_use()) {
+    const PageHolders h = model_.holders(page);
+    const RefcountState state = model_.counter_state(page);
+    if (state.dead) {
+      out.push_back({"accounting", absl::StrCat("page ", page, " is in use but its counter is dead")});
+      continue;
+    }
+    if (h.empty() && !state.saturated) {
+      out.push_back({"accounting", absl::StrCat("page ", page,
+                                                " has no holder left but was never freed")});
+    }
+    StateSpec spec;
+    spec.refs = static_cast<std::uint32_t>(h.mappings.size()) +
+                static_cast<std::uint32_t>(h.extra_refs);
+    spec.read = static_cast<std::uint32_t>(h.read_pins());
+    spec.write = static_cast<std::uint32_t>(h.write_pins());
+    if (state.saturated) spec.refs.reset();  // a saturated count no longer counts
+    std::vector<std::string> diffs, unchecked;
+    CheckStateSpec(spec, state, caps, diffs, unchecked);
+    if (!diffs.empty()) {
+      out.push_back({"accounting", absl::StrCat("page ", page, " counter (", std::string(model_.counter_name()),
+                                                "): expected ", absl::StrJoin(diffs, "; "))});
+    }
+  }
+  return out;
+}
+
+std::vector<Violation> TruthOracle::check_quiescent(std::vector<PageId>* saturated) const {
+  std::vector<Violation> out;
+  for (PageId page : model_.pages_in_use()) {
+    if (model_.counter_state(page).saturated) {
+      if (saturated != nullptr) saturated->push_back(page);
+      continue;
+    }
+    out.push_back({"accounting", absl::StrCat("page ", page,
+                                              " is still in use after everything was released")});
+  }
+  return out;
+}
+
+}  // namespace pinsplit::mm

@@ -1,0 +1,91 @@
+// TruthOracle: what every process and every pin should see, kept apart from any policy, and the
+// checks that compare it with what the model did.
+//
+// It is told each operation that succeeded (on_*) and keeps each process's logical memory and
+// each pin's logical target. After every operation, check_state() looks at the whole model:
+//   isolation     every mapped address of every process holds that process's own data; a value
+//                 read through a pin is one its owner's data held (or the pin wrote) while
+//                 pinned, never another process's;
+//   long-term pin coherence
+//                 while the pinning process maps the address, its long-term pin's page holds
+//                 that process's data, and writes through it are what the process reads next;
+//   accounting    each live page's counter agrees with its holders (mappings and extra
+//                 references as ordinary references, pins by kind, read through the counter's
+//                 Capabilities), mapcount agrees with the mappings, no mapping or pin points at
+//                 a freed page, and no page outlives its last holder unless saturated.
+// check_quiescent() runs when nothing is held any more: every page must be free, except
+// saturated ones, which it lists.
+//
+// Sequential use only (scripts, fuzzers); storms check with values that carry their writer.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "pinsplit/mm/mm_model.h"
+
+namespace pinsplit::mm {
+
+struct Violation {
+  std::string invariant;  // "isolation", "long-term pin coherence", "accounting"
+  std::string detail;
+};
+
+class TruthOracle {
+ public:
+  // `names` turns ids into the script's names in messages (may be empty).
+  explicit TruthOracle(const MmModel& model) : model_(model) {}
+
+  void name_process(ProcessId p, std::string name) { process_names_[p] = std::move(name); }
+  void name_pin(PinId pin, std::string name) { pin_names_[pin] = std::move(name); }
+
+  void on_spawn(ProcessId p);
+  void on_map(ProcessId p, Addr first, Addr last);
+  void on_unmap(ProcessId p, Addr addr);
+  void on_write(ProcessId p, Addr addr, std::uint64_t value);
+  void on_fork(ProcessId parent, ProcessId child);
+  void on_exit(ProcessId p);
+  void on_pin(PinId pin, ProcessId owner, Addr addr, PinKind kind, bool longterm);
+  void on_write_pin(PinId pin, std::uint64_t value);
+  void on_unpin(PinId pin);
+  void on_take_ref() { ++extra_refs_; }
+  void on_drop_ref() { --extra_refs_; }
+
+  std::optional<Violation> check_read(ProcessId p, Addr addr, std::uint64_t got) const;
+  std::optional<Violation> check_pin_read(PinId pin, std::uint64_t got) const;
+  std::vector<Violation> check_state() const;
+
+  // True when no process, pin or extra reference is left.
+  bool quiescent() const { return memory_.empty() && pins_.empty() && extra_refs_ == 0; }
+  // Pages still in use at quiescence: violations unless saturated; saturated ones in `leaked`.
+  std::vector<Violation> check_quiescent(std::vector<PageId>* saturated) const;
+
+ private:
+  struct PinTruth {
+    ProcessId owner;
+    Addr addr;
+    PinKind kind;
+    bool longterm;
+    std::set<std::uint64_t> seen_ok;  // values its owner's data held (or it wrote) while pinned
+  };
+  using Memory = std::array<std::optional<std::uint64_t>, kAddressSpace>;
+
+  std::string process_name(ProcessId p) const;
+  std::string pin_name(PinId pin) const;
+  std::string describe(std::uint64_t value) const;
+
+  const MmModel& model_;
+  std::map<ProcessId, Memory> memory_;  // live processes' logical memory
+  std::map<PinId, PinTruth> pins_;
+  std::map<std::uint64_t, ProcessId> last_writer_;  // for messages: who wrote a value
+  int extra_refs_ = 0;
+  std::map<ProcessId, std::string> process_names_;
+  std::map<PinId, std::string> pin_names_;
+};
+
+}  // namespace pinsplit::mm
