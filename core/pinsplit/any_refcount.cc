@@ -1,14 +1,10 @@
 #include "pinsplit/any_refcount.h"
 
-#include <functional>
-#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "pinsplit/bias_refcount.h"
-#include "pinsplit/plain_refcount.h"
-#include "pinsplit/split_refcount.h"
+#include "pinsplit/refcount_registry.h"
 
 namespace pinsplit {
 namespace {
@@ -49,43 +45,17 @@ class RefcountAdapter final : public AnyRefcount {
   C counter_;
 };
 
-using Factory = std::function<std::unique_ptr<AnyRefcount>(std::uint32_t)>;
-
-template <class C>
-std::pair<std::string, Factory> Entry() {
-  return {std::string(C::name()),
-          [](std::uint32_t refs) { return std::make_unique<RefcountAdapter<C>>(refs); }};
-}
-
-const std::vector<std::pair<std::string, Factory>>& Registry() {
-  static const auto* registry = new std::vector<std::pair<std::string, Factory>>{
-      Entry<SplitRefcount<SeedLayout>>(),
-      Entry<SplitRefcount<SplitLayout<3, 5, 24>>>(),
-      Entry<SplitRefcount<SplitLayout<2, 6, 24>>>(),
-      Entry<SplitRefcount<SplitLayout<6, 6, 20>>>(),
-      Entry<SplitRefcount<SplitLayout<8, 8, 16>>>(),
-      Entry<SplitRefcount<SplitLayout<10, 10, 12>>>(),
-      Entry<BiasRefcount<>>(),
-      Entry<PlainRefcount<>>(),
-  };
-  return *registry;
-}
-
 }  // namespace
 
-std::vector<std::string> KnownRefcounts() {
-  std::vector<std::string> names = {"split"};
-  for (const auto& [name, factory] : Registry()) names.push_back(name);
-  return names;
-}
+std::vector<std::string> KnownRefcounts() { return RegisteredRefcountNames(); }
 
 absl::StatusOr<std::unique_ptr<AnyRefcount>> MakeRefcount(std::string_view impl,
                                                           std::uint32_t refs) {
-  const std::string_view wanted = impl == "split" ? SplitRefcount<>::name() : impl;
-  for (const auto& [name, factory] : Registry()) {
-    if (name == wanted) return factory(refs);
-  }
-  return absl::InvalidArgumentError(absl::StrCat("unknown counter '", std::string(impl), "'; known: ",
+  std::unique_ptr<AnyRefcount> counter;
+  VisitRefcountType(impl, [&]<class C>() { counter = std::make_unique<RefcountAdapter<C>>(refs); });
+  if (counter != nullptr) return counter;
+  return absl::InvalidArgumentError(absl::StrCat("unknown counter '", std::string(impl),
+                                                 "'; known: ",
                                                  absl::StrJoin(KnownRefcounts(), ", ")));
 }
 

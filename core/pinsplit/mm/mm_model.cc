@@ -343,6 +343,8 @@ absl::StatusOr<ProcessId> MmModel::fork(ProcessId parent) {
   std::lock_guard child_lock(to.mmap_lock);
   // Odd while copying: GUP-fast on the parent that overlaps this section retries.
   from.write_protect_seq.fetch_add(1, std::memory_order_seq_cst);
+  // Pairs with GUP-fast's fence: either fork sees its pin, or it sees the odd sequence.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
   absl::Status status = copy_page_table(from, parent, to, *child);
   from.write_protect_seq.fetch_add(1, std::memory_order_seq_cst);
   if (!status.ok()) {
@@ -447,7 +449,6 @@ PinOutcome MmModel::record_pin(PinId id, PageId page, ProcessId p, Addr addr, Pi
     pages_[page].holders.pins.push_back({id, p, kind});
   }
   h.live.store(true, std::memory_order_release);
-  processes_[p].has_pinned.store(true, std::memory_order_release);
   return PinOutcome{PinResult::kPinned, id, fast};
 }
 
@@ -455,6 +456,11 @@ absl::StatusOr<PinOutcome> MmModel::pin(ProcessId p, Addr addr, PinKind kind, bo
                                         bool fast) {
   absl::StatusOr<std::uint32_t> id = alloc_handle(free_pins_, "pin");
   if (!id.ok()) return id.status();
+  // Like mm_set_has_pinned_flag(): set before any pin can land, so that a fork racing with
+  // GUP-fast sees the flag whenever it could miss the pin itself.
+  if (p < options_.max_processes) {
+    processes_[p].has_pinned.store(true, std::memory_order_seq_cst);
+  }
   absl::StatusOr<PinOutcome> outcome = PinOutcome{};
   if (fast && !policy_->omniscient()) {
     outcome = pin_fast(*id, p, addr, kind, longterm);

@@ -1,0 +1,193 @@
+// stress: many-thread storms on the counters and the mm model, made for ThreadSanitizer.
+//
+//   stress --storm=word   --scheme=split  [--threads=4 --seconds=2 --seed=N --mix=...]
+//   stress --storm=attack --scheme=split:10/10/12
+//   stress --storm=mm     --policy=split  [--nocheck_write_protect_seq]
+//
+// Exit status: 0 clean, 1 a violation (the seed and the command that replays it are printed),
+// 2 bad flags. What a replay reproduces: the seed fixes every thread's sequence of choices and
+// the mix; the interleaving of the threads is the machine's, so a replay re-runs the same
+// workload and usually, not always, the same race.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "attack_storm.h"
+#include "broken_refcounts.h"
+#include "command_line.h"
+#include "mm_storm.h"
+#include "pinsplit/refcount_registry.h"
+#include "storm.h"
+#include "word_storm.h"
+
+ABSL_FLAG(std::string, storm, "word", "which storm: word, attack or mm");
+ABSL_FLAG(std::string, scheme, "split",
+          "counter for word and attack storms: split, split:R/W/O, bias, plain, or the broken "
+          "variants broken:put-relaxed-last and broken:put-reread (proof of teeth); for the mm "
+          "storm, empty means the policy's own counter");
+ABSL_FLAG(std::string, policy, "split", "mm storm policy: mapcount, refcount, anon-exclusive, split");
+ABSL_FLAG(int, threads, 4, "threads (more than the cores measures oversubscription)");
+ABSL_FLAG(double, seconds, 2.0, "how long to run, when --ops is 0");
+ABSL_FLAG(uint64_t, ops, 0, "operations per thread; 0 runs for --seconds instead");
+ABSL_FLAG(uint64_t, seed, 0, "seed for every thread's choices; 0 picks one (and prints it)");
+ABSL_FLAG(std::string, mix, "", "operation weights, e.g. get:6,pin_read:2 (see --help text)");
+ABSL_FLAG(bool, check_write_protect_seq, true,
+          "mm storm: GUP-fast rechecks fork's sequence count (turn off to open the fork race)");
+ABSL_FLAG(bool, halt_on_violation, false, "stop at the first violation");
+ABSL_FLAG(bool, progress, true, "print a progress line every second");
+ABSL_FLAG(std::string, json, "", "write the summary (kind \"stress\") to this file, atomically");
+
+namespace pinsplit::stress {
+namespace {
+
+constexpr char kUsage[] =
+    "stress: thread storms on pinsplit's counters and mm model (run it under the tsan preset).\n\n"
+    "  --storm=word    threads get/try_get/pin/unpin/put shared counters guarding plain\n"
+    "                  payloads; the last dropper destroys and recycles. mix ops: get,\n"
+    "                  pin_read, pin_write, retire\n"
+    "  --storm=attack  overflow attack on one counter started near its limit. mix ops: hoard,\n"
+    "                  release, pin_read, pin_write, unpin, burst\n"
+    "  --storm=mm      processes and kernel users racing on the mm model. mix ops: write, read,\n"
+    "                  fork, exit, unmap_map, protect, pin, foreign_pin, foreign_io, ref\n\n"
+    "Exit status: 0 clean, 1 violation (seed and replay command printed), 2 bad flags.";
+
+template <template <class> class StormT>
+bool RunCounterStorm(const std::string& scheme, const StormOptions& options, StormResult& out) {
+  auto run = [&]<class C>() { out = StormT<C>(options).Run(); };
+  if (scheme == RelaxedLastPutSplitRefcount<>::name()) {
+    run.template operator()<RelaxedLastPutSplitRefcount<>>();
+    return true;
+  }
+  if (scheme == RereadingPutSplitRefcount<>::name()) {
+    run.template operator()<RereadingPutSplitRefcount<>>();
+    return true;
+  }
+  return VisitRefcountType(scheme, run);
+}
+
+std::string Quote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string ReplayCommand(const StormOptions& o, const char* argv0) {
+  std::string cmd = absl::StrCat(argv0, " --storm=", o.storm, " --threads=", o.threads,
+                                 " --seed=", o.seed);
+  if (o.storm == "mm") {
+    absl::StrAppend(&cmd, " --policy=", o.policy);
+    if (!o.scheme.empty()) absl::StrAppend(&cmd, " --scheme=", o.scheme);
+    if (!o.check_write_protect_seq) absl::StrAppend(&cmd, " --nocheck_write_protect_seq");
+  } else {
+    absl::StrAppend(&cmd, " --scheme=", o.scheme);
+  }
+  absl::StrAppend(&cmd, o.ops != 0 ? absl::StrCat(" --ops=", o.ops)
+                                   : absl::StrFormat(" --seconds=%g", o.seconds));
+  const std::string mix = absl::GetFlag(FLAGS_mix);
+  if (!mix.empty()) absl::StrAppend(&cmd, " --mix=", mix);
+  return cmd;
+}
+
+std::string SummaryJson(const StormOptions& o, const StormResult& r, const std::string& replay) {
+  std::vector<std::string> counters;
+  for (const auto& [name, value] : r.counters) counters.push_back(absl::StrCat(Quote(name), ": ", value));
+  std::vector<std::string> violations;
+  for (const std::string& v : r.first_violations) violations.push_back(Quote(v));
+  const char* revision = std::getenv("PINSPLIT_GIT_REVISION");
+  return absl::StrFormat(
+      "{\"kind\": \"stress\",\n \"run\": {\"git_revision\": %s, \"cpus\": %d, \"preset\": %s},\n"
+      " \"storms\": [{\"storm\": %s, \"scheme\": %s, \"policy\": %s, \"threads\": %d,\n"
+      "   \"seconds\": %.3f, \"operations\": %d, \"ops_per_second\": %.1f, \"violations\": %d,\n"
+      "   \"seed\": %d, \"interrupted\": %s, \"replay\": %s,\n   \"counters\": {%s},\n"
+      "   \"first_violations\": [%s]}]}\n",
+      Quote(revision != nullptr ? revision : "unknown"),
+      static_cast<int>(std::thread::hardware_concurrency()), Quote(PINSPLIT_PRESET),
+      Quote(o.storm), Quote(o.scheme), o.storm == "mm" ? Quote(o.policy) : "null", o.threads,
+      r.seconds, r.operations, r.seconds > 0 ? static_cast<double>(r.operations) / r.seconds : 0.0,
+      r.violations, o.seed, r.interrupted ? "true" : "false", Quote(replay),
+      absl::StrJoin(counters, ", "), absl::StrJoin(violations, ", "));
+}
+
+bool WriteAtomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!(out << text) || !out.flush()) return false;
+  }
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+int Main(int argc, char** argv) {
+  const std::vector<std::string> args = ParseCommandLineOrExit(argc, argv, kUsage);
+  if (!args.empty()) ExitBadInput(absl::StrCat("unexpected argument '", args[0], "'"));
+  StormOptions o;
+  o.storm = absl::GetFlag(FLAGS_storm);
+  o.scheme = absl::GetFlag(FLAGS_scheme);
+  o.policy = absl::GetFlag(FLAGS_policy);
+  o.threads = absl::GetFlag(FLAGS_threads);
+  o.seconds = absl::GetFlag(FLAGS_seconds);
+  o.ops = absl::GetFlag(FLAGS_ops);
+  o.seed = absl::GetFlag(FLAGS_seed);
+  o.check_write_protect_seq = absl::GetFlag(FLAGS_check_write_protect_seq);
+  o.halt_on_violation = absl::GetFlag(FLAGS_halt_on_violation);
+  o.progress = absl::GetFlag(FLAGS_progress);
+  if (o.threads < 1 || o.threads > 64) ExitBadInput("--threads must be 1..64");
+  if (!(o.seconds > 0) || o.seconds > 86400) ExitBadInput("--seconds must be in (0, 86400]");
+  if (o.seed == 0) o.seed = std::random_device{}() | 1;
+  const std::map<std::string, unsigned>* ops = nullptr;
+  if (o.storm == "word") ops = &WordStormOps();
+  if (o.storm == "attack") ops = &AttackStormOps();
+  if (o.storm == "mm") ops = &MmStormOps();
+  if (ops == nullptr) ExitBadInput(absl::StrCat("unknown --storm '", o.storm, "'"));
+  absl::StatusOr<Mix> mix = ParseMix(absl::GetFlag(FLAGS_mix), *ops);
+  if (!mix.ok()) ExitBadInput(std::string(mix.status().message()));
+  o.mix = *mix;
+  if (o.storm == "mm" && o.scheme == "split" && o.policy != "split") o.scheme.clear();
+
+  InstallInterruptHandler();
+  std::cerr << absl::StrFormat("storm %s, %s, %d threads, seed %d\n", o.storm,
+                               o.storm == "mm" ? "policy " + o.policy : "scheme " + o.scheme,
+                               o.threads, o.seed);
+  StormResult result;
+  if (o.storm == "mm") {
+    absl::StatusOr<StormResult> r = RunMmStorm(o);
+    if (!r.ok()) ExitBadInput(std::string(r.status().message()));
+    result = *r;
+  } else {
+    const bool known = o.storm == "word" ? RunCounterStorm<WordStorm>(o.scheme, o, result)
+                                         : RunCounterStorm<AttackStorm>(o.scheme, o, result);
+    if (!known) ExitBadInput(absl::StrCat("unknown --scheme '", o.scheme, "'"));
+  }
+  const std::string replay = ReplayCommand(o, argv[0]);
+  std::cout << absl::StrFormat("%s storm: %d operations in %.2fs (%.0f ops/s), %d violation(s)%s\n",
+                               o.storm, result.operations, result.seconds,
+                               result.seconds > 0 ? result.operations / result.seconds : 0.0,
+                               result.violations, result.interrupted ? ", interrupted" : "");
+  for (const auto& [name, value] : result.counters) std::cout << "  " << name << ": " << value << "\n";
+  for (const std::string& v : result.first_violations) std::cout << "  VIOLATION " << v << "\n";
+  const std::string json = absl::GetFlag(FLAGS_json);
+  if (!json.empty() && !WriteAtomically(json, SummaryJson(o, result, replay))) {
+    std::cerr << "stress: error: cannot write " << json << "\n";
+    return kExitBadInput;
+  }
+  if (result.violations != 0) {
+    std::cout << "seed " << o.seed << "; replay with:\n  " << replay << "\n";
+    return kExitViolation;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+}  // namespace pinsplit::stress
+
+int main(int argc, char** argv) { return pinsplit::stress::Main(argc, argv); }

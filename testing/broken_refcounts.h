@@ -1,0 +1,71 @@
+// Deliberately broken SplitRefcount variants, built only so that the fuzzers, the
+// interleaving explorer and the ThreadSanitizer storms can prove they have teeth. Never use
+// them for anything else.
+//
+// Each derives from SplitRefcount and overrides put() alone; everything else, including the
+// slow paths put() hands over to, is the correct code.
+#pragma once
+
+#include <atomic>
+#include <string_view>
+
+#include "pinsplit/split_refcount.h"
+
+namespace pinsplit {
+
+// BUG: put()'s slow path re-reads the word instead of deciding on the value its own fetch_sub
+// returned, and reconstructs "the old value" as (re-read + 1). This is the bug class fixed in
+// the kernel's rcuref in 2025. The window between the fetch_sub and the re-read lets another
+// holder's drop land in it: with one reference held by A and one pin by B, A's fetch_sub
+// leaves only the pin, B's unpin leaves "live zero", A re-reads live zero and believes it made
+// the last drop, and both A and B return kLast: a double free.
+template <class Layout = SeedLayout, template <class> class Atom = std::atomic>
+class RereadingPutSplitRefcount : public SplitRefcount<Layout, Atom> {
+  using Base = SplitRefcount<Layout, Atom>;
+
+ public:
+  using Word = typename Base::Word;
+  using Base::Base;
+
+  static constexpr std::string_view name() { return "broken:put-reread"; }
+
+  PutResult put() {
+    const Word old = this->word_.fetch_sub(1, std::memory_order_release);
+    if (Base::refs_offset(old) - 2 >= Base::kMaxRefs - 1) [[unlikely]] {
+      const Word reread = this->word_.load(std::memory_order_relaxed);  // the bug
+      return Base::put_slow(reread + 1);
+    }
+    return PutResult::kLive;
+  }
+};
+
+// BUG: put()'s last drop marks the word dead with a relaxed RMW instead of an acquire one, so
+// the thread that frees does not synchronise with the release drops of earlier holders: their
+// accesses to the object may race with the free. Results and states are the same as the
+// correct counter's in every interleaving, so only a memory-model checker (ThreadSanitizer, a
+// storm) can catch it; the interleaving explorer is expected to find nothing here.
+template <class Layout = SeedLayout, template <class> class Atom = std::atomic>
+class RelaxedLastPutSplitRefcount : public SplitRefcount<Layout, Atom> {
+  using Base = SplitRefcount<Layout, Atom>;
+
+ public:
+  using Word = typename Base::Word;
+  using Base::Base;
+
+  static constexpr std::string_view name() { return "broken:put-relaxed-last"; }
+
+  PutResult put() {
+    const Word old = this->word_.fetch_sub(1, std::memory_order_release);
+    if (Base::refs_offset(old) - 2 >= Base::kMaxRefs - 1) [[unlikely]] {
+      if (old == Base::kLiveBase + 1) {
+        this->word_.fetch_sub(Base::kLiveBase - Base::kDeadValue,
+                              std::memory_order_relaxed);  // the bug: no acquire
+        return PutResult::kLast;
+      }
+      return Base::put_slow(old);
+    }
+    return PutResult::kLive;
+  }
+};
+
+}  // namespace pinsplit
