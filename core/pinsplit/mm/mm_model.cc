@@ -164,6 +164,13 @@ absl::StatusOr<MmModel::Process*> MmModel::live_process(ProcessId p) {
   return &processes_[p];
 }
 
+// Liveness checked again under the mmap_lock: the process may have exited, and its slot been
+// reused, between live_process() and the lock.
+absl::Status MmModel::still_alive(const Process& proc, ProcessId p) const {
+  if (proc.alive.load(std::memory_order_acquire)) return absl::OkStatus();
+  return Precondition(absl::StrCat("no live process ", p));
+}
+
 absl::StatusOr<PageId> MmModel::mapped_page(const Process& proc, ProcessId p, Addr addr) const {
   if (addr >= kAddressSpace) {
     return Precondition(absl::StrCat("address ", addr, " is outside 0..", kAddressSpace - 1));
@@ -214,6 +221,7 @@ absl::Status MmModel::map(ProcessId p, Addr first, Addr last) {
   absl::StatusOr<Process*> proc = live_process(p);
   if (!proc.ok()) return proc.status();
   std::lock_guard lock((*proc)->mmap_lock);
+  if (absl::Status s = still_alive(**proc, p); !s.ok()) return s;
   if (first > last || last >= kAddressSpace) {
     return Precondition(absl::StrCat("bad range ", first, "..", last, " (addresses are 0..",
                                      kAddressSpace - 1, ")"));
@@ -237,6 +245,7 @@ absl::Status MmModel::unmap(ProcessId p, Addr addr) {
   absl::StatusOr<Process*> proc = live_process(p);
   if (!proc.ok()) return proc.status();
   std::lock_guard lock((*proc)->mmap_lock);
+  if (absl::Status s = still_alive(**proc, p); !s.ok()) return s;
   absl::StatusOr<PageId> page = mapped_page(**proc, p, addr);
   if (!page.ok()) return page.status();
   (*proc)->ptes[addr].store(0, std::memory_order_release);
@@ -249,6 +258,7 @@ absl::StatusOr<std::uint64_t> MmModel::read(ProcessId p, Addr addr) {
   absl::StatusOr<Process*> proc = live_process(p);
   if (!proc.ok()) return proc.status();
   std::lock_guard lock((*proc)->mmap_lock);
+  if (absl::Status s = still_alive(**proc, p); !s.ok()) return s;
   absl::StatusOr<PageId> page = mapped_page(**proc, p, addr);
   if (!page.ok()) return page.status();
   return pages_[*page].payload.load(std::memory_order_relaxed);
@@ -258,6 +268,7 @@ absl::Status MmModel::write(ProcessId p, Addr addr, std::uint64_t value) {
   absl::StatusOr<Process*> proc = live_process(p);
   if (!proc.ok()) return proc.status();
   std::lock_guard lock((*proc)->mmap_lock);
+  if (absl::Status s = still_alive(**proc, p); !s.ok()) return s;
   absl::StatusOr<PageId> page = mapped_page(**proc, p, addr);
   if (!page.ok()) return page.status();
   if ((*proc)->prot[addr] != kReadWrite) {
@@ -337,10 +348,12 @@ absl::StatusOr<ProcessId> MmModel::fork(ProcessId parent) {
   if (!proc.ok()) return proc.status();
   Process& from = **proc;
   std::lock_guard lock(from.mmap_lock);
+  if (absl::Status s = still_alive(from, parent); !s.ok()) return s;
   absl::StatusOr<ProcessId> child = claim_process();
   if (!child.ok()) return child.status();
+  // The child needs no lock: it is not alive until the copy is done, and every operation
+  // rechecks liveness under the lock it takes.
   Process& to = processes_[*child];
-  std::lock_guard child_lock(to.mmap_lock);
   // Odd while copying: GUP-fast on the parent that overlaps this section retries.
   from.write_protect_seq.fetch_add(1, std::memory_order_seq_cst);
   // Pairs with GUP-fast's fence: either fork sees its pin, or it sees the odd sequence.
@@ -389,6 +402,7 @@ absl::Status MmModel::protect(ProcessId p, Addr addr, bool writable) {
   absl::StatusOr<Process*> proc = live_process(p);
   if (!proc.ok()) return proc.status();
   std::lock_guard lock((*proc)->mmap_lock);
+  if (absl::Status s = still_alive(**proc, p); !s.ok()) return s;
   absl::StatusOr<PageId> page = mapped_page(**proc, p, addr);
   if (!page.ok()) return page.status();
   (*proc)->prot[addr] = writable ? kReadWrite : kReadOnly;
@@ -402,6 +416,7 @@ absl::Status MmModel::exit(ProcessId p) {
   if (!proc.ok()) return proc.status();
   {
     std::lock_guard lock((*proc)->mmap_lock);
+  if (absl::Status s = still_alive(**proc, p); !s.ok()) return s;
     (*proc)->alive.store(false, std::memory_order_release);
     unmap_all(**proc, p);
   }
@@ -477,6 +492,7 @@ absl::StatusOr<PinOutcome> MmModel::pin(ProcessId p, Addr addr, PinKind kind, bo
 PinOutcome MmModel::pin_fast(PinId id, ProcessId p, Addr addr, PinKind kind, bool longterm) {
   if (p >= options_.max_processes || addr >= kAddressSpace) return PinOutcome{};
   Process& proc = processes_[p];
+  if (!proc.alive.load(std::memory_order_acquire)) return PinOutcome{};
   const std::uint32_t seq = proc.write_protect_seq.load(std::memory_order_seq_cst);
   if (options_.check_write_protect_seq && (seq & 1) != 0) return PinOutcome{};
   const std::uint64_t pte = proc.ptes[addr].load(std::memory_order_acquire);
@@ -500,6 +516,7 @@ absl::StatusOr<PinOutcome> MmModel::pin_slow(PinId id, ProcessId p, Addr addr, P
   absl::StatusOr<Process*> proc = live_process(p);
   if (!proc.ok()) return proc.status();
   std::lock_guard lock((*proc)->mmap_lock);
+  if (absl::Status s = still_alive(**proc, p); !s.ok()) return s;
   absl::StatusOr<PageId> page = mapped_page(**proc, p, addr);
   if (!page.ok()) return page.status();
   if (kind == PinKind::kWrite) {
@@ -574,6 +591,7 @@ absl::StatusOr<RefId> MmModel::take_ref(ProcessId p, Addr addr) {
   absl::StatusOr<Process*> proc = live_process(p);
   if (!proc.ok()) return proc.status();
   std::lock_guard lock((*proc)->mmap_lock);
+  if (absl::Status s = still_alive(**proc, p); !s.ok()) return s;
   absl::StatusOr<PageId> page = mapped_page(**proc, p, addr);
   if (!page.ok()) return page.status();
   absl::StatusOr<std::uint32_t> id = alloc_handle(free_refs_, "reference");

@@ -8,7 +8,8 @@
 //
 // Thread safety, the way the kernel does it:
 //   - each process has an mmap_lock (std::mutex) held by every address-space change: map,
-//     unmap, write faults, mprotect, fork (parent and child), exit and the GUP slow path;
+//     unmap, write faults, mprotect, fork, exit and the GUP slow path; fork fills the child
+//     before it is alive, so it takes no second process lock (no lock order to get wrong);
 //   - page-table entries are atomic words, so GUP-fast walks them without the lock; fork
 //     brackets its copy with the parent's write_protect_seq (odd while forking), and GUP-fast
 //     reads it before the walk and rechecks it, and the entry, after its pin (a seq_cst fence
@@ -119,6 +120,7 @@ class MmModel {
   explicit MmModel(const MmOptions& options);
 
   absl::StatusOr<Process*> live_process(ProcessId p);
+  absl::Status still_alive(const Process& proc, ProcessId p) const;
   absl::StatusOr<PageId> mapped_page(const Process& proc, ProcessId p, Addr addr) const;
   absl::StatusOr<PageId> alloc_page(std::uint64_t payload);
   void free_page(PageId page);
