@@ -1,5 +1,6 @@
 #include "pinsplit/mm/mm_replay.h"
 
+#include <algorithm>
 #include <map>
 
 #include "absl/status/status.h"
@@ -39,70 +40,82 @@ std::string JsonEscape(std::string_view text) {
   return out;
 }
 
-// Runs one script; owns the name tables that map script names to model ids.
-class MmRunner {
- public:
-  MmRunner(MmModel& model, std::ostream* trace)
-      : model_(model), oracle_(model), trace_(trace) {
-    model_.set_event_log(&events_);
-  }
+}  // namespace
 
-  absl::Status Run(const MmScript& script, MmReplayResult& result) {
-    for (const MmOp& op : script.ops) {
-      ++result.steps;
-      events_.clear();
-      std::string got;
-      std::vector<Violation> violations;
-      absl::Status status = Step(op, got, violations);
-      if (!status.ok()) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("line ", op.line, ": ", Format(op), ": ", status.message()));
-      }
-      for (Violation& v : oracle_.check_state()) violations.push_back(std::move(v));
-      if (trace_ != nullptr) {
-        *trace_ << absl::StrFormat("%4d  %-36s -> %s\n", op.line, Format(op), got);
-        for (const std::string& e : events_) *trace_ << "        " << e << "\n";
-      }
-      if (op.result && *op.result != got) {
-        const std::string f =
-            absl::StrCat("line ", op.line, ": ", Format(op), ": expected ", *op.result, ", got ", got);
-        if (trace_ != nullptr) *trace_ << "        FAIL: expected " << *op.result << "\n";
-        result.failures.push_back(f);
-      }
-      Report(op.line, violations, result);
-    }
-    if (oracle_.quiescent()) {
-      std::vector<Violation> leftovers = oracle_.check_quiescent(&result.saturated_leaks);
-      Report(script.ops.empty() ? 0 : script.ops.back().line, leftovers, result);
-      if (trace_ != nullptr) {
-        for (PageId page : result.saturated_leaks) {
-          *trace_ << "        page " << page << " saturated: leaked, as designed\n";
-        }
-      }
-    }
-    result.stats = model_.stats();
-    return absl::OkStatus();
-  }
+MmSession::MmSession(std::unique_ptr<MmModel> model, std::string policy, std::ostream* trace)
+    : model_(std::move(model)), oracle_(*model_), trace_(trace) {
+  model_->set_event_log(&events_);
+  result_.policy = std::move(policy);
+  result_.counter = std::string(model_->counter_name());
+}
 
- private:
-  void Report(int line, const std::vector<Violation>& violations, MmReplayResult& result) {
-    for (const Violation& v : violations) {
-      const std::string text = absl::StrCat("line ", line, ": ", v.invariant, ": ", v.detail);
-      if (trace_ != nullptr) *trace_ << "        VIOLATION " << v.invariant << ": " << v.detail << "\n";
-      result.violations.push_back(text);
+MmSession::~MmSession() = default;
+
+absl::StatusOr<std::unique_ptr<MmSession>> MmSession::Create(const MmOptions& options,
+                                                              std::ostream* trace) {
+  absl::StatusOr<std::unique_ptr<MmModel>> model = MmModel::Create(options);
+  if (!model.ok()) return model.status();
+  return std::unique_ptr<MmSession>(new MmSession(*std::move(model), options.policy, trace));
+}
+
+absl::Status MmSession::Step(const MmOp& op) {
+  ++result_.steps;
+  events_.clear();
+  std::string got;
+  std::vector<Violation> violations;
+  absl::Status status = Apply(op, got, violations);
+  if (!status.ok()) {
+    --result_.steps;
+    return absl::FailedPreconditionError(
+        absl::StrCat("line ", op.line, ": ", Format(op), ": ", status.message()));
+  }
+  for (Violation& v : oracle_.check_state()) violations.push_back(std::move(v));
+  if (trace_ != nullptr) {
+    *trace_ << absl::StrFormat("%4d  %-36s -> %s\n", op.line, Format(op), got);
+    for (const std::string& e : events_) *trace_ << "        " << e << "\n";
+  }
+  if (op.result && *op.result != got) {
+    if (trace_ != nullptr) *trace_ << "        FAIL: expected " << *op.result << "\n";
+    result_.failures.push_back(
+        absl::StrCat("line ", op.line, ": ", Format(op), ": expected ", *op.result, ", got ", got));
+  }
+  Report(op.line, violations);
+  result_.stats = model_->stats();
+  return absl::OkStatus();
+}
+
+const MmReplayResult& MmSession::Finish() {
+  if (oracle_.quiescent()) {
+    Report(last_line_, oracle_.check_quiescent(&result_.saturated_leaks));
+    if (trace_ != nullptr) {
+      for (PageId page : result_.saturated_leaks) {
+        *trace_ << "        page " << page << " saturated: leaked, as designed\n";
+      }
     }
   }
+  result_.stats = model_->stats();
+  return result_;
+}
 
-  absl::StatusOr<ProcessId> Process(const std::string& name) const {
+void MmSession::Report(int line, const std::vector<Violation>& violations) {
+  last_line_ = std::max(last_line_, line);
+  for (const Violation& v : violations) {
+    if (trace_ != nullptr) *trace_ << "        VIOLATION " << v.invariant << ": " << v.detail << "\n";
+    result_.violations.push_back(absl::StrCat("line ", line, ": ", v.invariant, ": ", v.detail));
+  }
+}
+
+absl::StatusOr<ProcessId> MmSession::Process(const std::string& name) const {
     auto it = processes_.find(name);
     if (it == processes_.end()) return absl::FailedPreconditionError(absl::StrCat(name, " has exited"));
     return it->second;
   }
 
-  absl::Status Step(const MmOp& op, std::string& got, std::vector<Violation>& violations) {
+absl::Status MmSession::Apply(const MmOp& op, std::string& got,
+                              std::vector<Violation>& violations) {
     got = "ok";
     if (op.kind == MmOpKind::kSpawn) {
-      absl::StatusOr<ProcessId> p = model_.spawn();
+      absl::StatusOr<ProcessId> p = model_->spawn();
       if (!p.ok()) return p.status();
       processes_[op.process] = *p;
       oracle_.name_process(*p, op.process);
@@ -117,16 +130,16 @@ class MmRunner {
       }
       const PinId pin = it->second;
       if (op.kind == MmOpKind::kUnpin) {
-        if (absl::Status s = model_.unpin(pin); !s.ok()) return s;
+        if (absl::Status s = model_->unpin(pin); !s.ok()) return s;
         oracle_.on_unpin(pin);
         pins_.erase(it);
       } else if (op.kind == MmOpKind::kPinRead) {
-        absl::StatusOr<std::uint64_t> value = model_.read_pin(pin);
+        absl::StatusOr<std::uint64_t> value = model_->read_pin(pin);
         if (!value.ok()) return value.status();
         got = absl::StrCat(*value);
         if (auto v = oracle_.check_pin_read(pin, *value)) violations.push_back(*v);
       } else {
-        if (absl::Status s = model_.write_pin(pin, op.value); !s.ok()) return s;
+        if (absl::Status s = model_->write_pin(pin, op.value); !s.ok()) return s;
         oracle_.on_write_pin(pin, op.value);
       }
       return absl::OkStatus();
@@ -136,7 +149,7 @@ class MmRunner {
       if (it == refs_.end()) {
         return absl::FailedPreconditionError(absl::StrCat("reference ", op.name, " is not held"));
       }
-      if (absl::Status s = model_.drop_ref(it->second); !s.ok()) return s;
+      if (absl::Status s = model_->drop_ref(it->second); !s.ok()) return s;
       oracle_.on_drop_ref();
       refs_.erase(it);
       return absl::OkStatus();
@@ -145,26 +158,26 @@ class MmRunner {
     if (!p.ok()) return p.status();
     switch (op.kind) {
       case MmOpKind::kMap:
-        if (absl::Status s = model_.map(*p, op.addr, op.last); !s.ok()) return s;
+        if (absl::Status s = model_->map(*p, op.addr, op.last); !s.ok()) return s;
         oracle_.on_map(*p, op.addr, op.last);
         break;
       case MmOpKind::kUnmap:
-        if (absl::Status s = model_.unmap(*p, op.addr); !s.ok()) return s;
+        if (absl::Status s = model_->unmap(*p, op.addr); !s.ok()) return s;
         oracle_.on_unmap(*p, op.addr);
         break;
       case MmOpKind::kRead: {
-        absl::StatusOr<std::uint64_t> value = model_.read(*p, op.addr);
+        absl::StatusOr<std::uint64_t> value = model_->read(*p, op.addr);
         if (!value.ok()) return value.status();
         got = absl::StrCat(*value);
         if (auto v = oracle_.check_read(*p, op.addr, *value)) violations.push_back(*v);
         break;
       }
       case MmOpKind::kWrite:
-        if (absl::Status s = model_.write(*p, op.addr, op.value); !s.ok()) return s;
+        if (absl::Status s = model_->write(*p, op.addr, op.value); !s.ok()) return s;
         oracle_.on_write(*p, op.addr, op.value);
         break;
       case MmOpKind::kFork: {
-        absl::StatusOr<ProcessId> child = model_.fork(*p);
+        absl::StatusOr<ProcessId> child = model_->fork(*p);
         if (!child.ok()) return child.status();
         processes_[op.name] = *child;
         oracle_.name_process(*child, op.name);
@@ -172,11 +185,11 @@ class MmRunner {
         break;
       }
       case MmOpKind::kProtect:
-        if (absl::Status s = model_.protect(*p, op.addr, op.writable); !s.ok()) return s;
+        if (absl::Status s = model_->protect(*p, op.addr, op.writable); !s.ok()) return s;
         break;
       case MmOpKind::kPin: {
         absl::StatusOr<PinOutcome> outcome =
-            model_.pin(*p, op.addr, op.pin, op.longterm, op.fast);
+            model_->pin(*p, op.addr, op.pin, op.longterm, op.fast);
         if (!outcome.ok()) return outcome.status();
         got = std::string(to_string(outcome->result));
         if (outcome->result == PinResult::kPinned) {
@@ -188,14 +201,14 @@ class MmRunner {
         break;
       }
       case MmOpKind::kRef: {
-        absl::StatusOr<RefId> ref = model_.take_ref(*p, op.addr);
+        absl::StatusOr<RefId> ref = model_->take_ref(*p, op.addr);
         if (!ref.ok()) return ref.status();
         refs_[op.name] = *ref;
         oracle_.on_take_ref();
         break;
       }
       case MmOpKind::kExit:
-        if (absl::Status s = model_.exit(*p); !s.ok()) return s;
+        if (absl::Status s = model_->exit(*p); !s.ok()) return s;
         oracle_.on_exit(*p);
         processes_.erase(op.process);
         break;
@@ -203,29 +216,16 @@ class MmRunner {
         return absl::InternalError("unhandled operation");
     }
     return absl::OkStatus();
-  }
-
-  MmModel& model_;
-  TruthOracle oracle_;
-  std::ostream* trace_;
-  std::vector<std::string> events_;
-  std::map<std::string, ProcessId> processes_;
-  std::map<std::string, PinId> pins_;
-  std::map<std::string, RefId> refs_;
-};
-
-}  // namespace
+}
 
 absl::StatusOr<MmReplayResult> ReplayMmScript(const MmScript& script, const MmOptions& options,
                                               std::ostream* trace) {
-  absl::StatusOr<std::unique_ptr<MmModel>> model = MmModel::Create(options);
-  if (!model.ok()) return model.status();
-  MmReplayResult result;
-  result.policy = options.policy;
-  result.counter = std::string((*model)->counter_name());
-  MmRunner runner(**model, trace);
-  if (absl::Status s = runner.Run(script, result); !s.ok()) return s;
-  return result;
+  absl::StatusOr<std::unique_ptr<MmSession>> session = MmSession::Create(options, trace);
+  if (!session.ok()) return session.status();
+  for (const MmOp& op : script.ops) {
+    if (absl::Status s = (*session)->Step(op); !s.ok()) return s;
+  }
+  return (*session)->Finish();
 }
 
 absl::StatusOr<std::vector<MmReplayResult>> ComparePolicies(const MmScript& script) {

@@ -8,6 +8,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -15,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "pinsplit/mm/mm_model.h"
 #include "pinsplit/mm/mm_script.h"
+#include "pinsplit/mm/truth_oracle.h"
 
 namespace pinsplit::mm {
 
@@ -26,6 +29,39 @@ struct MmReplayResult {
   std::vector<PageId> saturated_leaks;  // pages left at quiescence because they saturated
   MmStats stats;
   int steps = 0;
+};
+
+// One model and its oracle, fed one operation at a time: the replayer, the mm_ops fuzz target
+// and its decoder all drive this, so a decoded input replays exactly as it ran.
+class MmSession {
+ public:
+  // InvalidArgument for a bad policy/counter pair.
+  static absl::StatusOr<std::unique_ptr<MmSession>> Create(const MmOptions& options,
+                                                           std::ostream* trace = nullptr);
+  ~MmSession();
+
+  // Runs `op`, checks its assertion and the oracle's invariants. FailedPrecondition
+  // "line L: OP: why" when the model refuses it; a refused operation changes nothing.
+  absl::Status Step(const MmOp& op);
+  // The quiescence check (when nothing is held any more) and the final tally.
+  const MmReplayResult& Finish();
+  const MmReplayResult& result() const { return result_; }
+
+ private:
+  MmSession(std::unique_ptr<MmModel> model, std::string policy, std::ostream* trace);
+  absl::Status Apply(const MmOp& op, std::string& got, std::vector<Violation>& violations);
+  void Report(int line, const std::vector<Violation>& violations);
+  absl::StatusOr<ProcessId> Process(const std::string& name) const;
+
+  std::unique_ptr<MmModel> model_;
+  TruthOracle oracle_;
+  std::ostream* trace_;
+  std::vector<std::string> events_;
+  std::map<std::string, ProcessId> processes_;
+  std::map<std::string, PinId> pins_;
+  std::map<std::string, RefId> refs_;
+  MmReplayResult result_;
+  int last_line_ = 0;
 };
 
 // InvalidArgument for a bad policy/counter pair; FailedPrecondition "line L: ..." when the model
