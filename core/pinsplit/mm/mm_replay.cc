@@ -58,7 +58,7 @@ absl::StatusOr<std::unique_ptr<MmSession>> MmSession::Create(const MmOptions& op
   return std::unique_ptr<MmSession>(new MmSession(*std::move(model), options.policy, trace));
 }
 
-absl::Status MmSession::Step(const MmOp& op) {
+absl::Status MmSession::Step(const MmOp& op, std::string* got_out) {
   ++result_.steps;
   events_.clear();
   std::string got;
@@ -81,6 +81,7 @@ absl::Status MmSession::Step(const MmOp& op) {
   }
   Report(op.line, violations);
   result_.stats = model_->stats();
+  if (got_out != nullptr) *got_out = std::move(got);
   return absl::OkStatus();
 }
 
@@ -97,9 +98,11 @@ const MmReplayResult& MmSession::Finish() {
   return result_;
 }
 
+// A state that stays wrong is reported once, at the step that made it so.
 void MmSession::Report(int line, const std::vector<Violation>& violations) {
   last_line_ = std::max(last_line_, line);
   for (const Violation& v : violations) {
+    if (!reported_.insert(absl::StrCat(v.invariant, ": ", v.detail)).second) continue;
     if (trace_ != nullptr) *trace_ << "        VIOLATION " << v.invariant << ": " << v.detail << "\n";
     result_.violations.push_back(absl::StrCat("line ", line, ": ", v.invariant, ": ", v.detail));
   }
@@ -118,8 +121,8 @@ absl::Status MmSession::Apply(const MmOp& op, std::string& got,
       absl::StatusOr<ProcessId> p = model_->spawn();
       if (!p.ok()) return p.status();
       processes_[op.process] = *p;
-      oracle_.name_process(*p, op.process);
       oracle_.on_spawn(*p);
+      oracle_.name_process(*p, op.process);
       return absl::OkStatus();
     }
     if (op.kind == MmOpKind::kUnpin || op.kind == MmOpKind::kPinRead ||
@@ -180,8 +183,8 @@ absl::Status MmSession::Apply(const MmOp& op, std::string& got,
         absl::StatusOr<ProcessId> child = model_->fork(*p);
         if (!child.ok()) return child.status();
         processes_[op.name] = *child;
-        oracle_.name_process(*child, op.name);
         oracle_.on_fork(*p, *child);
+        oracle_.name_process(*child, op.name);
         break;
       }
       case MmOpKind::kProtect:

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -40,9 +41,10 @@ class MmSession {
                                                            std::ostream* trace = nullptr);
   ~MmSession();
 
-  // Runs `op`, checks its assertion and the oracle's invariants. FailedPrecondition
-  // "line L: OP: why" when the model refuses it; a refused operation changes nothing.
-  absl::Status Step(const MmOp& op);
+  // Runs `op`, checks its assertion and the oracle's invariants; `got` receives its result
+  // ("ok", a value read, "pinned", "full"). FailedPrecondition "line L: OP: why" when the model
+  // refuses it; a refused operation changes nothing.
+  absl::Status Step(const MmOp& op, std::string* got = nullptr);
   // The quiescence check (when nothing is held any more) and the final tally.
   const MmReplayResult& Finish();
   const MmReplayResult& result() const { return result_; }
@@ -61,6 +63,7 @@ class MmSession {
   std::map<std::string, PinId> pins_;
   std::map<std::string, RefId> refs_;
   MmReplayResult result_;
+  std::set<std::string> reported_;
   int last_line_ = 0;
 };
 

@@ -7,9 +7,16 @@
 
 namespace pinsplit::mm {
 
-std::string TruthOracle::process_name(ProcessId p) const {
-  auto it = process_names_.find(p);
-  return it != process_names_.end() ? it->second : absl::StrCat("process ", p);
+std::string TruthOracle::process_name(Incarnation p) const {
+  auto it = names_.find(p);
+  return it != names_.end() ? it->second : absl::StrCat("process #", p);
+}
+
+std::optional<ProcessId> TruthOracle::slot_of(Incarnation p) const {
+  for (const auto& [slot, inc] : incarnation_) {
+    if (inc == p) return slot;
+  }
+  return std::nullopt;
 }
 
 std::string TruthOracle::pin_name(PinId pin) const {
@@ -23,28 +30,47 @@ std::string TruthOracle::describe(std::uint64_t value) const {
   return absl::StrCat(value, " (written by ", process_name(it->second), ")");
 }
 
-void TruthOracle::on_spawn(ProcessId p) { memory_[p] = Memory{}; }
-
-void TruthOracle::on_map(ProcessId p, Addr first, Addr last) {
-  for (Addr a = first; a <= last; ++a) memory_[p][a] = 0;
+void TruthOracle::on_spawn(ProcessId slot) {
+  const Incarnation p = next_incarnation_++;
+  incarnation_[slot] = p;
+  memory_[p] = Memory{};
 }
 
-void TruthOracle::on_unmap(ProcessId p, Addr addr) { memory_[p][addr].reset(); }
+void TruthOracle::on_map(ProcessId slot, Addr first, Addr last) {
+  for (Addr a = first; a <= last; ++a) memory_[incarnation_.at(slot)][a] = 0;
+}
 
-void TruthOracle::on_write(ProcessId p, Addr addr, std::uint64_t value) {
+void TruthOracle::on_unmap(ProcessId slot, Addr addr) {
+  const Incarnation p = incarnation_.at(slot);
+  memory_[p][addr].reset();
+  for (auto& [id, pin] : pins_) {
+    if (pin.owner == p && pin.addr == addr) pin.detached = true;
+  }
+}
+
+void TruthOracle::on_write(ProcessId slot, Addr addr, std::uint64_t value) {
+  const Incarnation p = incarnation_.at(slot);
   memory_[p][addr] = value;
   last_writer_[value] = p;
   // A pin sees its owner's writes (exactly when long-term; maybe when short-term).
   for (auto& [id, pin] : pins_) {
-    if (pin.owner == p && pin.addr == addr) pin.seen_ok.insert(value);
+    if (pin.owner == p && pin.addr == addr && !pin.detached) pin.seen_ok.insert(value);
   }
 }
 
-void TruthOracle::on_fork(ProcessId parent, ProcessId child) { memory_[child] = memory_[parent]; }
+void TruthOracle::on_fork(ProcessId parent, ProcessId child) {
+  const Incarnation c = next_incarnation_++;
+  incarnation_[child] = c;
+  memory_[c] = memory_[incarnation_.at(parent)];
+}
 
-void TruthOracle::on_exit(ProcessId p) { memory_.erase(p); }
+void TruthOracle::on_exit(ProcessId slot) {
+  memory_.erase(incarnation_.at(slot));
+  incarnation_.erase(slot);
+}
 
-void TruthOracle::on_pin(PinId pin, ProcessId owner, Addr addr, PinKind kind, bool longterm) {
+void TruthOracle::on_pin(PinId pin, ProcessId slot, Addr addr, PinKind kind, bool longterm) {
+  const Incarnation owner = incarnation_.at(slot);
   PinTruth truth{owner, addr, kind, longterm, {}};
   if (const auto& value = memory_[owner][addr]) truth.seen_ok.insert(*value);
   pins_[pin] = std::move(truth);
@@ -52,21 +78,26 @@ void TruthOracle::on_pin(PinId pin, ProcessId owner, Addr addr, PinKind kind, bo
 
 void TruthOracle::on_write_pin(PinId pin, std::uint64_t value) {
   PinTruth& truth = pins_.at(pin);
-  truth.seen_ok.insert(value);
   last_writer_[value] = truth.owner;
+  // The owner's data: every pin the owner holds there may see it.
+  for (auto& [id, other] : pins_) {
+    if (other.owner == truth.owner && other.addr == truth.addr) other.seen_ok.insert(value);
+  }
   auto mem = memory_.find(truth.owner);
-  if (mem == memory_.end() || !mem->second[truth.addr]) return;
+  if (truth.detached || mem == memory_.end() || !mem->second[truth.addr]) return;
   // The device writes the owner's memory: always promised for a long-term pin; for a
   // short-term one only when the pin still holds the owner's page (no promise otherwise).
-  if (truth.longterm || model_.pin_page(pin) == model_.page_at(truth.owner, truth.addr)) {
+  const std::optional<ProcessId> slot = slot_of(truth.owner);
+  if (truth.longterm || (slot && model_.pin_page(pin) == model_.page_at(*slot, truth.addr))) {
     mem->second[truth.addr] = value;
   }
 }
 
 void TruthOracle::on_unpin(PinId pin) { pins_.erase(pin); }
 
-std::optional<Violation> TruthOracle::check_read(ProcessId p, Addr addr,
+std::optional<Violation> TruthOracle::check_read(ProcessId slot, Addr addr,
                                                  std::uint64_t got) const {
+  const Incarnation p = incarnation_.at(slot);
   const std::optional<std::uint64_t>& want = memory_.at(p)[addr];
   if (want && *want == got) return std::nullopt;
   return Violation{"isolation", absl::StrCat(process_name(p), " read ", describe(got), " at ",
@@ -77,7 +108,8 @@ std::optional<Violation> TruthOracle::check_read(ProcessId p, Addr addr,
 std::optional<Violation> TruthOracle::check_pin_read(PinId pin, std::uint64_t got) const {
   const PinTruth& truth = pins_.at(pin);
   auto mem = memory_.find(truth.owner);
-  const bool owner_maps = mem != memory_.end() && mem->second[truth.addr].has_value();
+  const bool owner_maps =
+      !truth.detached && mem != memory_.end() && mem->second[truth.addr].has_value();
   if (truth.longterm && owner_maps && *mem->second[truth.addr] != got) {
     return Violation{"long-term pin coherence",
                      absl::StrCat(pin_name(pin), " of ", process_name(truth.owner), " read ",
@@ -96,10 +128,11 @@ std::optional<Violation> TruthOracle::check_pin_read(PinId pin, std::uint64_t go
 std::vector<Violation> TruthOracle::check_state() const {
   std::vector<Violation> out;
   // Isolation: every mapped address holds its process's own data, on a live page.
-  for (const auto& [p, memory] : memory_) {
+  for (const auto& [slot, p] : incarnation_) {
+    const Memory& memory = memory_.at(p);
     for (Addr a = 0; a < kAddressSpace; ++a) {
       if (!memory[a]) continue;
-      const PageId page = model_.page_at(p, a);
+      const PageId page = model_.page_at(slot, a);
       if (page == kNoPage) {
         out.push_back({"accounting", absl::StrCat(process_name(p), " lost its mapping at ", a)});
         continue;
@@ -126,13 +159,15 @@ std::vector<Violation> TruthOracle::check_state() const {
       continue;
     }
     auto mem = memory_.find(truth.owner);
-    if (!truth.longterm || mem == memory_.end() || !mem->second[truth.addr]) continue;
-    if (model_.page_at(truth.owner, truth.addr) != page) {
+    if (!truth.longterm || truth.detached || mem == memory_.end() || !mem->second[truth.addr]) {
+      continue;
+    }
+    const PageId mapped = model_.page_at(*slot_of(truth.owner), truth.addr);
+    if (mapped != page) {
       out.push_back({"long-term pin coherence",
                      absl::StrCat(pin_name(id), " of ", process_name(truth.owner),
                                   " holds page ", page, " but ", process_name(truth.owner),
-                                  " now maps page ", model_.page_at(truth.owner, truth.addr),
-                                  " at ", truth.addr)});
+                                  " now maps page ", mapped, " at ", truth.addr)});
     }
   }
   // Accounting: each live page's counter agrees with its holders.

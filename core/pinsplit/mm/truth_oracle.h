@@ -41,7 +41,8 @@ class TruthOracle {
   // `names` turns ids into the script's names in messages (may be empty).
   explicit TruthOracle(const MmModel& model) : model_(model) {}
 
-  void name_process(ProcessId p, std::string name) { process_names_[p] = std::move(name); }
+  // Names the process now living in slot p (call after on_spawn / on_fork).
+  void name_process(ProcessId p, std::string name) { names_[incarnation_.at(p)] = std::move(name); }
   void name_pin(PinId pin, std::string name) { pin_names_[pin] = std::move(name); }
 
   void on_spawn(ProcessId p);
@@ -66,25 +67,34 @@ class TruthOracle {
   std::vector<Violation> check_quiescent(std::vector<PageId>* saturated) const;
 
  private:
+  // Model process ids are slots that exit frees and fork reuses; the oracle follows each process
+  // by its incarnation, so that a pin outliving its process never speaks for the slot's next one.
+  using Incarnation = std::uint32_t;
+
   struct PinTruth {
-    ProcessId owner;
+    Incarnation owner;
     Addr addr;
     PinKind kind;
     bool longterm;
     std::set<std::uint64_t> seen_ok;  // values its owner's data held (or it wrote) while pinned
+    bool detached = false;  // the owner unmapped the address: coherence is no longer promised
   };
   using Memory = std::array<std::optional<std::uint64_t>, kAddressSpace>;
 
-  std::string process_name(ProcessId p) const;
+  std::string process_name(Incarnation p) const;
+  // The model slot of a live incarnation, if it still lives.
+  std::optional<ProcessId> slot_of(Incarnation p) const;
   std::string pin_name(PinId pin) const;
   std::string describe(std::uint64_t value) const;
 
   const MmModel& model_;
-  std::map<ProcessId, Memory> memory_;  // live processes' logical memory
+  std::map<Incarnation, Memory> memory_;  // live processes' logical memory
+  std::map<ProcessId, Incarnation> incarnation_;  // live slots
+  Incarnation next_incarnation_ = 1;
   std::map<PinId, PinTruth> pins_;
-  std::map<std::uint64_t, ProcessId> last_writer_;  // for messages: who wrote a value
+  std::map<std::uint64_t, Incarnation> last_writer_;  // for messages: who wrote a value
   int extra_refs_ = 0;
-  std::map<ProcessId, std::string> process_names_;
+  std::map<Incarnation, std::string> names_;
   std::map<PinId, std::string> pin_names_;
 };
 
