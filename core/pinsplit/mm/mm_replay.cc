@@ -262,7 +262,8 @@ std::string FormatCompareTable(const std::vector<MmReplayResult>& rows) {
   return out;
 }
 
-std::string FormatCompareJson(const std::vector<MmReplayResult>& rows, std::string_view scenario) {
+std::string FormatCompareJson(const std::vector<MmReplayResult>& rows, std::string_view scenario,
+                              std::string_view run_json) {
   std::uint64_t ideal = 0;
   for (const MmReplayResult& r : rows) {
     if (r.policy == "ideal") ideal = TotalCopies(r.stats);
@@ -279,8 +280,9 @@ std::string FormatCompareJson(const std::vector<MmReplayResult>& rows, std::stri
         static_cast<std::int64_t>(TotalCopies(r.stats)) - static_cast<std::int64_t>(ideal),
         r.violations.empty() ? "null" : absl::StrCat("\"", JsonEscape(r.violations[0]), "\"")));
   }
-  return absl::StrCat("{\"kind\": \"compare\", \"scenario\": \"", JsonEscape(scenario),
-                      "\", \"policies\": [\n  ", absl::StrJoin(items, ",\n  "), "\n]}\n");
+  return absl::StrCat("{\"kind\": \"compare\", \"run\": ", std::string(run_json),
+                      ", \"scenario\": \"", JsonEscape(scenario), "\", \"policies\": [\n  ",
+                      absl::StrJoin(items, ",\n  "), "\n]}\n");
 }
 
 }  // namespace pinsplit::mm

@@ -76,6 +76,8 @@ absl::StatusOr<MmReplayResult> ReplayMmScript(const MmScript& script, const MmOp
 absl::StatusOr<std::vector<MmReplayResult>> ComparePolicies(const MmScript& script);
 
 std::string FormatCompareTable(const std::vector<MmReplayResult>& rows);
-std::string FormatCompareJson(const std::vector<MmReplayResult>& rows, std::string_view scenario);
+// A `kind: "compare"` result (docs/results-format.md); `run_json` is its "run" object.
+std::string FormatCompareJson(const std::vector<MmReplayResult>& rows, std::string_view scenario,
+                              std::string_view run_json = "{}");
 
 }  // namespace pinsplit::mm
