@@ -135,7 +135,8 @@ class AttackStorm {
   }
 
   void Drop(PutResult r) {
-    if (r == PutResult::kLast) control_.violation("a drop freed the object while the storm held it");
+    if (r == PutResult::kLast)
+      control_.violation("a drop freed the object while the storm held it");
   }
 
   void Monitor(const std::atomic<bool>& finished) {
@@ -171,8 +172,9 @@ class AttackStorm {
     }
     if (caps.refuses_overflow &&
         s.raw != start + total.refs + 1024 * (total.read_pins + total.write_pins)) {
-      control_.violation(absl::StrCat("count reads ", s.raw, ", expected ",
-                                      start + total.refs + 1024 * (total.read_pins + total.write_pins)));
+      control_.violation(
+          absl::StrCat("count reads ", s.raw, ", expected ",
+                       start + total.refs + 1024 * (total.read_pins + total.write_pins)));
     }
     // Let go of everything: the starting references, the threads' holdings.
     int lasts = 0;

@@ -85,11 +85,13 @@ struct Task {
 class MmStorm {
  public:
   MmStorm(const StormOptions& options, std::unique_ptr<MmModel> model)
-      : options_(options), control_(options), model_(std::move(model)),
+      : options_(options),
+        control_(options),
+        model_(std::move(model)),
         inboxes_(static_cast<std::size_t>(options.threads)) {
     for (auto& inc : incarnation_) inc.store(kNoIncarnation);
-    exact_pins_policy_ = model_->policy().name() == "split" ||
-                         model_->policy().name() == "anon-exclusive";
+    exact_pins_policy_ =
+        model_->policy().name() == "split" || model_->policy().name() == "anon-exclusive";
   }
 
   StormResult Run() {
@@ -348,9 +350,8 @@ class MmStorm {
 
 const std::map<std::string, unsigned>& MmStormOps() {
   static const auto* ops = new std::map<std::string, unsigned>{
-      {"write", 6}, {"read", 6},      {"fork", 2},        {"exit", 1},
-      {"unmap_map", 1}, {"protect", 1}, {"pin", 2}, {"foreign_pin", 3}, {"foreign_io", 4},
-      {"ref", 1}};
+      {"write", 6},   {"read", 6}, {"fork", 2},        {"exit", 1},       {"unmap_map", 1},
+      {"protect", 1}, {"pin", 2},  {"foreign_pin", 3}, {"foreign_io", 4}, {"ref", 1}};
   return *ops;
 }
 

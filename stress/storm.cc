@@ -103,12 +103,12 @@ void RunProgress(const StormControl& control, const std::atomic<bool>& finished)
     last = std::chrono::steady_clock::now();
     const double elapsed = control.elapsed();
     const double budget = control.budget_seconds();
-    std::fprintf(stderr, "  %6.1fs  %12.0f ops/s  %llu violation(s)%s\n", elapsed,
-                 elapsed > 0 ? static_cast<double>(control.ops()) / elapsed : 0.0,
-                 static_cast<unsigned long long>(control.violations()),
-                 budget > 0 ? absl::StrCat("  ", static_cast<int>(budget - elapsed + 0.5),
-                                           "s left").c_str()
-                            : "");
+    std::fprintf(
+        stderr, "  %6.1fs  %12.0f ops/s  %llu violation(s)%s\n", elapsed,
+        elapsed > 0 ? static_cast<double>(control.ops()) / elapsed : 0.0,
+        static_cast<unsigned long long>(control.violations()),
+        budget > 0 ? absl::StrCat("  ", static_cast<int>(budget - elapsed + 0.5), "s left").c_str()
+                   : "");
   }
 }
 

@@ -28,7 +28,8 @@ struct Mix {
 
 // Parses "name:weight,..." against the storm's operation names; InvalidArgument names the bad
 // entry. An empty spec gives `defaults`.
-absl::StatusOr<Mix> ParseMix(const std::string& spec, const std::map<std::string, unsigned>& defaults);
+absl::StatusOr<Mix> ParseMix(const std::string& spec,
+                             const std::map<std::string, unsigned>& defaults);
 
 struct StormOptions {
   std::string storm;   // word, mm, attack

@@ -32,7 +32,8 @@ ABSL_FLAG(std::string, scheme, "split",
           "counter for word and attack storms: split, split:R/W/O, bias, plain, or the broken "
           "variants broken:put-relaxed-last and broken:put-reread (proof of teeth); for the mm "
           "storm, empty means the policy's own counter");
-ABSL_FLAG(std::string, policy, "split", "mm storm policy: mapcount, refcount, anon-exclusive, split");
+ABSL_FLAG(std::string, policy, "split",
+          "mm storm policy: mapcount, refcount, anon-exclusive, split");
 ABSL_FLAG(int, threads, 4, "threads (more than the cores measures oversubscription)");
 ABSL_FLAG(double, seconds, 2.0, "how long to run, when --ops is 0");
 ABSL_FLAG(uint64_t, ops, 0, "operations per thread; 0 runs for --seconds instead");
@@ -82,8 +83,8 @@ std::string Quote(const std::string& s) {
 }
 
 std::string ReplayCommand(const StormOptions& o, const char* argv0) {
-  std::string cmd = absl::StrCat(argv0, " --storm=", o.storm, " --threads=", o.threads,
-                                 " --seed=", o.seed);
+  std::string cmd =
+      absl::StrCat(argv0, " --storm=", o.storm, " --threads=", o.threads, " --seed=", o.seed);
   if (o.storm == "mm") {
     absl::StrAppend(&cmd, " --policy=", o.policy);
     if (!o.scheme.empty()) absl::StrAppend(&cmd, " --scheme=", o.scheme);
@@ -100,7 +101,8 @@ std::string ReplayCommand(const StormOptions& o, const char* argv0) {
 
 std::string SummaryJson(const StormOptions& o, const StormResult& r, const std::string& replay) {
   std::vector<std::string> counters;
-  for (const auto& [name, value] : r.counters) counters.push_back(absl::StrCat(Quote(name), ": ", value));
+  for (const auto& [name, value] : r.counters)
+    counters.push_back(absl::StrCat(Quote(name), ": ", value));
   std::vector<std::string> violations;
   for (const std::string& v : r.first_violations) violations.push_back(Quote(v));
   const char* revision = std::getenv("PINSPLIT_GIT_REVISION");
@@ -111,9 +113,9 @@ std::string SummaryJson(const StormOptions& o, const StormResult& r, const std::
       "   \"seed\": %d, \"interrupted\": %s, \"replay\": %s,\n   \"counters\": {%s},\n"
       "   \"first_violations\": [%s]}]}\n",
       Quote(revision != nullptr ? revision : "unknown"),
-      static_cast<int>(std::thread::hardware_concurrency()), Quote(PINSPLIT_PRESET),
-      Quote(o.storm), Quote(o.scheme), o.storm == "mm" ? Quote(o.policy) : "null", o.threads,
-      r.seconds, r.operations, r.seconds > 0 ? static_cast<double>(r.operations) / r.seconds : 0.0,
+      static_cast<int>(std::thread::hardware_concurrency()), Quote(PINSPLIT_PRESET), Quote(o.storm),
+      Quote(o.scheme), o.storm == "mm" ? Quote(o.policy) : "null", o.threads, r.seconds,
+      r.operations, r.seconds > 0 ? static_cast<double>(r.operations) / r.seconds : 0.0,
       r.violations, o.seed, r.interrupted ? "true" : "false", Quote(replay),
       absl::StrJoin(counters, ", "), absl::StrJoin(violations, ", "));
 }
@@ -173,7 +175,8 @@ int Main(int argc, char** argv) {
                                o.storm, result.operations, result.seconds,
                                result.seconds > 0 ? result.operations / result.seconds : 0.0,
                                result.violations, result.interrupted ? ", interrupted" : "");
-  for (const auto& [name, value] : result.counters) std::cout << "  " << name << ": " << value << "\n";
+  for (const auto& [name, value] : result.counters)
+    std::cout << "  " << name << ": " << value << "\n";
   for (const std::string& v : result.first_violations) std::cout << "  VIOLATION " << v << "\n";
   const std::string json = absl::GetFlag(FLAGS_json);
   if (!json.empty() && !WriteAtomically(json, SummaryJson(o, result, replay))) {

@@ -66,9 +66,9 @@ class WordStorm {
   struct Slot {
     Counter counter{1};
     std::atomic<bool> base_held{true};
-    std::atomic<std::uint64_t> retired{0};   // incarnations whose base reference was dropped
+    std::atomic<std::uint64_t> retired{0};  // incarnations whose base reference was dropped
     std::atomic<std::uint64_t> destroys{0};
-    std::uint64_t seal = 1;                  // plain: written only by the destroyer
+    std::uint64_t seal = 1;                          // plain: written only by the destroyer
     std::array<std::uint64_t, kMaxThreads> cells{};  // plain: cell t written by thread t
   };
 
@@ -101,7 +101,8 @@ class WordStorm {
       return;
     }
     const std::uint64_t seal = slot.seal;
-    if (seal == kPoison) control_.violation(absl::StrCat("thread ", t, " holds a destroyed object"));
+    if (seal == kPoison)
+      control_.violation(absl::StrCat("thread ", t, " holds a destroyed object"));
     slot.cells[t] = seal + static_cast<std::uint64_t>(t);
     if (rng.below(4) == 0) {  // a nested reference taken while holding one
       slot.counter.get();
@@ -131,7 +132,7 @@ class WordStorm {
     slot.cells.fill(0);
     slot.destroys.fetch_add(1, std::memory_order_relaxed);
     destroyed_.fetch_add(1, std::memory_order_relaxed);
-    slot.seal = next_seal;  // recycle: a new incarnation
+    slot.seal = next_seal;               // recycle: a new incarnation
     slot.counter.reset(1, 0, 0, false);  // release: publishes the new incarnation
     slot.base_held.store(true, std::memory_order_release);
   }

@@ -1,6 +1,5 @@
 #include "pinsplit/any_refcount.h"
 
-
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -54,9 +53,8 @@ absl::StatusOr<std::unique_ptr<AnyRefcount>> MakeRefcount(std::string_view impl,
   std::unique_ptr<AnyRefcount> counter;
   VisitRefcountType(impl, [&]<class C>() { counter = std::make_unique<RefcountAdapter<C>>(refs); });
   if (counter != nullptr) return counter;
-  return absl::InvalidArgumentError(absl::StrCat("unknown counter '", std::string(impl),
-                                                 "'; known: ",
-                                                 absl::StrJoin(KnownRefcounts(), ", ")));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown counter '", std::string(impl), "'; known: ", absl::StrJoin(KnownRefcounts(), ", ")));
 }
 
 }  // namespace pinsplit

@@ -20,7 +20,7 @@ namespace pinsplit {
 // The largest values a scheme's fields can hold (for jumps to boundaries).
 struct RefcountLimits {
   std::uint32_t max_refs;
-  std::uint32_t max_read_pins;   // for schemes without pin kinds: all pins together
+  std::uint32_t max_read_pins;  // for schemes without pin kinds: all pins together
   std::uint32_t max_write_pins;
 };
 

@@ -82,7 +82,9 @@ class BiasRefcount {
   PutResult unpin(PinKind /*kind*/) { return drop(kPinBias); }
 
   RefcountState state() const { return decode(count_.load(std::memory_order_acquire)); }
-  bool is_pinned() const { return count_.load(std::memory_order_acquire) - kPinBias <= kMaxCount - kPinBias; }
+  bool is_pinned() const {
+    return count_.load(std::memory_order_acquire) - kPinBias <= kMaxCount - kPinBias;
+  }
   bool is_pinned_writable() const { return is_pinned(); }
   bool saturated() const { return false; }
   bool dead() const { return count_.load(std::memory_order_acquire) == 0; }

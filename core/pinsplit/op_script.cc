@@ -1,7 +1,5 @@
 #include "pinsplit/op_script.h"
 
-#include "pinsplit/script_lexer.h"
-
 #include <vector>
 
 #include "absl/status/status.h"
@@ -9,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "pinsplit/script_lexer.h"
 
 namespace pinsplit {
 namespace {
@@ -23,7 +22,8 @@ std::optional<bool> ParseYesNo(absl::string_view text) {
 absl::Status ParseSpec(const std::vector<Token>& tokens, std::size_t first, int line,
                        bool allow_dead, StateSpec& spec) {
   if (first == tokens.size()) {
-    return SyntaxError(line, tokens.back().column, "expected key=value pairs (refs, read, write, ...)");
+    return SyntaxError(line, tokens.back().column,
+                       "expected key=value pairs (refs, read, write, ...)");
   }
   for (std::size_t i = first; i < tokens.size(); ++i) {
     const Token& t = tokens[i];
@@ -38,9 +38,9 @@ absl::Status ParseSpec(const std::vector<Token>& tokens, std::size_t first, int 
       if (slot) return SyntaxError(line, t.column, absl::StrCat("'", key, "' given twice"));
       slot = ParseU32(value);
       if (!slot) {
-        return SyntaxError(line, value_column,
-                     absl::StrCat("'", key, "' needs a number (decimal or 0x hex), got '", value,
-                                  "'"));
+        return SyntaxError(
+            line, value_column,
+            absl::StrCat("'", key, "' needs a number (decimal or 0x hex), got '", value, "'"));
       }
       return absl::OkStatus();
     };
@@ -49,7 +49,7 @@ absl::Status ParseSpec(const std::vector<Token>& tokens, std::size_t first, int 
       slot = ParseYesNo(value);
       if (!slot) {
         return SyntaxError(line, value_column,
-                     absl::StrCat("'", key, "' needs yes or no, got '", value, "'"));
+                           absl::StrCat("'", key, "' needs yes or no, got '", value, "'"));
       }
       return absl::OkStatus();
     };
@@ -65,9 +65,10 @@ absl::Status ParseSpec(const std::vector<Token>& tokens, std::size_t first, int 
     } else if (key == "dead" && allow_dead) {
       status = flag(spec.dead);
     } else {
-      status = SyntaxError(line, t.column,
-                     absl::StrCat("unknown key '", key, "'; expected refs, read, write, saturated",
-                                  allow_dead ? ", dead" : ""));
+      status =
+          SyntaxError(line, t.column,
+                      absl::StrCat("unknown key '", key, "'; expected refs, read, write, saturated",
+                                   allow_dead ? ", dead" : ""));
     }
     if (!status.ok()) return status;
   }
@@ -116,7 +117,7 @@ absl::StatusOr<CounterOp> ParseLine(const std::vector<Token>& tokens, int line) 
       return SyntaxError(line, body[n].column, absl::StrCat("unexpected '", body[n].text, "'"));
     }
     return SyntaxError(line, verb.column + static_cast<int>(verb.text.size()),
-                 absl::StrCat("'", verb.text, "' needs ", n - 1, " argument(s)"));
+                       absl::StrCat("'", verb.text, "' needs ", n - 1, " argument(s)"));
   };
   absl::Status status;
   if (verb.text == "get" || verb.text == "try_get" || verb.text == "put") {
@@ -134,17 +135,18 @@ absl::StatusOr<CounterOp> ParseLine(const std::vector<Token>& tokens, int line) 
         op.pin = PinKind::kWrite;
       } else {
         status = SyntaxError(line, body[1].column,
-                       absl::StrCat("expected 'read' or 'write', got '", body[1].text, "'"));
+                             absl::StrCat("expected 'read' or 'write', got '", body[1].text, "'"));
       }
     }
   } else if (verb.text == "set" || verb.text == "expect") {
     op.kind = verb.text == "set" ? CounterOpKind::kSet : CounterOpKind::kExpect;
-    if (op.result) return SyntaxError(line, verb.column, absl::StrCat("'", verb.text, "' has no result"));
+    if (op.result)
+      return SyntaxError(line, verb.column, absl::StrCat("'", verb.text, "' has no result"));
     status = ParseSpec(body, 1, line, op.kind == CounterOpKind::kExpect, op.spec);
   } else {
     return SyntaxError(line, verb.column,
-                 absl::StrCat("unknown operation '", verb.text,
-                              "'; expected get, try_get, put, pin, unpin, set or expect"));
+                       absl::StrCat("unknown operation '", verb.text,
+                                    "'; expected get, try_get, put, pin, unpin, set or expect"));
   }
   if (!status.ok()) return status;
   if (op.result) {
@@ -153,8 +155,8 @@ absl::StatusOr<CounterOp> ParseLine(const std::vector<Token>& tokens, int line) 
     for (absl::string_view r : allowed) known = known || r == *op.result;
     if (!known) {
       return SyntaxError(line, tokens[end + 1].column,
-                   absl::StrCat("'", verb.text, "' results are ", absl::StrJoin(allowed, ", "),
-                                "; got '", *op.result, "'"));
+                         absl::StrCat("'", verb.text, "' results are ",
+                                      absl::StrJoin(allowed, ", "), "; got '", *op.result, "'"));
     }
   }
   return op;

@@ -40,10 +40,10 @@ enum class CounterOpKind : std::uint8_t { kGet, kTryGet, kPut, kPin, kUnpin, kSe
 
 struct CounterOp {
   CounterOpKind kind = CounterOpKind::kGet;
-  PinKind pin = PinKind::kRead;        // kPin, kUnpin
-  StateSpec spec;                      // kSet, kExpect
-  std::optional<std::string> result;   // the token after "=>", checked against the op's results
-  int line = 0;                        // 1-based source line; 0 for ops built in code
+  PinKind pin = PinKind::kRead;       // kPin, kUnpin
+  StateSpec spec;                     // kSet, kExpect
+  std::optional<std::string> result;  // the token after "=>", checked against the op's results
+  int line = 0;                       // 1-based source line; 0 for ops built in code
 
   friend bool operator==(const CounterOp& a, const CounterOp& b) {
     return a.kind == b.kind && a.pin == b.pin && a.spec == b.spec && a.result == b.result;

@@ -145,8 +145,8 @@ TEST(RefcountReplayTest, MisuseIsTracedWithTheWordItFound) {
 }
 
 TEST(AnyRefcountTest, KnowsTheSeedLayoutTheIssueLayoutsAndBothRivals) {
-  for (const char* name : {"split", "split:4/4/24", "split:3/5/24", "split:2/6/24",
-                           "split:8/8/16", "split:10/10/12", "bias", "plain"}) {
+  for (const char* name : {"split", "split:4/4/24", "split:3/5/24", "split:2/6/24", "split:8/8/16",
+                           "split:10/10/12", "bias", "plain"}) {
     EXPECT_TRUE(MakeRefcount(name).ok()) << name;
   }
   const auto bad = MakeRefcount("split:5/5/5");

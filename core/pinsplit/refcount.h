@@ -36,11 +36,11 @@ std::string_view to_string(PinKind k);
 
 // What a scheme can tell exactly. A false entry means the matching read is an estimate.
 struct Capabilities {
-  bool exact_refs;         // state().refs counts ordinary references and nothing else
-  bool exact_pins;         // is_pinned() has no false positives and no false negatives
-  bool pin_kinds;          // read and write pins are counted apart (is_pinned_writable() exact)
-  bool saturates;          // an overflowing ordinary count saturates: the object leaks, never dies
-  bool refuses_overflow;   // new references near overflow are refused with GetResult::kFull
+  bool exact_refs;        // state().refs counts ordinary references and nothing else
+  bool exact_pins;        // is_pinned() has no false positives and no false negatives
+  bool pin_kinds;         // read and write pins are counted apart (is_pinned_writable() exact)
+  bool saturates;         // an overflowing ordinary count saturates: the object leaks, never dies
+  bool refuses_overflow;  // new references near overflow are refused with GetResult::kFull
   bool detects_unpin_misuse;  // an unpin with no pin of that kind held is always detected
 };
 

@@ -1,5 +1,7 @@
 // Every registered counter against the sequential model, on random operation sequences that
 // keep jumping to the edges of each field.
+#include "refcount_model.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
@@ -7,7 +9,6 @@
 
 #include "misuse_recorder.h"
 #include "pinsplit/any_refcount.h"
-#include "refcount_model.h"
 
 namespace pinsplit {
 namespace {

@@ -41,7 +41,7 @@ std::string YesNo(bool b) { return b ? "yes" : "no"; }
 }  // namespace
 
 void CheckStateSpec(const StateSpec& spec, const RefcountState& state, const Capabilities& caps,
-               std::vector<std::string>& diffs, std::vector<std::string>& unchecked) {
+                    std::vector<std::string>& diffs, std::vector<std::string>& unchecked) {
   auto compare = [&](std::string_view what, std::uint64_t want, std::uint64_t got) {
     if (want != got) diffs.push_back(absl::StrCat(std::string(what), "=", want, ", got ", got));
   };
@@ -58,15 +58,15 @@ void CheckStateSpec(const StateSpec& spec, const RefcountState& state, const Cap
     }
   } else {  // plain: pins are references
     if (spec.refs && spec.read && spec.write) {
-      compare("refs+read+write (count)",
-              std::uint64_t{*spec.refs} + *spec.read + *spec.write, state.refs);
+      compare("refs+read+write (count)", std::uint64_t{*spec.refs} + *spec.read + *spec.write,
+              state.refs);
     } else if (spec.refs || spec.read || spec.write) {
       unchecked.push_back("refs/read/write (plain checks them only together)");
     }
   }
   if (spec.saturated && *spec.saturated != state.saturated) {
-    diffs.push_back(absl::StrCat("saturated=", YesNo(*spec.saturated), ", got ",
-                                 YesNo(state.saturated)));
+    diffs.push_back(
+        absl::StrCat("saturated=", YesNo(*spec.saturated), ", got ", YesNo(state.saturated)));
   }
   if (spec.dead && *spec.dead != state.dead) {
     diffs.push_back(absl::StrCat("dead=", YesNo(*spec.dead), ", got ", YesNo(state.dead)));
@@ -76,8 +76,8 @@ void CheckStateSpec(const StateSpec& spec, const RefcountState& state, const Cap
 std::string FormatState(const RefcountState& state, const Capabilities& caps) {
   std::string out;
   if (caps.pin_kinds) {
-    out = absl::StrFormat("refs=%u read=%u write=%u", state.refs, state.read_pins,
-                          state.write_pins);
+    out =
+        absl::StrFormat("refs=%u read=%u write=%u", state.refs, state.read_pins, state.write_pins);
   } else if (caps.refuses_overflow) {
     out = absl::StrFormat("refs~%u pins~%u", state.refs, state.pins);
   } else {
@@ -88,8 +88,8 @@ std::string FormatState(const RefcountState& state, const Capabilities& caps) {
   return out;
 }
 
-absl::StatusOr<ReplayResult> ReplayCounterScript(const CounterScript& script,
-                                                 AnyRefcount& counter, std::ostream* trace) {
+absl::StatusOr<ReplayResult> ReplayCounterScript(const CounterScript& script, AnyRefcount& counter,
+                                                 std::ostream* trace) {
   ScopedMisuseTrace scoped_trace(trace);
   ReplayResult result;
   const Capabilities caps = counter.capabilities();
@@ -143,7 +143,8 @@ absl::StatusOr<ReplayResult> ReplayCounterScript(const CounterScript& script,
       }
     }
     for (const std::string& d : diffs) {
-      result.failures.push_back(absl::StrFormat("line %d: %s: expected %s", op.line, Format(op), d));
+      result.failures.push_back(
+          absl::StrFormat("line %d: %s: expected %s", op.line, Format(op), d));
       if (trace != nullptr) *trace << "        FAIL: expected " << d << "\n";
     }
   }

@@ -24,8 +24,7 @@ struct ReplayResult {
 
 // Runs every op of `script` on `counter`, writing one line per step (result and state after it)
 // to `trace` when given. InvalidArgument when a `set` asks for a state the scheme cannot hold.
-absl::StatusOr<ReplayResult> ReplayCounterScript(const CounterScript& script,
-                                                 AnyRefcount& counter,
+absl::StatusOr<ReplayResult> ReplayCounterScript(const CounterScript& script, AnyRefcount& counter,
                                                  std::ostream* trace = nullptr);
 
 // Compares `spec` with `state` through the scheme's eyes (the rules above). Appends one message

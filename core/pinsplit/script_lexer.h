@@ -23,8 +23,8 @@ struct Token {
 std::vector<Token> TokenizeLine(absl::string_view line);
 
 // Calls `fn(line_number, tokens)` for every line that holds a token, stopping at the first error.
-absl::Status ForEachScriptLine(std::string_view text,
-                               const std::function<absl::Status(int, const std::vector<Token>&)>& fn);
+absl::Status ForEachScriptLine(
+    std::string_view text, const std::function<absl::Status(int, const std::vector<Token>&)>& fn);
 
 absl::Status SyntaxError(int line, int column, absl::string_view what);
 

@@ -125,10 +125,12 @@ TYPED_TEST(SplitRefcountTest, PinsOnASaturatedObjectCountExactlyAndNeverFree) {
   using C = typename TestFixture::Counter;
   C c;
   ASSERT_TRUE(c.reset(0, 0, 0, true));
-  for (std::uint32_t i = 0; i < C::kMaxWritePins; ++i) ASSERT_EQ(c.try_pin(PinKind::kWrite), PinResult::kPinned);
+  for (std::uint32_t i = 0; i < C::kMaxWritePins; ++i)
+    ASSERT_EQ(c.try_pin(PinKind::kWrite), PinResult::kPinned);
   EXPECT_EQ(c.try_pin(PinKind::kWrite), PinResult::kFull);
   EXPECT_EQ(c.pins(PinKind::kWrite), C::kMaxWritePins);
-  for (std::uint32_t i = 0; i < C::kMaxWritePins; ++i) EXPECT_EQ(c.unpin(PinKind::kWrite), PutResult::kLive);
+  for (std::uint32_t i = 0; i < C::kMaxWritePins; ++i)
+    EXPECT_EQ(c.unpin(PinKind::kWrite), PutResult::kLive);
   EXPECT_EQ(c.pins(PinKind::kWrite), 0u);
   EXPECT_TRUE(c.saturated());
   EXPECT_TRUE(this->misuse_.take().empty());
@@ -225,8 +227,7 @@ TYPED_TEST(SplitRefcountTest, UnpinOfAnEmptyPinFieldIsUndoneAndReported) {
   EXPECT_EQ(c.unpin(PinKind::kRead), PutResult::kLive);  // the top field wraps, then repairs
   EXPECT_EQ(c.state().refs, 1u);
   EXPECT_EQ(c.state().pins, 0u);
-  EXPECT_THAT(this->misuse_.take(),
-              ElementsAre(Misuse::kUnpinUnderflow, Misuse::kUnpinUnderflow));
+  EXPECT_THAT(this->misuse_.take(), ElementsAre(Misuse::kUnpinUnderflow, Misuse::kUnpinUnderflow));
 }
 
 TYPED_TEST(SplitRefcountTest, ResetRefusesStatesTheLayoutCannotHold) {

@@ -33,9 +33,7 @@ class AnonExclusivePolicy final : public Policy {
     if (page.exclusive()) return ReadPinPrep::kNone;
     return page.page_count() == 1 ? ReadPinPrep::kMarkExclusive : ReadPinPrep::kUnshare;
   }
-  bool fast_pin_allowed(const PageFacts& page, PinKind) const override {
-    return page.exclusive();
-  }
+  bool fast_pin_allowed(const PageFacts& page, PinKind) const override { return page.exclusive(); }
 };
 
 }  // namespace pinsplit::mm

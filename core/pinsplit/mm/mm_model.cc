@@ -306,7 +306,8 @@ absl::Status MmModel::write_fault(Process& proc, ProcessId p, Addr addr) {
 // Gives process p a private copy of the page at addr; mmap_lock held.
 absl::Status MmModel::copy_for(Process& proc, ProcessId p, Addr addr, bool writable) {
   const PageId old_page = PageOf(proc.ptes[addr].load(std::memory_order_relaxed));
-  absl::StatusOr<PageId> copy = alloc_page(pages_[old_page].payload.load(std::memory_order_relaxed));
+  absl::StatusOr<PageId> copy =
+      alloc_page(pages_[old_page].payload.load(std::memory_order_relaxed));
   if (!copy.ok()) return copy.status();
   add_mapping(*copy, p, addr);
   proc.ptes[addr].store(MakePte(*copy, writable), std::memory_order_release);
@@ -416,7 +417,7 @@ absl::Status MmModel::exit(ProcessId p) {
   if (!proc.ok()) return proc.status();
   {
     std::lock_guard lock((*proc)->mmap_lock);
-  if (absl::Status s = still_alive(**proc, p); !s.ok()) return s;
+    if (absl::Status s = still_alive(**proc, p); !s.ok()) return s;
     (*proc)->alive.store(false, std::memory_order_release);
     unmap_all(**proc, p);
   }
@@ -577,8 +578,8 @@ absl::Status MmModel::unpin(PinId pin) {
   {
     std::lock_guard lock(pages_[page].holders_mu);
     auto& pins = pages_[page].holders.pins;
-    auto it = std::find_if(pins.begin(), pins.end(),
-                           [&](const PinHolder& ph) { return ph.pin == pin; });
+    auto it =
+        std::find_if(pins.begin(), pins.end(), [&](const PinHolder& ph) { return ph.pin == pin; });
     if (it != pins.end()) pins.erase(it);
   }
   const PinKind kind = (*h)->kind;

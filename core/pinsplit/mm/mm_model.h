@@ -134,8 +134,8 @@ class MmModel {
   PinOutcome pin_fast(PinId id, ProcessId p, Addr addr, PinKind kind, bool longterm);
   absl::StatusOr<PinOutcome> pin_slow(PinId id, ProcessId p, Addr addr, PinKind kind,
                                       bool longterm);
-  PinOutcome record_pin(PinId id, PageId page, ProcessId p, Addr addr, PinKind kind,
-                        bool longterm, bool fast);
+  PinOutcome record_pin(PinId id, PageId page, ProcessId p, Addr addr, PinKind kind, bool longterm,
+                        bool fast);
   absl::StatusOr<ProcessId> claim_process();
   void release_process(ProcessId p);
   void unmap_all(Process& proc, ProcessId p);
@@ -165,8 +165,8 @@ class MmModel {
   std::vector<std::uint32_t> free_pins_, free_refs_;
 
   struct AtomicStats {
-    std::atomic<std::uint64_t> copies_at_fork{0}, copies_at_fault{0}, unshares{0},
-        pins_refused{0}, fast_pins{0}, fast_pin_fallbacks{0}, pages_allocated{0}, pages_freed{0};
+    std::atomic<std::uint64_t> copies_at_fork{0}, copies_at_fault{0}, unshares{0}, pins_refused{0},
+        fast_pins{0}, fast_pin_fallbacks{0}, pages_allocated{0}, pages_freed{0};
   };
   AtomicStats stats_;
   std::vector<std::string>* events_ = nullptr;

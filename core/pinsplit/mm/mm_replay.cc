@@ -52,7 +52,7 @@ MmSession::MmSession(std::unique_ptr<MmModel> model, std::string policy, std::os
 MmSession::~MmSession() = default;
 
 absl::StatusOr<std::unique_ptr<MmSession>> MmSession::Create(const MmOptions& options,
-                                                              std::ostream* trace) {
+                                                             std::ostream* trace) {
   absl::StatusOr<std::unique_ptr<MmModel>> model = MmModel::Create(options);
   if (!model.ok()) return model.status();
   return std::unique_ptr<MmSession>(new MmSession(*std::move(model), options.policy, trace));
@@ -103,122 +103,123 @@ void MmSession::Report(int line, const std::vector<Violation>& violations) {
   last_line_ = std::max(last_line_, line);
   for (const Violation& v : violations) {
     if (!reported_.insert(absl::StrCat(v.invariant, ": ", v.detail)).second) continue;
-    if (trace_ != nullptr) *trace_ << "        VIOLATION " << v.invariant << ": " << v.detail << "\n";
+    if (trace_ != nullptr)
+      *trace_ << "        VIOLATION " << v.invariant << ": " << v.detail << "\n";
     result_.violations.push_back(absl::StrCat("line ", line, ": ", v.invariant, ": ", v.detail));
   }
 }
 
 absl::StatusOr<ProcessId> MmSession::Process(const std::string& name) const {
-    auto it = processes_.find(name);
-    if (it == processes_.end()) return absl::FailedPreconditionError(absl::StrCat(name, " has exited"));
-    return it->second;
-  }
+  auto it = processes_.find(name);
+  if (it == processes_.end())
+    return absl::FailedPreconditionError(absl::StrCat(name, " has exited"));
+  return it->second;
+}
 
 absl::Status MmSession::Apply(const MmOp& op, std::string& got,
                               std::vector<Violation>& violations) {
-    got = "ok";
-    if (op.kind == MmOpKind::kSpawn) {
-      absl::StatusOr<ProcessId> p = model_->spawn();
-      if (!p.ok()) return p.status();
-      processes_[op.process] = *p;
-      oracle_.on_spawn(*p);
-      oracle_.name_process(*p, op.process);
-      return absl::OkStatus();
-    }
-    if (op.kind == MmOpKind::kUnpin || op.kind == MmOpKind::kPinRead ||
-        op.kind == MmOpKind::kPinWrite) {
-      auto it = pins_.find(op.name);
-      if (it == pins_.end()) {
-        return absl::FailedPreconditionError(absl::StrCat("pin ", op.name, " is not held"));
-      }
-      const PinId pin = it->second;
-      if (op.kind == MmOpKind::kUnpin) {
-        if (absl::Status s = model_->unpin(pin); !s.ok()) return s;
-        oracle_.on_unpin(pin);
-        pins_.erase(it);
-      } else if (op.kind == MmOpKind::kPinRead) {
-        absl::StatusOr<std::uint64_t> value = model_->read_pin(pin);
-        if (!value.ok()) return value.status();
-        got = absl::StrCat(*value);
-        if (auto v = oracle_.check_pin_read(pin, *value)) violations.push_back(*v);
-      } else {
-        if (absl::Status s = model_->write_pin(pin, op.value); !s.ok()) return s;
-        oracle_.on_write_pin(pin, op.value);
-      }
-      return absl::OkStatus();
-    }
-    if (op.kind == MmOpKind::kDrop) {
-      auto it = refs_.find(op.name);
-      if (it == refs_.end()) {
-        return absl::FailedPreconditionError(absl::StrCat("reference ", op.name, " is not held"));
-      }
-      if (absl::Status s = model_->drop_ref(it->second); !s.ok()) return s;
-      oracle_.on_drop_ref();
-      refs_.erase(it);
-      return absl::OkStatus();
-    }
-    absl::StatusOr<ProcessId> p = Process(op.process);
+  got = "ok";
+  if (op.kind == MmOpKind::kSpawn) {
+    absl::StatusOr<ProcessId> p = model_->spawn();
     if (!p.ok()) return p.status();
-    switch (op.kind) {
-      case MmOpKind::kMap:
-        if (absl::Status s = model_->map(*p, op.addr, op.last); !s.ok()) return s;
-        oracle_.on_map(*p, op.addr, op.last);
-        break;
-      case MmOpKind::kUnmap:
-        if (absl::Status s = model_->unmap(*p, op.addr); !s.ok()) return s;
-        oracle_.on_unmap(*p, op.addr);
-        break;
-      case MmOpKind::kRead: {
-        absl::StatusOr<std::uint64_t> value = model_->read(*p, op.addr);
-        if (!value.ok()) return value.status();
-        got = absl::StrCat(*value);
-        if (auto v = oracle_.check_read(*p, op.addr, *value)) violations.push_back(*v);
-        break;
-      }
-      case MmOpKind::kWrite:
-        if (absl::Status s = model_->write(*p, op.addr, op.value); !s.ok()) return s;
-        oracle_.on_write(*p, op.addr, op.value);
-        break;
-      case MmOpKind::kFork: {
-        absl::StatusOr<ProcessId> child = model_->fork(*p);
-        if (!child.ok()) return child.status();
-        processes_[op.name] = *child;
-        oracle_.on_fork(*p, *child);
-        oracle_.name_process(*child, op.name);
-        break;
-      }
-      case MmOpKind::kProtect:
-        if (absl::Status s = model_->protect(*p, op.addr, op.writable); !s.ok()) return s;
-        break;
-      case MmOpKind::kPin: {
-        absl::StatusOr<PinOutcome> outcome =
-            model_->pin(*p, op.addr, op.pin, op.longterm, op.fast);
-        if (!outcome.ok()) return outcome.status();
-        got = std::string(to_string(outcome->result));
-        if (outcome->result == PinResult::kPinned) {
-          pins_[op.name] = outcome->id;
-          oracle_.name_pin(outcome->id, op.name);
-          oracle_.on_pin(outcome->id, *p, op.addr, op.pin, op.longterm);
-          if (outcome->fast) events_.push_back("pinned by GUP-fast");
-        }
-        break;
-      }
-      case MmOpKind::kRef: {
-        absl::StatusOr<RefId> ref = model_->take_ref(*p, op.addr);
-        if (!ref.ok()) return ref.status();
-        refs_[op.name] = *ref;
-        oracle_.on_take_ref();
-        break;
-      }
-      case MmOpKind::kExit:
-        if (absl::Status s = model_->exit(*p); !s.ok()) return s;
-        oracle_.on_exit(*p);
-        processes_.erase(op.process);
-        break;
-      default:
-        return absl::InternalError("unhandled operation");
+    processes_[op.process] = *p;
+    oracle_.on_spawn(*p);
+    oracle_.name_process(*p, op.process);
+    return absl::OkStatus();
+  }
+  if (op.kind == MmOpKind::kUnpin || op.kind == MmOpKind::kPinRead ||
+      op.kind == MmOpKind::kPinWrite) {
+    auto it = pins_.find(op.name);
+    if (it == pins_.end()) {
+      return absl::FailedPreconditionError(absl::StrCat("pin ", op.name, " is not held"));
+    }
+    const PinId pin = it->second;
+    if (op.kind == MmOpKind::kUnpin) {
+      if (absl::Status s = model_->unpin(pin); !s.ok()) return s;
+      oracle_.on_unpin(pin);
+      pins_.erase(it);
+    } else if (op.kind == MmOpKind::kPinRead) {
+      absl::StatusOr<std::uint64_t> value = model_->read_pin(pin);
+      if (!value.ok()) return value.status();
+      got = absl::StrCat(*value);
+      if (auto v = oracle_.check_pin_read(pin, *value)) violations.push_back(*v);
+    } else {
+      if (absl::Status s = model_->write_pin(pin, op.value); !s.ok()) return s;
+      oracle_.on_write_pin(pin, op.value);
     }
     return absl::OkStatus();
+  }
+  if (op.kind == MmOpKind::kDrop) {
+    auto it = refs_.find(op.name);
+    if (it == refs_.end()) {
+      return absl::FailedPreconditionError(absl::StrCat("reference ", op.name, " is not held"));
+    }
+    if (absl::Status s = model_->drop_ref(it->second); !s.ok()) return s;
+    oracle_.on_drop_ref();
+    refs_.erase(it);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<ProcessId> p = Process(op.process);
+  if (!p.ok()) return p.status();
+  switch (op.kind) {
+    case MmOpKind::kMap:
+      if (absl::Status s = model_->map(*p, op.addr, op.last); !s.ok()) return s;
+      oracle_.on_map(*p, op.addr, op.last);
+      break;
+    case MmOpKind::kUnmap:
+      if (absl::Status s = model_->unmap(*p, op.addr); !s.ok()) return s;
+      oracle_.on_unmap(*p, op.addr);
+      break;
+    case MmOpKind::kRead: {
+      absl::StatusOr<std::uint64_t> value = model_->read(*p, op.addr);
+      if (!value.ok()) return value.status();
+      got = absl::StrCat(*value);
+      if (auto v = oracle_.check_read(*p, op.addr, *value)) violations.push_back(*v);
+      break;
+    }
+    case MmOpKind::kWrite:
+      if (absl::Status s = model_->write(*p, op.addr, op.value); !s.ok()) return s;
+      oracle_.on_write(*p, op.addr, op.value);
+      break;
+    case MmOpKind::kFork: {
+      absl::StatusOr<ProcessId> child = model_->fork(*p);
+      if (!child.ok()) return child.status();
+      processes_[op.name] = *child;
+      oracle_.on_fork(*p, *child);
+      oracle_.name_process(*child, op.name);
+      break;
+    }
+    case MmOpKind::kProtect:
+      if (absl::Status s = model_->protect(*p, op.addr, op.writable); !s.ok()) return s;
+      break;
+    case MmOpKind::kPin: {
+      absl::StatusOr<PinOutcome> outcome = model_->pin(*p, op.addr, op.pin, op.longterm, op.fast);
+      if (!outcome.ok()) return outcome.status();
+      got = std::string(to_string(outcome->result));
+      if (outcome->result == PinResult::kPinned) {
+        pins_[op.name] = outcome->id;
+        oracle_.name_pin(outcome->id, op.name);
+        oracle_.on_pin(outcome->id, *p, op.addr, op.pin, op.longterm);
+        if (outcome->fast) events_.push_back("pinned by GUP-fast");
+      }
+      break;
+    }
+    case MmOpKind::kRef: {
+      absl::StatusOr<RefId> ref = model_->take_ref(*p, op.addr);
+      if (!ref.ok()) return ref.status();
+      refs_[op.name] = *ref;
+      oracle_.on_take_ref();
+      break;
+    }
+    case MmOpKind::kExit:
+      if (absl::Status s = model_->exit(*p); !s.ok()) return s;
+      oracle_.on_exit(*p);
+      processes_.erase(op.process);
+      break;
+    default:
+      return absl::InternalError("unhandled operation");
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<MmReplayResult> ReplayMmScript(const MmScript& script, const MmOptions& options,
@@ -252,12 +253,11 @@ std::string FormatCompareTable(const std::vector<MmReplayResult>& rows) {
                                     "counter", "violations", "fork-copy", "fault-copy", "unshare",
                                     "refused", "false-mp", "> ideal");
   for (const MmReplayResult& r : rows) {
-    absl::StrAppendFormat(&out, "%-15s %-13s %10d %10d %10d %8d %8d %8d %8d\n", r.policy,
-                          r.counter, r.violations.size(), r.stats.copies_at_fork,
-                          r.stats.copies_at_fault, r.stats.unshares, r.stats.pins_refused,
-                          r.stats.false_maybe_pinned,
-                          static_cast<std::int64_t>(TotalCopies(r.stats)) -
-                              static_cast<std::int64_t>(ideal));
+    absl::StrAppendFormat(
+        &out, "%-15s %-13s %10d %10d %10d %8d %8d %8d %8d\n", r.policy, r.counter,
+        r.violations.size(), r.stats.copies_at_fork, r.stats.copies_at_fault, r.stats.unshares,
+        r.stats.pins_refused, r.stats.false_maybe_pinned,
+        static_cast<std::int64_t>(TotalCopies(r.stats)) - static_cast<std::int64_t>(ideal));
   }
   return out;
 }
@@ -275,8 +275,7 @@ std::string FormatCompareJson(const std::vector<MmReplayResult>& rows, std::stri
         "\"copies_at_fault\": %d, \"unshares\": %d, \"pins_refused\": %d, "
         "\"false_maybe_pinned\": %d, \"copies_beyond_ideal\": %d, \"first_violation\": %s}",
         JsonEscape(r.policy), JsonEscape(r.counter), r.violations.size(), r.stats.copies_at_fork,
-        r.stats.copies_at_fault, r.stats.unshares, r.stats.pins_refused,
-        r.stats.false_maybe_pinned,
+        r.stats.copies_at_fault, r.stats.unshares, r.stats.pins_refused, r.stats.false_maybe_pinned,
         static_cast<std::int64_t>(TotalCopies(r.stats)) - static_cast<std::int64_t>(ideal),
         r.violations.empty() ? "null" : absl::StrCat("\"", JsonEscape(r.violations[0]), "\"")));
   }

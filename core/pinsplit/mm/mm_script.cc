@@ -12,9 +12,9 @@ namespace {
 
 const std::set<absl::string_view>& Keywords() {
   static const auto* keywords = new std::set<absl::string_view>{
-      "spawn", "fork",     "map",  "unmap", "read", "write", "protect", "pin",  "unpin",
-      "ref",   "drop",     "exit", "as",    "ro",   "rw",    "longterm", "fast", "get",
-      "try_get", "put",    "set",  "expect", "thread", "schedule"};
+      "spawn", "fork", "map",     "unmap", "read", "write",  "protect", "pin",
+      "unpin", "ref",  "drop",    "exit",  "as",   "ro",     "rw",      "longterm",
+      "fast",  "get",  "try_get", "put",   "set",  "expect", "thread",  "schedule"};
   return *keywords;
 }
 
@@ -72,10 +72,11 @@ class MmParser {
     if (token >= tokens_.size()) return Err(token, "missing name");
     const absl::string_view name = tokens_[token].text;
     bool valid = absl::ascii_isalpha(static_cast<unsigned char>(name[0]));
-    for (char c : name) valid = valid && (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_');
+    for (char c : name)
+      valid = valid && (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_');
     if (!valid) {
-      return Err(token, absl::StrCat("'", name,
-                                     "' is not a name (letters, digits, '_'; a letter first)"));
+      return Err(token,
+                 absl::StrCat("'", name, "' is not a name (letters, digits, '_'; a letter first)"));
     }
     if (Keywords().contains(name)) return Err(token, absl::StrCat("'", name, "' is a keyword"));
     if (names_.contains(std::string(name))) {
@@ -171,7 +172,8 @@ class MmParser {
       const absl::string_view range = tokens_[2].text;
       const std::size_t dots = range.find("..");
       const absl::string_view first = range.substr(0, dots);
-      const absl::string_view last = dots == absl::string_view::npos ? first : range.substr(dots + 2);
+      const absl::string_view last =
+          dots == absl::string_view::npos ? first : range.substr(dots + 2);
       std::optional<std::uint32_t> a = ParseU32(first), b = ParseU32(last);
       if (!a || !b) return Err(2, absl::StrCat("expected N or N..M, got '", range, "'"));
       if (*a > *b) return Err(2, absl::StrCat("empty range '", range, "'"));

@@ -29,8 +29,20 @@
 namespace pinsplit::mm {
 
 enum class MmOpKind : std::uint8_t {
-  kSpawn, kMap, kUnmap, kRead, kWrite, kFork, kProtect, kPin, kPinRead, kPinWrite, kUnpin,
-  kRef, kDrop, kExit,
+  kSpawn,
+  kMap,
+  kUnmap,
+  kRead,
+  kWrite,
+  kFork,
+  kProtect,
+  kPin,
+  kPinRead,
+  kPinWrite,
+  kUnpin,
+  kRef,
+  kDrop,
+  kExit,
 };
 
 struct MmOp {
@@ -38,12 +50,12 @@ struct MmOp {
   std::string process;  // the acting process (spawn: the new one; fork: the parent)
   std::string name;     // fork: the child; pin/ref: the new handle; handle ops: the handle
   std::uint32_t addr = 0;
-  std::uint32_t last = 0;  // map: last address of the range
+  std::uint32_t last = 0;   // map: last address of the range
   std::uint64_t value = 0;  // write, pin write
   PinKind pin = PinKind::kRead;
   bool longterm = false;
   bool fast = false;
-  bool writable = false;  // protect
+  bool writable = false;              // protect
   std::optional<std::string> result;  // after "=>"
   int line = 0;
 

@@ -69,9 +69,7 @@ inline int PageHolders::read_pins() const {
   return n;
 }
 
-inline int PageHolders::write_pins() const {
-  return static_cast<int>(pins.size()) - read_pins();
-}
+inline int PageHolders::write_pins() const { return static_cast<int>(pins.size()) - read_pins(); }
 
 inline bool PageHolders::pinned_by_other_than(ProcessId p) const {
   for (const PinHolder& h : pins) {

@@ -39,9 +39,8 @@ absl::StatusOr<std::unique_ptr<Policy>> MakePolicy(std::string_view name) {
   if (name == "anon-exclusive") return std::make_unique<AnonExclusivePolicy>();
   if (name == "split") return std::make_unique<SplitPolicy>();
   if (name == "ideal") return std::make_unique<IdealPolicy>();
-  return absl::InvalidArgumentError(absl::StrCat("unknown policy '", std::string(name),
-                                                 "'; known: ",
-                                                 absl::StrJoin(KnownPolicies(), ", ")));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown policy '", std::string(name), "'; known: ", absl::StrJoin(KnownPolicies(), ", ")));
 }
 
 }  // namespace pinsplit::mm

@@ -22,8 +22,7 @@ class RefcountPolicy final : public Policy {
   std::string_view name() const override { return "refcount"; }
   std::string_view default_counter() const override { return "bias"; }
   ForkDecision on_fork(const PageFacts& page) const override {
-    return page.mm_has_pinned() && page.maybe_pinned() ? ForkDecision::kCopy
-                                                       : ForkDecision::kShare;
+    return page.mm_has_pinned() && page.maybe_pinned() ? ForkDecision::kCopy : ForkDecision::kShare;
   }
   FaultDecision on_write_fault(const PageFacts& page) const override {
     return page.page_count() == 1 ? FaultDecision::kReuse : FaultDecision::kCopy;

@@ -100,8 +100,8 @@ std::optional<Violation> TruthOracle::check_read(ProcessId slot, Addr addr,
   const Incarnation p = incarnation_.at(slot);
   const std::optional<std::uint64_t>& want = memory_.at(p)[addr];
   if (want && *want == got) return std::nullopt;
-  return Violation{"isolation", absl::StrCat(process_name(p), " read ", describe(got), " at ",
-                                             addr, ", but its own data there is ",
+  return Violation{"isolation", absl::StrCat(process_name(p), " read ", describe(got), " at ", addr,
+                                             ", but its own data there is ",
                                              want ? describe(*want) : "unmapped")};
 }
 
@@ -113,9 +113,8 @@ std::optional<Violation> TruthOracle::check_pin_read(PinId pin, std::uint64_t go
   if (truth.longterm && owner_maps && *mem->second[truth.addr] != got) {
     return Violation{"long-term pin coherence",
                      absl::StrCat(pin_name(pin), " of ", process_name(truth.owner), " read ",
-                                  describe(got), ", but ", process_name(truth.owner),
-                                  "'s data at ", truth.addr, " is ",
-                                  describe(*mem->second[truth.addr]))};
+                                  describe(got), ", but ", process_name(truth.owner), "'s data at ",
+                                  truth.addr, " is ", describe(*mem->second[truth.addr]))};
   }
   if (!truth.seen_ok.contains(got)) {
     return Violation{"isolation",
@@ -144,9 +143,9 @@ std::vector<Violation> TruthOracle::check_state() const {
       }
       const std::uint64_t got = model_.payload(page);
       if (got != *memory[a]) {
-        out.push_back({"isolation",
-                       absl::StrCat(process_name(p), "'s memory at ", a, " holds ",
-                                    describe(got), ", expected ", describe(*memory[a]))});
+        out.push_back(
+            {"isolation", absl::StrCat(process_name(p), "'s memory at ", a, " holds ",
+                                       describe(got), ", expected ", describe(*memory[a]))});
       }
     }
   }
@@ -154,8 +153,8 @@ std::vector<Violation> TruthOracle::check_state() const {
   for (const auto& [id, truth] : pins_) {
     const PageId page = model_.pin_page(id);
     if (!model_.in_use(page)) {
-      out.push_back({"accounting", absl::StrCat(pin_name(id), " holds freed page ", page,
-                                                " (use after free)")});
+      out.push_back({"accounting",
+                     absl::StrCat(pin_name(id), " holds freed page ", page, " (use after free)")});
       continue;
     }
     auto mem = memory_.find(truth.owner);
@@ -165,9 +164,9 @@ std::vector<Violation> TruthOracle::check_state() const {
     const PageId mapped = model_.page_at(*slot_of(truth.owner), truth.addr);
     if (mapped != page) {
       out.push_back({"long-term pin coherence",
-                     absl::StrCat(pin_name(id), " of ", process_name(truth.owner),
-                                  " holds page ", page, " but ", process_name(truth.owner),
-                                  " now maps page ", mapped, " at ", truth.addr)});
+                     absl::StrCat(pin_name(id), " of ", process_name(truth.owner), " holds page ",
+                                  page, " but ", process_name(truth.owner), " now maps page ",
+                                  mapped, " at ", truth.addr)});
     }
   }
   // Accounting: each live page's counter agrees with its holders.
@@ -176,24 +175,26 @@ std::vector<Violation> TruthOracle::check_state() const {
     const PageHolders h = model_.holders(page);
     const RefcountState state = model_.counter_state(page);
     if (state.dead) {
-      out.push_back({"accounting", absl::StrCat("page ", page, " is in use but its counter is dead")});
+      out.push_back(
+          {"accounting", absl::StrCat("page ", page, " is in use but its counter is dead")});
       continue;
     }
     if (h.empty() && !state.saturated) {
-      out.push_back({"accounting", absl::StrCat("page ", page,
-                                                " has no holder left but was never freed")});
+      out.push_back(
+          {"accounting", absl::StrCat("page ", page, " has no holder left but was never freed")});
     }
     StateSpec spec;
-    spec.refs = static_cast<std::uint32_t>(h.mappings.size()) +
-                static_cast<std::uint32_t>(h.extra_refs);
+    spec.refs =
+        static_cast<std::uint32_t>(h.mappings.size()) + static_cast<std::uint32_t>(h.extra_refs);
     spec.read = static_cast<std::uint32_t>(h.read_pins());
     spec.write = static_cast<std::uint32_t>(h.write_pins());
     if (state.saturated) spec.refs.reset();  // a saturated count no longer counts
     std::vector<std::string> diffs, unchecked;
     CheckStateSpec(spec, state, caps, diffs, unchecked);
     if (!diffs.empty()) {
-      out.push_back({"accounting", absl::StrCat("page ", page, " counter (", std::string(model_.counter_name()),
-                                                "): expected ", absl::StrJoin(diffs, "; "))});
+      out.push_back({"accounting",
+                     absl::StrCat("page ", page, " counter (", std::string(model_.counter_name()),
+                                  "): expected ", absl::StrJoin(diffs, "; "))});
     }
   }
   return out;
@@ -206,8 +207,8 @@ std::vector<Violation> TruthOracle::check_quiescent(std::vector<PageId>* saturat
       if (saturated != nullptr) saturated->push_back(page);
       continue;
     }
-    out.push_back({"accounting", absl::StrCat("page ", page,
-                                              " is still in use after everything was released")});
+    out.push_back({"accounting",
+                   absl::StrCat("page ", page, " is still in use after everything was released")});
   }
   return out;
 }

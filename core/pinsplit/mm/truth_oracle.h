@@ -88,7 +88,7 @@ class TruthOracle {
   std::string describe(std::uint64_t value) const;
 
   const MmModel& model_;
-  std::map<Incarnation, Memory> memory_;  // live processes' logical memory
+  std::map<Incarnation, Memory> memory_;          // live processes' logical memory
   std::map<ProcessId, Incarnation> incarnation_;  // live slots
   Incarnation next_incarnation_ = 1;
   std::map<PinId, PinTruth> pins_;
