@@ -4,6 +4,7 @@
 //
 // Exit status: 0 every assertion held, 1 one failed (line and difference printed), 2 bad
 // script or bad flags (line and column printed).
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -13,7 +14,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "command_line.h"
+#include "fuzz_commands.h"
 #include "pinsplit/any_refcount.h"
+#include "pinsplit/interleave_script.h"
 #include "pinsplit/mm/mm_replay.h"
 #include "pinsplit/op_script.h"
 #include "pinsplit/refcount_replay.h"
@@ -35,8 +38,14 @@ constexpr char kUsage[] =
     "  pinsplit replay [--impl=NAME] [--policy=NAME] [--quiet] FILE\n"
     "        run FILE ('-' for stdin) and check its assertions; a script whose first line is\n"
     "        `spawn` runs on the mm model under --policy, with the truth oracle watching\n"
+    "        a script with `thread N OP` lines runs its threads under the deterministic\n"
+    "        scheduler and checks linearizability (--impl, else its `# impls:` line, else split)\n"
     "  pinsplit compare [--json] FILE\n"
     "        run a process-level script under every policy and tabulate violations and copies\n"
+    "  pinsplit decode --target=NAME [--impl=NAME] [--policy=NAME] [--output=FILE] FILE\n"
+    "        turn a fuzz input (corpus entry, crash) into an op script that replay reproduces\n"
+    "  pinsplit encode --target=NAME [--impl=NAME] [--output=FILE] FILE\n"
+    "        turn an op script into a fuzz input (seed corpora)\n"
     "  pinsplit impls                                 list the counter names --impl accepts\n\n"
     "Exit status: 0 all assertions hold, 1 an assertion failed, 2 bad script or flags.\n"
     "The language is documented in docs/op-script.md.";
@@ -113,13 +122,17 @@ int ReplayMm(const std::string& path, const std::string& text) {
 int Replay(const std::vector<std::string>& args) {
   if (args.size() != 2) ExitBadInput("replay takes exactly one FILE");
   const std::string text = ReadFileOrExit(args[1]);
+  if (LooksLikeInterleaveScript(text)) {
+    return ReplayInterleave(args[1], text, absl::GetFlag(FLAGS_impl), absl::GetFlag(FLAGS_quiet));
+  }
   return mm::IsMmScript(text) ? ReplayMm(args[1], text) : ReplayCounter(args[1], text);
 }
 
 int Compare(const std::vector<std::string>& args) {
   if (args.size() != 2) ExitBadInput("compare takes exactly one FILE");
   const std::string text = ReadFileOrExit(args[1]);
-  if (!mm::IsMmScript(text)) ExitBadInput("compare needs a process-level script (starting with spawn)");
+  if (!mm::IsMmScript(text))
+    ExitBadInput("compare needs a process-level script (starting with spawn)");
   absl::StatusOr<mm::MmScript> script = ParseMmOrReport(args[1], text);
   if (!script.ok()) return kExitBadInput;
   absl::StatusOr<std::vector<mm::MmReplayResult>> rows = mm::ComparePolicies(*script);
@@ -128,7 +141,11 @@ int Compare(const std::vector<std::string>& args) {
     return kExitBadInput;
   }
   if (absl::GetFlag(FLAGS_json)) {
-    std::cout << mm::FormatCompareJson(*rows, args[1]);
+    const char* revision = std::getenv("PINSPLIT_GIT_REVISION");
+    const std::string run =
+        absl::StrCat("{\"git_revision\": \"", revision != nullptr ? revision : "unknown",
+                     "\", \"tool\": \"pinsplit compare\"}");
+    std::cout << mm::FormatCompareJson(*rows, args[1], run);
   } else {
     std::cout << mm::FormatCompareTable(*rows);
   }
@@ -144,6 +161,10 @@ int main(int argc, char** argv) {
   if (args.empty()) ExitBadInput("missing command (replay, compare, impls)");
   if (args[0] == "replay") return Replay(args);
   if (args[0] == "compare") return Compare(args);
+  if (args[0] == "decode") {
+    return DecodeCommand(args, absl::GetFlag(FLAGS_impl), absl::GetFlag(FLAGS_policy));
+  }
+  if (args[0] == "encode") return EncodeCommand(args, absl::GetFlag(FLAGS_impl));
   if (args[0] == "impls") {
     std::cout << absl::StrJoin(KnownRefcounts(), "\n") << "\n";
     return kExitOk;

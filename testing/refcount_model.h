@@ -135,8 +135,10 @@ class RefcountModel {
       s.pins = s.read_pins + s.write_pins;
       s.saturated = saturated_;
     } else if (scheme_ == Scheme::kBias) {
-      s.refs = static_cast<std::uint32_t>(count_ % kBias);
-      s.pins = static_cast<std::uint32_t>(count_ / kBias);
+      if (count_ <= kBiasMax) {  // a negative count estimates nothing
+        s.refs = static_cast<std::uint32_t>(count_ % kBias);
+        s.pins = static_cast<std::uint32_t>(count_ / kBias);
+      }
     } else {
       s.refs = static_cast<std::uint32_t>(count_);
     }
@@ -174,8 +176,10 @@ class RefcountModel {
         }
         return GetResult::kOk;
       case Scheme::kBias:
-        if (count_ == kBiasMax) return GetResult::kFull;
-        ++count_;
+        // get_page() adds unconditionally; try_get_page() refuses a count that would go
+        // negative (and one that already is).
+        if (try_only && count_ >= kBiasMax) return GetResult::kFull;
+        count_ = (count_ + 1) & kPlainMask;
         return GetResult::kOk;
       case Scheme::kPlain:
         count_ = (count_ + 1) & kPlainMask;

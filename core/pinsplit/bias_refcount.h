@@ -9,17 +9,22 @@
 //
 //   0                 dead: try_get and try_pin refuse (no resurrection)
 //   1 .. INT32_MAX    live
-//   < 0               transient only: a refused get in flight (never stored for long)
+//   < 0               live, overflowed: try_get and try_pin refuse; put and unpin still count
 //
-// Overflow: the 2019 fix for CVE-2019-11487 refuses a new reference or pin once the count would
-// go negative (GetResult::kFull, PinResult::kFull); nothing saturates.
+// Overflow, as the 2019 fix for CVE-2019-11487 has it: get() is the kernel's get_page(), an
+// unconditional increment by a caller that already holds a reference, which may take the count
+// negative; try_get() (try_get_page) and try_pin() (try_grab_page) refuse whenever their result
+// would be negative (GetResult::kFull, PinResult::kFull). Refusal is decided by compare-exchange,
+// so it is exact: a speculative add-then-undo refusal in get() would let one refused get make a
+// racing get or try_get refuse too (found by the interleave fuzzer). Nothing saturates; the 2^31
+// negative values are the room that keeps racing gets from wrapping to zero.
 //
 // Memory ordering: get relaxed; try_get and try_pin compare-exchange loops, acquire on success;
 // put and unpin release fetch_sub, and the last drop follows with an acquire load of the word,
 // which reads its own RMW and so the end of every earlier drop's release sequence. Reads acquire.
 //
-// Fast paths: get, put and unpin are one RMW plus tests on the value it returned. Misuse found in
-// that value (get or put at zero, unpin below 1024) is undone and reported (misuse.h).
+// Fast paths: get, put and unpin are one RMW plus a test on the value it returned. Misuse found
+// in that value (get or put at zero, unpin below 1024) is undone and reported (misuse.h).
 #pragma once
 
 #include <atomic>
@@ -57,8 +62,8 @@ class BiasRefcount {
 
   GetResult get() {
     const Word old = count_.fetch_add(1, std::memory_order_relaxed);
-    if (old - 1 >= kMaxCount - 1) [[unlikely]] {  // old == 0, old == INT32_MAX, or old < 0
-      return get_slow(old);
+    if (old == 0) [[unlikely]] {
+      return get_on_dead();
     }
     return GetResult::kOk;
   }
@@ -143,13 +148,10 @@ class BiasRefcount {
     return PutResult::kLive;
   }
 
-  [[gnu::noinline]] GetResult get_slow(Word old) {
+  [[gnu::noinline]] GetResult get_on_dead() {
     count_.fetch_sub(1, std::memory_order_relaxed);
-    if (old == 0) {
-      report_misuse(Misuse::kGetOnDead, name(), old);
-      return GetResult::kDead;
-    }
-    return GetResult::kFull;
+    report_misuse(Misuse::kGetOnDead, name(), 0);
+    return GetResult::kDead;
   }
 
   Atom<Word> count_;

@@ -34,9 +34,16 @@ TEST(BiasRefcountTest, NewReferencesAndPinsAreRefusedOnceTheCountWouldGoNegative
   MisuseRecorder misuse;
   Bias c;
   ASSERT_TRUE(c.reset(Bias::kMaxCount, 0, 0, false));
-  EXPECT_EQ(c.get(), GetResult::kFull);
   EXPECT_EQ(c.try_get(), GetResult::kFull);
   EXPECT_EQ(c.try_pin(PinKind::kRead), PinResult::kFull);
+  EXPECT_EQ(c.raw(), Bias::kMaxCount);
+  // get_page() by a holder is unconditional and may take the count negative; from there every
+  // new reference or pin is refused, and drops still count.
+  EXPECT_EQ(c.get(), GetResult::kOk);
+  EXPECT_EQ(c.raw(), Bias::kMaxCount + 1);
+  EXPECT_EQ(c.try_get(), GetResult::kFull);
+  EXPECT_EQ(c.try_pin(PinKind::kWrite), PinResult::kFull);
+  EXPECT_EQ(c.put(), PutResult::kLive);
   EXPECT_EQ(c.raw(), Bias::kMaxCount);
   ASSERT_TRUE(c.reset(Bias::kMaxCount - 1024, 0, 0, false));
   EXPECT_EQ(c.try_pin(PinKind::kRead), PinResult::kPinned);

@@ -1,0 +1,3 @@
+#!/bin/bash -eu
+# ClusterFuzzLite entry point: the project's own OSS-Fuzz-style build script does the work.
+exec "$SRC/pinsplit/fuzz/build.sh"

@@ -1,0 +1,313 @@
+#include "mm_ops_input.h"
+
+#include <algorithm>
+#include <map>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace pinsplit {
+namespace {
+
+enum Code : std::uint8_t {
+  kSpawn,
+  kMap,
+  kWrite,
+  kRead,
+  kFork,
+  kPin,
+  kPinIo,
+  kUnpin,
+  kRef,
+  kDrop,
+  kProtect,
+  kUnmap,
+  kExit,
+  kCodes,
+};
+
+// Reads bytes in order; past the end every byte is 0.
+class ByteReader {
+ public:
+  explicit ByteReader(std::string_view bytes) : bytes_(bytes) {}
+  bool done() const { return at_ >= bytes_.size(); }
+  std::uint8_t next() { return at_ < bytes_.size() ? static_cast<std::uint8_t>(bytes_[at_++]) : 0; }
+
+ private:
+  std::string_view bytes_;
+  std::size_t at_ = 0;
+};
+
+// Names in creation order; removal keeps the order of the rest.
+class NameList {
+ public:
+  explicit NameList(char prefix) : prefix_(prefix) {}
+  std::string add() {
+    names_.push_back(absl::StrCat(std::string(1, prefix_), next_++));
+    return names_.back();
+  }
+  void add(const std::string& name) { names_.push_back(name); }
+  bool empty() const { return names_.empty(); }
+  const std::string& pick(std::uint8_t index) const { return names_[index % names_.size()]; }
+  void remove(const std::string& name) {
+    names_.erase(std::find(names_.begin(), names_.end(), name));
+  }
+  // Takes back the name add() just made, so that names stay dense: P0, P1, ... in the order
+  // of the operations that really ran.
+  void cancel_last() {
+    names_.pop_back();
+    --next_;
+  }
+  std::optional<std::uint8_t> index_of(const std::string& name) const {
+    auto it = std::find(names_.begin(), names_.end(), name);
+    if (it == names_.end()) return std::nullopt;
+    return static_cast<std::uint8_t>(it - names_.begin());
+  }
+
+ private:
+  char prefix_;
+  int next_ = 0;
+  std::vector<std::string> names_;
+};
+
+}  // namespace
+
+absl::StatusOr<MmOpsRun> RunMmOps(std::string_view bytes, const std::string& policy) {
+  mm::MmOptions options;
+  options.policy = policy;
+  options.max_pages = 512;
+  options.max_processes = 16;
+  options.max_handles = 256;
+  absl::StatusOr<std::unique_ptr<mm::MmSession>> session = mm::MmSession::Create(options);
+  if (!session.ok()) return session.status();
+  MmOpsRun run;
+  NameList processes('P'), pins('h'), refs('r');
+  ByteReader in(bytes);
+  std::map<std::string, PinKind> pin_kinds;
+  for (std::size_t i = 0; i < kMaxMmOps && !in.done(); ++i) {
+    const std::uint8_t code = in.next() % kCodes;
+    mm::MmOp op;
+    op.line = static_cast<int>(run.script.ops.size()) + 1;
+    const std::uint64_t value = run.script.ops.size() + 1;  // the emitted index: canonical
+    // Operands first, so an op that finds nothing to act on still consumes the same bytes.
+    const std::uint8_t a = in.next(), b = in.next(), c = in.next();
+    auto process = [&]() -> bool {
+      if (processes.empty()) return false;
+      op.process = processes.pick(a);
+      op.addr = b % kMmFuzzAddresses;
+      op.last = op.addr;
+      return true;
+    };
+    bool have = true;
+    switch (code) {
+      case kSpawn:
+        op.kind = mm::MmOpKind::kSpawn;
+        op.process = processes.add();
+        break;
+      case kMap:
+        op.kind = mm::MmOpKind::kMap;
+        have = process();
+        break;
+      case kWrite:
+        op.kind = mm::MmOpKind::kWrite;
+        have = process();
+        op.value = value;
+        break;
+      case kRead:
+        op.kind = mm::MmOpKind::kRead;
+        have = process();
+        break;
+      case kFork:
+        op.kind = mm::MmOpKind::kFork;
+        have = process();
+        op.name = processes.add();
+        break;
+      case kPin:
+        op.kind = mm::MmOpKind::kPin;
+        have = process();
+        op.pin = (c & 1) != 0 ? PinKind::kWrite : PinKind::kRead;
+        op.longterm = (c & 2) != 0;
+        op.fast = (c & 4) != 0;
+        op.name = pins.add();
+        break;
+      case kPinIo:
+        if ((have = !pins.empty())) {
+          op.name = pins.pick(a);
+          const bool write = (b & 1) != 0 && pin_kinds[op.name] == PinKind::kWrite;
+          op.kind = write ? mm::MmOpKind::kPinWrite : mm::MmOpKind::kPinRead;
+          op.value = value;
+        }
+        break;
+      case kUnpin:
+        op.kind = mm::MmOpKind::kUnpin;
+        if ((have = !pins.empty())) op.name = pins.pick(a);
+        break;
+      case kRef:
+        op.kind = mm::MmOpKind::kRef;
+        have = process();
+        op.name = refs.add();
+        break;
+      case kDrop:
+        op.kind = mm::MmOpKind::kDrop;
+        if ((have = !refs.empty())) op.name = refs.pick(a);
+        break;
+      case kProtect:
+        op.kind = mm::MmOpKind::kProtect;
+        have = process();
+        op.writable = (c & 1) != 0;
+        break;
+      case kUnmap:
+        op.kind = mm::MmOpKind::kUnmap;
+        have = process();
+        break;
+      case kExit:
+        op.kind = mm::MmOpKind::kExit;
+        have = process();
+        break;
+    }
+    const bool defines = code == kSpawn || code == kFork || code == kPin || code == kRef;
+    std::string got;
+    if (have && (*session)->Step(op, &got).ok()) {
+      if (code == kPin && got == "full") {  // the seed's -EAGAIN: no handle to remember
+        op.result = "full";
+        pins.cancel_last();
+        run.script.ops.push_back(op);
+        continue;
+      }
+      run.script.ops.push_back(op);
+    } else if (defines) {
+      // The name was reserved before the model refused: take it back.
+      if (code == kSpawn || code == kFork) processes.cancel_last();
+      if (code == kPin) pins.cancel_last();
+      if (code == kRef) refs.cancel_last();
+      continue;
+    } else {
+      continue;
+    }
+    if (code == kPin) pin_kinds[op.name] = op.pin;
+    if (code == kUnpin) pins.remove(op.name);
+    if (code == kDrop) refs.remove(op.name);
+    if (code == kExit) processes.remove(op.process);
+  }
+  run.result = (*session)->Finish();
+  return run;
+}
+
+std::string FormatMmOpsRun(const MmOpsRun& run, const std::string& policy) {
+  std::string out = absl::StrCat("# mm_ops input, decoded under policy ", policy,
+                                 "\n# replay: pinsplit replay --policy=", policy, " FILE\n");
+  for (const std::string& v : run.result.violations)
+    absl::StrAppend(&out, "# violation: ", v, "\n");
+  for (const mm::MmOp& op : run.script.ops) absl::StrAppend(&out, Format(op), "\n");
+  return out;
+}
+
+absl::StatusOr<std::string> EncodeMmOps(std::string_view script_text) {
+  absl::StatusOr<mm::MmScript> script = mm::ParseMmScript(script_text);
+  if (!script.ok()) return script.status();
+  std::string bytes;
+  NameList processes('P'), pins('h'), refs('r');
+  std::map<std::string, PinKind> kinds;
+  auto index = [&](const NameList& list, const std::string& name,
+                   int line) -> absl::StatusOr<std::uint8_t> {
+    std::optional<std::uint8_t> i = list.index_of(name);
+    if (!i)
+      return absl::InvalidArgumentError(absl::StrCat("line ", line, ": '", name, "' is not live"));
+    return *i;
+  };
+  for (const mm::MmOp& op : script->ops) {
+    if (op.addr >= kMmFuzzAddresses || (op.kind == mm::MmOpKind::kMap && op.last != op.addr)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "line ", op.line, ": mm_ops inputs use one address at a time, below ", kMmFuzzAddresses));
+    }
+    std::uint8_t code = 0, a = 0, b = static_cast<std::uint8_t>(op.addr), c = 0;
+    auto proc = [&]() -> absl::Status {
+      absl::StatusOr<std::uint8_t> i = index(processes, op.process, op.line);
+      if (!i.ok()) return i.status();
+      a = *i;
+      return absl::OkStatus();
+    };
+    absl::Status status;
+    switch (op.kind) {
+      case mm::MmOpKind::kSpawn:
+        code = kSpawn;
+        processes.add(op.process);
+        break;
+      case mm::MmOpKind::kMap:
+        code = kMap;
+        status = proc();
+        break;
+      case mm::MmOpKind::kWrite:
+        code = kWrite;
+        status = proc();
+        break;
+      case mm::MmOpKind::kRead:
+        code = kRead;
+        status = proc();
+        break;
+      case mm::MmOpKind::kFork:
+        code = kFork;
+        status = proc();
+        processes.add(op.name);
+        break;
+      case mm::MmOpKind::kPin:
+        code = kPin;
+        status = proc();
+        c = static_cast<std::uint8_t>((op.pin == PinKind::kWrite ? 1 : 0) | (op.longterm ? 2 : 0) |
+                                      (op.fast ? 4 : 0));
+        if (op.result != "full") {
+          pins.add(op.name);
+          kinds[op.name] = op.pin;
+        }
+        break;
+      case mm::MmOpKind::kPinRead:
+      case mm::MmOpKind::kPinWrite: {
+        code = kPinIo;
+        absl::StatusOr<std::uint8_t> i = index(pins, op.name, op.line);
+        if (!i.ok()) return i.status();
+        a = *i;
+        b = op.kind == mm::MmOpKind::kPinWrite ? 1 : 0;
+        break;
+      }
+      case mm::MmOpKind::kUnpin:
+      case mm::MmOpKind::kDrop: {
+        const bool unpin = op.kind == mm::MmOpKind::kUnpin;
+        code = unpin ? kUnpin : kDrop;
+        NameList& list = unpin ? pins : refs;
+        absl::StatusOr<std::uint8_t> i = index(list, op.name, op.line);
+        if (!i.ok()) return i.status();
+        a = *i;
+        list.remove(op.name);
+        break;
+      }
+      case mm::MmOpKind::kRef:
+        code = kRef;
+        status = proc();
+        refs.add(op.name);
+        break;
+      case mm::MmOpKind::kProtect:
+        code = kProtect;
+        status = proc();
+        c = op.writable ? 1 : 0;
+        break;
+      case mm::MmOpKind::kUnmap:
+        code = kUnmap;
+        status = proc();
+        break;
+      case mm::MmOpKind::kExit:
+        code = kExit;
+        status = proc();
+        if (status.ok()) processes.remove(op.process);
+        break;
+    }
+    if (!status.ok()) return status;
+    bytes += static_cast<char>(code);
+    bytes += static_cast<char>(a);
+    bytes += static_cast<char>(b);
+    bytes += static_cast<char>(c);
+  }
+  return bytes;
+}
+
+}  // namespace pinsplit

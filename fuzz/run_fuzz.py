@@ -1,0 +1,406 @@
+#!/usr/bin/env python3
+"""Runs pinsplit's libFuzzer targets for a time budget: `./harness fuzz`.
+
+Builds the `fuzz` preset, then runs each target (or the ones --target names) for --seconds in
+libFuzzer's fork mode on every available core. Corpora persist in results/fuzz/corpus/<target>
+(seeded from the encoded seed corpus of the build); crash artifacts of a run go to
+results/fuzz/<run id>/<target>/. Prints progress every few seconds and a summary, with every
+crash decoded into an op script (pinsplit decode), and writes the summary as
+results/fuzz/<run id>.json (kind "fuzz", docs/results-format.md), atomically.
+
+Exit status: 0 no unexpected crash; 1 an unexpected crash was found; 2 bad flags or a failed
+build; 130 interrupted (Ctrl-C: the partial results are still written).
+
+Python 3 standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import configparser
+import datetime as dt
+import json
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Runs of one target under different settings: (policy label, environment, extra decode
+# arguments, crashes expected). A target not listed runs once, clean. The mm_ops target adds
+# one row per policy here (the policies where violations are known set expect_crashes).
+VARIANTS: dict[str, list[tuple[str | None, dict[str, str], list[str], bool]]] = {
+    # mm_ops under every policy: the old ones must crash (their known bugs), the rest must not.
+    "mm_ops": [(policy, {"PINSPLIT_MM_POLICY": policy}, [f"--policy={policy}"], expect)
+               for policy, expect in (("split", False), ("anon-exclusive", False),
+                                      ("ideal", False), ("mapcount", True),
+                                      ("refcount", True))],
+}
+
+# libFuzzer status lines: fork mode ("#N: cov: ...") and in-process mode ("#N NEW cov: ...").
+FORK_STATUS = re.compile(r"#(\d+): cov: (\d+) ft: (\d+) corp: (\d+) exec/s:? (\d+) "
+                         r"oom/timeout/crash: (\d+)/(\d+)/(\d+) time: (\d+)s")
+INPROCESS_STATUS = re.compile(r"#(\d+)\s+\w+\s+cov: (\d+) ft: (\d+) corp: (\d+)/\S+.*?"
+                              r"exec/s: (\d+)")
+ARTIFACT_PREFIXES = ("crash-", "leak-", "timeout-", "oom-")
+
+
+class UsageError(Exception):
+    pass
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """Exits 2 with a clear message on bad flags (argparse's own behaviour, kept explicit)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"run_fuzz.py: error: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
+@dataclass
+class TargetRun:
+    target: str
+    policy: str | None
+    env: dict[str, str]
+    decode_args: list[str]
+    expect_crashes: bool
+    seconds: int = 0
+    executions: int = 0
+    execs_per_second: int = 0
+    coverage: int = 0
+    features: int = 0
+    corpus_size: int = 0
+    crashes: list[dict[str, str]] = field(default_factory=list)
+    interrupted: bool = False
+
+    def label(self) -> str:
+        return self.target if self.policy is None else f"{self.target}[{self.policy}]"
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"'{text}' must be positive")
+    return value
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = ArgumentParser(prog="./harness fuzz",
+                            description="Run the libFuzzer targets for a time budget.")
+    parser.add_argument("--seconds", type=positive_int, default=30,
+                        help="budget per target run (default 30)")
+    parser.add_argument("--target", action="append", default=[],
+                        help="a target to run (repeat or comma-separate; default: all)")
+    parser.add_argument("--jobs", type=positive_int, default=os.cpu_count() or 2,
+                        help="libFuzzer fork-mode workers (default: the number of cores)")
+    parser.add_argument("--seed", type=positive_int, default=1, help="libFuzzer -seed (default 1)")
+    parser.add_argument("--build-dir", default=str(REPO_ROOT / "build" / "fuzz"),
+                        help="the fuzz preset's build directory")
+    parser.add_argument("--results", default=os.environ.get("PINSPLIT_RESULTS",
+                                                            str(REPO_ROOT / "results")),
+                        help="results folder (default results/ or $PINSPLIT_RESULTS)")
+    parser.add_argument("--no-build", action="store_true", help="use the build as it is")
+    args = parser.parse_args(argv)
+    args.target = [t for spec in args.target for t in spec.split(",") if t]
+    return args
+
+
+def log(message: str) -> None:
+    print(f"\033[1m[fuzz]\033[0m {message}", file=sys.stderr, flush=True)
+
+
+def build(build_dir: Path) -> None:
+    if not (build_dir / "build.ninja").exists():
+        log("configuring the fuzz preset")
+        subprocess.run(["cmake", "--preset", "fuzz"], cwd=REPO_ROOT, check=True,
+                       stdout=subprocess.DEVNULL)
+    log("building the fuzz preset")
+    subprocess.run(["cmake", "--build", "--preset", "fuzz", "-j", str(os.cpu_count() or 2)],
+                   cwd=REPO_ROOT, check=True)
+
+
+def known_targets(build_dir: Path) -> list[str]:
+    listing = build_dir / "fuzz" / "fuzz_targets.txt"
+    if not listing.exists():
+        raise UsageError(f"{listing} is missing: is {build_dir} a configured fuzz build?")
+    return [line.strip() for line in listing.read_text().splitlines() if line.strip()]
+
+
+def libfuzzer_options(fuzz_dir: Path, target: str) -> list[str]:
+    """The [libfuzzer] section of TARGET.options as -key=value flags (paths made absolute)."""
+    path = fuzz_dir / f"{target}.options"
+    if not path.exists():
+        return []
+    parser = configparser.ConfigParser()
+    parser.read(path)
+    if not parser.has_section("libfuzzer"):
+        return []
+    flags = []
+    for key, value in parser.items("libfuzzer"):
+        if key == "dict":
+            value = str(fuzz_dir / value)
+        flags.append(f"-{key}={value}")
+    return flags
+
+
+def git_revision() -> str:
+    try:
+        revision = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
+                                  check=True, capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(REPO_ROOT), "diff", "--quiet", "HEAD", "--"],
+                               capture_output=True).returncode != 0
+        return revision + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def compiler_and_flags(build_dir: Path) -> tuple[str, str]:
+    compiler, flags = "unknown", "unknown"
+    cache = build_dir / "CMakeCache.txt"
+    if cache.exists():
+        for line in cache.read_text(errors="replace").splitlines():
+            if line.startswith("CMAKE_CXX_COMPILER:"):
+                compiler = line.split("=", 1)[1]
+            elif line.startswith("CMAKE_CXX_FLAGS:"):
+                flags = line.split("=", 1)[1]
+    try:
+        version = subprocess.run([compiler, "--version"], capture_output=True, text=True,
+                                 check=True).stdout.splitlines()[0]
+        match = re.search(r"clang version (\S+)", version)
+        compiler = f"clang {match.group(1)}" if match else version
+    except (OSError, subprocess.CalledProcessError, IndexError):
+        pass
+    return compiler, flags
+
+
+def write_atomically(path: Path, document: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
+                                             dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            json.dump(document, out, indent=1)
+            out.write("\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
+def decode(pinsplit: Path, run: TargetRun, artifact: Path) -> str:
+    result = subprocess.run([str(pinsplit), "decode", f"--target={run.target}", *run.decode_args,
+                             str(artifact)], capture_output=True, text=True)
+    if result.returncode != 0:
+        return f"(pinsplit decode failed with exit {result.returncode}: {result.stderr.strip()})"
+    return result.stdout
+
+
+def run_target(run: TargetRun, args: argparse.Namespace, fuzz_dir: Path, out_dir: Path,
+               corpus_root: Path, remaining: list[str]) -> None:
+    """Runs one target for the budget; fills RUN in place. Raises KeyboardInterrupt after
+    stopping the fuzzer cleanly when interrupted."""
+    binary = fuzz_dir / run.target
+    artifacts = out_dir / run.label()
+    artifacts.mkdir(parents=True, exist_ok=True)
+    corpus = corpus_root / run.label()
+    corpus.mkdir(parents=True, exist_ok=True)
+    seeds = fuzz_dir / "corpus" / run.target
+    command = [str(binary), f"-fork={args.jobs}", f"-max_total_time={args.seconds}",
+               f"-seed={args.seed}", f"-artifact_prefix={artifacts}/", "-ignore_crashes=1",
+               "-print_final_stats=1", *libfuzzer_options(fuzz_dir, run.target), str(corpus)]
+    if seeds.is_dir():
+        command.append(str(seeds))
+    env = dict(os.environ, **run.env)
+    env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
+    log_path = artifacts / "libfuzzer.log"
+    log(f"{run.label()}: {args.seconds}s on {args.jobs} worker(s); log in {log_path}")
+    started = time.monotonic()
+    lines: queue.Queue[str | None] = queue.Queue()
+    with open(log_path, "w", encoding="utf-8") as log_file:
+        # Its own process group, so that stopping it reaches fork mode's workers too.
+        process = subprocess.Popen(command, cwd=artifacts, env=env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True, errors="replace",
+                                   start_new_session=True)
+
+        def pump() -> None:
+            assert process.stdout is not None
+            for line in process.stdout:
+                lines.put(line)
+            lines.put(None)
+
+        reader = threading.Thread(target=pump, daemon=True)
+        reader.start()
+        try:
+            next_print = started + 5
+            finished = False
+            while not finished:
+                try:
+                    line = lines.get(timeout=max(0.1, next_print - time.monotonic()))
+                except queue.Empty:
+                    line = ""
+                if line is None:
+                    finished = True
+                elif line:
+                    log_file.write(line)
+                    match = FORK_STATUS.search(line) or INPROCESS_STATUS.search(line)
+                    if match:
+                        (run.executions, run.coverage, run.features, run.corpus_size,
+                         run.execs_per_second) = (int(match.group(i)) for i in range(1, 6))
+                now = time.monotonic()
+                if now >= next_print and not finished:
+                    next_print = now + 5
+                    crashes = len([p for p in artifacts.iterdir()
+                                   if p.name.startswith(ARTIFACT_PREFIXES)])
+                    left = ", ".join(remaining) if remaining else "nothing"
+                    log(f"{run.label()}: {int(now - started)}s/{args.seconds}s "
+                        f"execs={run.executions} exec/s={run.execs_per_second} "
+                        f"cov={run.coverage} corpus={run.corpus_size} crashes={crashes}; "
+                        f"left after this: {left}")
+            process.wait()
+            stop_group(process)  # fork-mode workers that outlived their parent, if any
+        except KeyboardInterrupt:
+            run.interrupted = True
+            log(f"{run.label()}: interrupted, stopping the fuzzer and keeping what it found")
+            stop_group(process)
+            raise
+        finally:
+            run.seconds = int(round(time.monotonic() - started))
+            if process.poll() is None:
+                stop_group(process)
+            collect_crashes(run, artifacts, fuzz_dir)
+    if process.returncode not in (0, None) and not run.crashes and not run.interrupted:
+        log(f"{run.label()}: libFuzzer exited {process.returncode}; see {log_path}")
+
+
+def stop_group(process: subprocess.Popen[str]) -> None:
+    """SIGINT to the fuzzer's process group (libFuzzer prints its final stats), then SIGKILL
+    whatever is left of the group after a grace period."""
+    try:
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout=10)
+    except (subprocess.TimeoutExpired, ProcessLookupError):
+        pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+def collect_crashes(run: TargetRun, artifacts: Path, fuzz_dir: Path) -> None:
+    pinsplit = fuzz_dir.parent / "cli" / "pinsplit"
+    run.crashes = []
+    for artifact in sorted(artifacts.iterdir()):
+        if artifact.name.startswith(ARTIFACT_PREFIXES):
+            run.crashes.append({"file": str(artifact), "decoded": decode(pinsplit, run, artifact)})
+
+
+def plan(args: argparse.Namespace, targets: list[str]) -> list[TargetRun]:
+    runs = []
+    for target in targets:
+        for policy, env, decode_args, expect in VARIANTS.get(target, [(None, {}, [], False)]):
+            runs.append(TargetRun(target, policy, env, decode_args, expect))
+    return runs
+
+
+def summary(runs: list[TargetRun]) -> str:
+    lines = [f"{'target':<28} {'seconds':>7} {'executions':>11} {'exec/s':>8} {'cov':>6} "
+             f"{'ft':>6} {'corpus':>6} crashes"]
+    for r in runs:
+        mark = "" if not r.crashes else (" (expected)" if r.expect_crashes else " UNEXPECTED")
+        lines.append(f"{r.label():<28} {r.seconds:>7} {r.executions:>11} "
+                     f"{r.execs_per_second:>8} {r.coverage:>6} {r.features:>6} "
+                     f"{r.corpus_size:>6} {len(r.crashes)}{mark}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    # Ctrl-C and SIGTERM stop the run cleanly, even when started where SIGINT was ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    args = parse_args(argv)
+    build_dir = Path(args.build_dir).resolve()
+    results = Path(args.results).resolve()
+    if not args.no_build:
+        try:
+            build(build_dir)
+        except (OSError, subprocess.CalledProcessError) as e:
+            print(f"run_fuzz.py: error: the fuzz build failed: {e}", file=sys.stderr)
+            return 2
+    try:
+        known = known_targets(build_dir)
+        unknown = [t for t in args.target if t not in known]
+        if unknown:
+            raise UsageError(f"unknown target(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    except UsageError as e:
+        print(f"run_fuzz.py: error: {e}", file=sys.stderr)
+        return 2
+    targets = args.target or known
+    fuzz_dir = build_dir / "fuzz"
+
+    started = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    revision = git_revision()
+    run_id = started.strftime("%Y-%m-%dT%H-%M-%SZ") + "-" + revision
+    out_dir = results / "fuzz" / run_id
+    compiler, flags = compiler_and_flags(build_dir)
+    runs = plan(args, targets)
+    interrupted = False
+    for i, run in enumerate(runs):
+        try:
+            run_target(run, args, fuzz_dir, out_dir, results / "fuzz" / "corpus",
+                       [r.label() for r in runs[i + 1:]])
+        except KeyboardInterrupt:
+            interrupted = True
+            break
+    done = [r for r in runs if r.seconds or r.interrupted]
+
+    document = {
+        "kind": "fuzz",
+        "run": {"id": run_id, "started": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "git_revision": revision, "host": socket.gethostname(),
+                "cpus": os.cpu_count() or 0, "compiler": compiler, "flags": flags,
+                "preset": "fuzz"},
+        "interrupted": interrupted,
+        "targets": [{"target": r.target, "policy": r.policy, "seconds": r.seconds,
+                     "executions": r.executions, "execs_per_second": r.execs_per_second,
+                     "coverage": r.coverage, "features": r.features,
+                     "corpus_size": r.corpus_size, "crashes": r.crashes,
+                     "expect_crashes": r.expect_crashes, "seed": args.seed} for r in done],
+    }
+    json_path = results / "fuzz" / f"{run_id}.json"
+    write_atomically(json_path, document)
+
+    print(summary(done))
+    unexpected = False
+    for r in done:
+        for crash in r.crashes:
+            unexpected |= not r.expect_crashes
+            print(f"\n--- {r.label()}: {crash['file']}"
+                  f"{' (expected)' if r.expect_crashes else ''}\n{crash['decoded']}")
+        if r.expect_crashes and not r.crashes and not r.interrupted:
+            print(f"\nnote: {r.label()} was expected to crash and did not in {r.seconds}s")
+    log(f"summary written to {json_path}")
+    if interrupted:
+        log("interrupted: partial results kept")
+        return 130
+    return 1 if unexpected else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

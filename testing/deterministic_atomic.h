@@ -1,0 +1,99 @@
+// DeterministicAtomic<T>: a drop-in for std::atomic<T> as the `Atom` template argument of the
+// counters (SplitRefcount<Layout, DeterministicAtomic> and friends).
+//
+// Every member that touches the value is one scheduling point: inside a
+// DeterministicScheduler run it parks the calling logical thread until the scheduler picks it,
+// then performs the access on a real std::atomic (so the memory orders are passed through and
+// the code stays data-race free), and reports it for traces. Outside a run it is a plain
+// std::atomic. compare_exchange_weak never fails spuriously here, so runs stay deterministic.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "deterministic_scheduler.h"
+
+namespace pinsplit {
+
+template <class T>
+class DeterministicAtomic {
+ public:
+  DeterministicAtomic() noexcept = default;
+  constexpr DeterministicAtomic(T value) noexcept : value_(value) {}  // NOLINT: like std::atomic
+  DeterministicAtomic(const DeterministicAtomic&) = delete;
+  DeterministicAtomic& operator=(const DeterministicAtomic&) = delete;
+
+  T load(std::memory_order order = std::memory_order_seq_cst) const {
+    DeterministicScheduler::BeforeAccess();
+    const T v = value_.load(order);
+    Report("load", v, v, true);
+    return v;
+  }
+
+  void store(T desired, std::memory_order order = std::memory_order_seq_cst) {
+    DeterministicScheduler::BeforeAccess();
+    // Only the baton holder runs, so nothing can land between this load and the store.
+    const T before = value_.load(std::memory_order_relaxed);
+    value_.store(desired, order);
+    Report("store", before, desired, true);
+  }
+
+  T exchange(T desired, std::memory_order order = std::memory_order_seq_cst) {
+    DeterministicScheduler::BeforeAccess();
+    const T before = value_.exchange(desired, order);
+    Report("exchange", before, desired, true);
+    return before;
+  }
+
+  T fetch_add(T arg, std::memory_order order = std::memory_order_seq_cst) {
+    DeterministicScheduler::BeforeAccess();
+    const T before = value_.fetch_add(arg, order);
+    Report("fetch_add", before, static_cast<T>(before + arg), true);
+    return before;
+  }
+
+  T fetch_sub(T arg, std::memory_order order = std::memory_order_seq_cst) {
+    DeterministicScheduler::BeforeAccess();
+    const T before = value_.fetch_sub(arg, order);
+    Report("fetch_sub", before, static_cast<T>(before - arg), true);
+    return before;
+  }
+
+  bool compare_exchange_strong(T& expected, T desired, std::memory_order success,
+                               std::memory_order failure) {
+    DeterministicScheduler::BeforeAccess();
+    const T wanted = expected;
+    const bool ok = value_.compare_exchange_strong(expected, desired, success, failure);
+    Report(ok ? "cas" : "cas(failed)", ok ? wanted : expected, ok ? desired : expected, ok);
+    return ok;
+  }
+  bool compare_exchange_strong(T& expected, T desired,
+                               std::memory_order order = std::memory_order_seq_cst) {
+    return compare_exchange_strong(expected, desired, order, FailureOrder(order));
+  }
+  // Never fails spuriously: a spurious failure would be a choice the schedule does not record.
+  bool compare_exchange_weak(T& expected, T desired, std::memory_order success,
+                             std::memory_order failure) {
+    return compare_exchange_strong(expected, desired, success, failure);
+  }
+  bool compare_exchange_weak(T& expected, T desired,
+                             std::memory_order order = std::memory_order_seq_cst) {
+    return compare_exchange_strong(expected, desired, order, FailureOrder(order));
+  }
+
+ private:
+  // What std::atomic derives for the single-order compare-exchange overloads.
+  static constexpr std::memory_order FailureOrder(std::memory_order order) {
+    if (order == std::memory_order_acq_rel) return std::memory_order_acquire;
+    if (order == std::memory_order_release) return std::memory_order_relaxed;
+    return order;
+  }
+  static void Report(const char* what, T before, T after, bool ok) {
+    DeterministicScheduler::AfterAccess(what, static_cast<std::uint64_t>(before),
+                                        static_cast<std::uint64_t>(after), ok);
+  }
+
+  std::atomic<T> value_;
+};
+
+}  // namespace pinsplit

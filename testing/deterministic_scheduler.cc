@@ -1,0 +1,179 @@
+#include "deterministic_scheduler.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace pinsplit {
+namespace {
+
+// The scheduler and logical thread id of the calling worker; null / 0 on any other thread.
+thread_local DeterministicScheduler* current_scheduler = nullptr;
+thread_local int current_thread = 0;
+
+[[noreturn]] void Fail(const char* what) {
+  std::fprintf(stderr, "DeterministicScheduler: %s\n", what);
+  std::abort();
+}
+
+bool Contains(std::span<const int> ids, int id) {
+  for (int x : ids) {
+    if (x == id) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+int PreferredOrNext(std::span<const int> runnable, int preferred) {
+  // Normalise into 1..kMaxLogicalThreads, then walk forward cyclically.
+  int start = ((preferred - 1) % kMaxLogicalThreads + kMaxLogicalThreads) % kMaxLogicalThreads;
+  for (int k = 0; k < kMaxLogicalThreads; ++k) {
+    const int id = (start + k) % kMaxLogicalThreads + 1;
+    if (Contains(runnable, id)) return id;
+  }
+  Fail("PreferredOrNext called with no runnable thread");
+}
+
+int PreferenceChooser::Choose(std::span<const int> runnable, int last) {
+  if (next_ < preferences_.size()) return PreferredOrNext(runnable, preferences_[next_++]);
+  return PreferredOrNext(runnable, last == 0 ? 1 : last);
+}
+
+int RandomChooser::Choose(std::span<const int> runnable, int /*last*/) {
+  return runnable[rng_() % runnable.size()];
+}
+
+int ExhaustiveChooser::Choose(std::span<const int> runnable, int /*last*/) {
+  const int options = static_cast<int>(runnable.size());
+  if (depth_ < path_.size()) {
+    const Decision& d = path_[depth_++];
+    if (d.options != options)
+      Fail("replayed prefix met a different choice: nondeterministic program");
+    return runnable[d.index];
+  }
+  path_.push_back({0, options});
+  ++depth_;
+  return runnable[0];
+}
+
+bool ExhaustiveChooser::Advance() {
+  depth_ = 0;
+  while (!path_.empty() && path_.back().index + 1 >= path_.back().options) path_.pop_back();
+  if (path_.empty()) return false;
+  ++path_.back().index;
+  return true;
+}
+
+DeterministicScheduler::~DeterministicScheduler() {
+  {
+    std::lock_guard lock(mu_);
+    shutdown_ = true;
+  }
+  for (auto& cv : cvs_) cv.notify_all();
+  for (std::thread& t : workers_) t.join();
+}
+
+RunOutcome DeterministicScheduler::Run(const std::vector<std::function<void()>>& bodies,
+                                       Chooser& chooser) {
+  const int n = static_cast<int>(bodies.size());
+  if (n < 1 || n > kMaxLogicalThreads) Fail("Run takes 1 to 4 bodies");
+  if (current_scheduler != nullptr) Fail("Run called from inside a logical thread");
+  while (static_cast<int>(workers_.size()) < n) {
+    const int id = static_cast<int>(workers_.size()) + 1;
+    workers_.emplace_back([this, id] { WorkerLoop(id); });
+  }
+  std::unique_lock lock(mu_);
+  bodies_ = &bodies;
+  chooser_ = &chooser;
+  thread_count_ = n;
+  next_to_start_ = 2;
+  last_ = 0;
+  finished_count_ = 0;
+  for (int i = 0; i <= kMaxLogicalThreads; ++i) {
+    finished_[i] = false;
+    access_count_[i] = 0;
+  }
+  outcome_ = RunOutcome{};
+  accesses_.clear();
+  ++generation_;
+  running_ = 1;
+  cvs_[1].notify_one();
+  cvs_[0].wait(lock, [&] { return running_ == 0 && finished_count_ == thread_count_; });
+  bodies_ = nullptr;
+  chooser_ = nullptr;
+  return std::move(outcome_);
+}
+
+void DeterministicScheduler::WorkerLoop(int id) {
+  std::unique_lock lock(mu_);
+  std::uint64_t done_generation = 0;
+  for (;;) {
+    cvs_[id].wait(lock,
+                  [&] { return shutdown_ || (generation_ != done_generation && running_ == id); });
+    if (shutdown_) return;
+    done_generation = generation_;
+    const std::function<void()>& body = (*bodies_)[id - 1];
+    lock.unlock();
+    current_scheduler = this;
+    current_thread = id;
+    body();
+    current_scheduler = nullptr;
+    current_thread = 0;
+    lock.lock();
+    finished_[id] = true;
+    ++finished_count_;
+    running_ = PickNextLocked();
+    cvs_[running_].notify_one();
+  }
+}
+
+int DeterministicScheduler::PickNextLocked() {
+  if (next_to_start_ <= thread_count_) return next_to_start_++;
+  int runnable[kMaxLogicalThreads];
+  int n = 0;
+  for (int id = 1; id <= thread_count_; ++id) {
+    if (!finished_[id]) runnable[n++] = id;
+  }
+  if (n == 0) return 0;
+  if (n == 1) return runnable[0];
+  const std::span<const int> candidates(runnable, static_cast<std::size_t>(n));
+  const int pick = chooser_->Choose(candidates, last_);
+  if (!Contains(candidates, pick)) Fail("chooser picked a thread that cannot run");
+  outcome_.choices.push_back(pick);
+  return pick;
+}
+
+void DeterministicScheduler::HandOffLocked(std::unique_lock<std::mutex>& lock, int self, int next) {
+  if (next == self) return;
+  running_ = next;
+  cvs_[next].notify_one();
+  cvs_[self].wait(lock, [&] { return running_ == self; });
+}
+
+void DeterministicScheduler::BeforeAccess() {
+  DeterministicScheduler* s = current_scheduler;
+  if (s == nullptr) return;
+  const int self = current_thread;
+  std::unique_lock lock(s->mu_);
+  s->HandOffLocked(lock, self, s->PickNextLocked());
+  s->last_ = self;
+  s->outcome_.step_threads.push_back(self);
+  ++s->access_count_[self];
+}
+
+void DeterministicScheduler::AfterAccess(const char* what, std::uint64_t before,
+                                         std::uint64_t after, bool succeeded) {
+  DeterministicScheduler* s = current_scheduler;
+  // Only the baton holder runs, and the baton passes through mu_, so no lock is needed.
+  if (s == nullptr || !s->record_accesses_) return;
+  s->accesses_.push_back({current_thread, what, before, after, succeeded});
+}
+
+int DeterministicScheduler::CurrentThread() { return current_thread; }
+
+std::size_t DeterministicScheduler::AccessesByCurrentThread() {
+  DeterministicScheduler* s = current_scheduler;
+  return s == nullptr ? 0 : s->access_count_[current_thread];
+}
+
+}  // namespace pinsplit

@@ -1,0 +1,160 @@
+// DeterministicScheduler: runs 1..4 logical threads one at a time, switching only at atomic
+// accesses, with a Chooser deciding who performs the next access.
+//
+// Guarantees:
+//   - Exactly one logical thread runs at any moment; the others are parked just before their
+//     next atomic access (DeterministicAtomic calls BeforeAccess()). A run is therefore a
+//     sequence of accesses, each a "step", in one global order.
+//   - A decision is taken before every step at which two or more threads are parked; the
+//     Chooser picks one of them. Steps with one candidate are not decisions. Every decision is
+//     recorded (RunOutcome::choices), and feeding those ids back through a PreferenceChooser
+//     replays the same run exactly, as long as the program is deterministic.
+//   - Before the first decision every thread has run up to its first access (or finished), so
+//     the first decision already sees every thread's first access.
+//   - Run() returns after every body has returned. Worker threads are std::threads owned by the
+//     scheduler, reused across runs and joined by the destructor.
+//
+// It explores interleavings, not weak-memory reorderings: every access is sequentially
+// consistent. Ideas from folly's DeterministicSchedule, loom and CHESS; written for pinsplit.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <random>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace pinsplit {
+
+inline constexpr int kMaxLogicalThreads = 4;
+
+// Picks the thread that performs the next access. Called with at least two candidates.
+class Chooser {
+ public:
+  virtual ~Chooser() = default;
+  // `runnable`: ids (1-based, ascending) of the parked threads. `last`: the thread that
+  // performed the previous access (0 before the first). Returns one of `runnable`.
+  virtual int Choose(std::span<const int> runnable, int last) = 0;
+};
+
+// `preferred` if it is runnable, else the first runnable id after it in cyclic order 1..4.
+// The rule that makes any preference list (fuzz bytes, a script's schedule) a valid schedule.
+int PreferredOrNext(std::span<const int> runnable, int preferred);
+
+// Follows a list of preferred ids, one per decision (PreferredOrNext). When the list runs out,
+// keeps running the thread that ran last while it can (no more preemptions).
+class PreferenceChooser final : public Chooser {
+ public:
+  explicit PreferenceChooser(std::vector<int> preferences) : preferences_(std::move(preferences)) {}
+  int Choose(std::span<const int> runnable, int last) override;
+  std::size_t used() const { return next_; }
+
+ private:
+  std::vector<int> preferences_;
+  std::size_t next_ = 0;
+};
+
+// Uniformly random among the runnable threads, from a fixed seed (reproducible).
+class RandomChooser final : public Chooser {
+ public:
+  explicit RandomChooser(std::uint64_t seed) : rng_(seed) {}
+  int Choose(std::span<const int> runnable, int last) override;
+
+ private:
+  std::mt19937_64 rng_;
+};
+
+// Enumerates every schedule of a deterministic program by depth-first search over decisions:
+//
+//   ExhaustiveChooser explorer;
+//   do { run the program with `explorer` as its chooser; } while (explorer.Advance());
+//
+// Each run follows the recorded prefix and then takes the first candidate at every new
+// decision; Advance() moves to the next unexplored branch. Aborts if a replayed prefix meets a
+// different number of candidates (the program is not deterministic).
+class ExhaustiveChooser final : public Chooser {
+ public:
+  int Choose(std::span<const int> runnable, int last) override;
+  // Prepares the next schedule; false when every schedule has been run.
+  bool Advance();
+
+ private:
+  struct Decision {
+    int index;
+    int options;
+  };
+  std::vector<Decision> path_;
+  std::size_t depth_ = 0;
+};
+
+struct RunOutcome {
+  std::vector<int> choices;       // the thread picked at each decision, in order
+  std::vector<int> step_threads;  // the thread that performed each step (access), in order
+};
+
+// One access as DeterministicAtomic reports it, for traces.
+struct AccessRecord {
+  int thread;
+  const char* what;  // "load", "fetch_sub", "cas", ...
+  std::uint64_t before;
+  std::uint64_t after;
+  bool succeeded;  // false only for a failed compare-exchange
+};
+
+class DeterministicScheduler {
+ public:
+  DeterministicScheduler() = default;
+  ~DeterministicScheduler();
+  DeterministicScheduler(const DeterministicScheduler&) = delete;
+  DeterministicScheduler& operator=(const DeterministicScheduler&) = delete;
+
+  // Runs bodies[i] as logical thread i+1 (1 to 4 bodies) under `chooser`; returns when all
+  // have returned. Not reentrant: one Run at a time per scheduler, one scheduler running per
+  // process (DeterministicAtomic finds it through a thread-local set by the workers).
+  RunOutcome Run(const std::vector<std::function<void()>>& bodies, Chooser& chooser);
+
+  // Every access of the last Run, in step order (empty unless record_accesses(true)).
+  const std::vector<AccessRecord>& accesses() const { return accesses_; }
+  void record_accesses(bool on) { record_accesses_ = on; }
+
+  // For code running inside a logical thread; outside a run they do nothing / return 0.
+  static void BeforeAccess();
+  static void AfterAccess(const char* what, std::uint64_t before, std::uint64_t after,
+                          bool succeeded);
+  static int CurrentThread();
+  // How many accesses the calling logical thread has performed in this run.
+  static std::size_t AccessesByCurrentThread();
+
+ private:
+  void WorkerLoop(int id);
+  // With mu_ held: the next thread to hold the baton (0: back to the controller).
+  int PickNextLocked();
+  // With mu_ held by the baton holder `self`: gives the baton to `next` and waits for it back.
+  void HandOffLocked(std::unique_lock<std::mutex>& lock, int self, int next);
+
+  std::mutex mu_;
+  // cvs_[i] wakes logical thread i; cvs_[0] wakes the controller (the caller of Run).
+  std::condition_variable cvs_[kMaxLogicalThreads + 1];
+  std::vector<std::thread> workers_;  // workers_[i] runs logical thread i+1
+  bool shutdown_ = false;
+  std::uint64_t generation_ = 0;  // bumped by every Run; workers start one body per bump
+  const std::vector<std::function<void()>>* bodies_ = nullptr;
+  Chooser* chooser_ = nullptr;
+  int thread_count_ = 0;
+  int running_ = 0;        // who holds the baton: 1..4, or 0 for the controller
+  int next_to_start_ = 0;  // start-up: threads not yet run to their first access
+  int last_ = 0;           // who performed the previous access
+  bool finished_[kMaxLogicalThreads + 1] = {};
+  int finished_count_ = 0;
+  std::size_t access_count_[kMaxLogicalThreads + 1] = {};
+  RunOutcome outcome_;
+  bool record_accesses_ = false;
+  std::vector<AccessRecord> accesses_;
+};
+
+}  // namespace pinsplit

@@ -1,0 +1,167 @@
+#include "deterministic_scheduler.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <set>
+#include <vector>
+
+#include "deterministic_atomic.h"
+
+namespace pinsplit {
+namespace {
+
+TEST(DeterministicSchedulerTest, ExhaustiveChooserRunsEveryInterleavingOfTwoThreadsExactlyOnce) {
+  DeterministicScheduler scheduler;
+  ExhaustiveChooser chooser;
+  std::set<std::vector<int>> seen;
+  int runs = 0;
+  do {
+    DeterministicAtomic<std::uint32_t> word(0);
+    std::vector<std::function<void()>> bodies = {
+        [&] {
+          word.fetch_add(1);
+          word.fetch_add(1);
+        },
+        [&] {
+          word.fetch_add(10);
+          word.fetch_add(10);
+        },
+    };
+    RunOutcome outcome = scheduler.Run(bodies, chooser);
+    EXPECT_EQ(word.load(), 22u);
+    EXPECT_EQ(outcome.step_threads.size(), 4u);
+    seen.insert(outcome.step_threads);
+    ++runs;
+  } while (chooser.Advance());
+  EXPECT_EQ(runs, 6);  // 4! / (2! 2!)
+  EXPECT_EQ(seen.size(), 6u);
+}
+
+TEST(DeterministicSchedulerTest, ExhaustiveChooserFindsTheLostUpdateOfALoadThenStore) {
+  DeterministicScheduler scheduler;
+  ExhaustiveChooser chooser;
+  std::set<std::uint32_t> finals;
+  do {
+    DeterministicAtomic<std::uint32_t> word(0);
+    auto increment = [&] { word.store(word.load() + 1); };
+    std::vector<std::function<void()>> bodies = {increment, increment, increment};
+    scheduler.Run(bodies, chooser);
+    finals.insert(word.load());
+  } while (chooser.Advance());
+  EXPECT_EQ(finals, (std::set<std::uint32_t>{1, 2, 3}));
+}
+
+TEST(DeterministicSchedulerTest, RecordedChoicesReplayTheSameRunExactly) {
+  DeterministicScheduler scheduler;
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    auto program = [](DeterministicAtomic<std::uint32_t>& word) {
+      return std::vector<std::function<void()>>{
+          [&] {
+            for (int i = 0; i < 3; ++i) word.fetch_add(1);
+          },
+          [&] {
+            std::uint32_t v = word.load();
+            word.compare_exchange_strong(v, v * 2);
+          },
+          [&] {
+            word.fetch_sub(1);
+            word.load();
+          },
+      };
+    };
+    DeterministicAtomic<std::uint32_t> first(5);
+    RandomChooser random(seed);
+    const RunOutcome original = scheduler.Run(program(first), random);
+    DeterministicAtomic<std::uint32_t> second(5);
+    PreferenceChooser replay(original.choices);
+    const RunOutcome again = scheduler.Run(program(second), replay);
+    EXPECT_EQ(again.step_threads, original.step_threads) << "seed " << seed;
+    EXPECT_EQ(again.choices, original.choices) << "seed " << seed;
+    EXPECT_EQ(second.load(), first.load()) << "seed " << seed;
+  }
+}
+
+TEST(DeterministicSchedulerTest, EveryThreadReachesItsFirstAccessBeforeTheFirstDecision) {
+  DeterministicScheduler scheduler;
+  DeterministicAtomic<std::uint32_t> word(0);
+  int started = 0;
+  int started_at_first_access = -1;
+  std::vector<std::function<void()>> bodies = {
+      [&] {
+        ++started;
+        word.fetch_add(1);
+        if (started_at_first_access < 0) started_at_first_access = started;
+      },
+      [&] {
+        ++started;
+        word.fetch_add(1);
+        if (started_at_first_access < 0) started_at_first_access = started;
+      },
+  };
+  PreferenceChooser chooser({2});
+  const RunOutcome outcome = scheduler.Run(bodies, chooser);
+  EXPECT_EQ(started_at_first_access, 2);
+  EXPECT_EQ(outcome.step_threads, (std::vector<int>{2, 1}));
+  EXPECT_EQ(outcome.choices, (std::vector<int>{2}));
+}
+
+TEST(DeterministicSchedulerTest, PreferenceFallsToTheNextRunnableThreadCyclically) {
+  const std::vector<int> runnable = {1, 3};
+  EXPECT_EQ(PreferredOrNext(runnable, 1), 1);
+  EXPECT_EQ(PreferredOrNext(runnable, 2), 3);
+  EXPECT_EQ(PreferredOrNext(runnable, 4), 1);
+  EXPECT_EQ(PreferredOrNext(runnable, 3), 3);
+}
+
+TEST(DeterministicSchedulerTest, AnExhaustedScheduleKeepsRunningTheLastThread) {
+  DeterministicScheduler scheduler;
+  DeterministicAtomic<std::uint32_t> word(0);
+  std::vector<std::function<void()>> bodies = {
+      [&] {
+        word.fetch_add(1);
+        word.fetch_add(1);
+        word.fetch_add(1);
+      },
+      [&] {
+        word.fetch_add(1);
+        word.fetch_add(1);
+      },
+  };
+  PreferenceChooser chooser({2});
+  const RunOutcome outcome = scheduler.Run(bodies, chooser);
+  EXPECT_EQ(outcome.step_threads, (std::vector<int>{2, 2, 1, 1, 1}));
+}
+
+TEST(DeterministicSchedulerTest, OutsideARunTheAtomicIsAPlainAtomic) {
+  DeterministicAtomic<std::uint32_t> word(7);
+  std::uint32_t expected = 7;
+  EXPECT_TRUE(word.compare_exchange_weak(expected, 9, std::memory_order_acquire,
+                                         std::memory_order_relaxed));
+  EXPECT_EQ(word.fetch_sub(2, std::memory_order_release), 9u);
+  EXPECT_EQ(word.load(std::memory_order_acquire), 7u);
+  EXPECT_EQ(DeterministicScheduler::CurrentThread(), 0);
+}
+
+TEST(DeterministicSchedulerTest, RecordsEveryAccessWithTheWordBeforeAndAfter) {
+  DeterministicScheduler scheduler;
+  scheduler.record_accesses(true);
+  DeterministicAtomic<std::uint32_t> word(1);
+  std::vector<std::function<void()>> bodies = {
+      [&] { word.fetch_add(4); },
+      [&] {
+        std::uint32_t v = 0;
+        word.compare_exchange_strong(v, 3);
+      },
+  };
+  PreferenceChooser chooser({1});
+  scheduler.Run(bodies, chooser);
+  ASSERT_EQ(scheduler.accesses().size(), 2u);
+  EXPECT_EQ(scheduler.accesses()[0].thread, 1);
+  EXPECT_EQ(scheduler.accesses()[0].before, 1u);
+  EXPECT_EQ(scheduler.accesses()[0].after, 5u);
+  EXPECT_FALSE(scheduler.accesses()[1].succeeded);
+}
+
+}  // namespace
+}  // namespace pinsplit

@@ -1,0 +1,338 @@
+#include "interleave_replay.h"
+
+#include <algorithm>
+#include <array>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "deterministic_refcounts.h"
+#include "pinsplit/misuse.h"
+#include "pinsplit/refcount_replay.h"
+
+namespace pinsplit {
+namespace {
+
+constexpr std::uint32_t kMaxDealt = 4;  // initial holders dealt to one thread, per kind
+
+// Where misuse reports of the current run go, per logical thread. One run at a time.
+std::array<std::vector<Misuse>, kMaxLogicalThreads + 1>* misuse_sink = nullptr;
+
+void RecordMisuse(const MisuseReport& report) {
+  const int thread = DeterministicScheduler::CurrentThread();
+  if (misuse_sink != nullptr && thread != 0) (*misuse_sink)[thread].push_back(report.kind);
+}
+
+struct Holdings {
+  std::uint32_t refs = 0;
+  std::uint32_t read = 0;
+  std::uint32_t write = 0;
+  std::uint32_t& pins(PinKind k) { return k == PinKind::kRead ? read : write; }
+};
+
+// Deals `total` holders round-robin to `threads` threads, at most kMaxDealt each, starting at
+// thread `offset` (kinds are dealt one after the other, continuing the round).
+std::uint32_t Dealt(std::uint32_t total, int threads, int thread_index, std::uint32_t offset) {
+  const std::uint32_t n = static_cast<std::uint32_t>(threads);
+  const std::uint32_t dealt = std::min<std::uint64_t>(total, std::uint64_t{kMaxDealt} * n);
+  const std::uint32_t t = (static_cast<std::uint32_t>(thread_index) + n - offset % n) % n;
+  return dealt / n + (t < dealt % n ? 1 : 0);
+}
+
+// True when the ownership rules let a thread with `h` run `op`.
+bool MayRun(const CounterOp& op, const Holdings& h) {
+  switch (op.kind) {
+    case CounterOpKind::kGet:
+      return h.refs + h.read + h.write > 0;
+    case CounterOpKind::kPut:
+      return h.refs > 0;
+    case CounterOpKind::kUnpin:
+      return (op.pin == PinKind::kRead ? h.read : h.write) > 0;
+    default:
+      return true;
+  }
+}
+
+std::string RunOnCounter(AnyRefcount& counter, const CounterOp& op, Holdings& h) {
+  switch (op.kind) {
+    case CounterOpKind::kGet:
+    case CounterOpKind::kTryGet: {
+      const GetResult r = op.kind == CounterOpKind::kGet ? counter.get() : counter.try_get();
+      if (r == GetResult::kOk) ++h.refs;
+      return std::string(to_string(r));
+    }
+    case CounterOpKind::kPut:
+      --h.refs;
+      return std::string(to_string(counter.put()));
+    case CounterOpKind::kPin: {
+      const PinResult r = counter.try_pin(op.pin);
+      if (r == PinResult::kPinned) ++h.pins(op.pin);
+      return std::string(to_string(r));
+    }
+    case CounterOpKind::kUnpin:
+      --h.pins(op.pin);
+      return std::string(to_string(counter.unpin(op.pin)));
+    case CounterOpKind::kSet:
+    case CounterOpKind::kExpect:
+      break;
+  }
+  return "?";
+}
+
+}  // namespace
+
+unsigned KindBit(const CounterOp& op) {
+  switch (op.kind) {
+    case CounterOpKind::kGet:
+      return 1u << 0;
+    case CounterOpKind::kTryGet:
+      return 1u << 1;
+    case CounterOpKind::kPut:
+      return 1u << 2;
+    case CounterOpKind::kPin:
+      return op.pin == PinKind::kRead ? 1u << 3 : 1u << 4;
+    case CounterOpKind::kUnpin:
+      return op.pin == PinKind::kRead ? 1u << 5 : 1u << 6;
+    default:
+      return 0;
+  }
+}
+
+absl::StatusOr<std::unique_ptr<InterleaveRunner>> InterleaveRunner::Create(
+    const InterleaveScript& script, std::string_view impl, InterleaveOptions options) {
+  if (script.threads.empty() || script.threads.size() > kMaxLogicalThreads) {
+    return absl::InvalidArgumentError("an interleave script runs 1 to 4 threads");
+  }
+  absl::StatusOr<std::unique_ptr<AnyRefcount>> probe = MakeDeterministicRefcount(impl);
+  if (!probe.ok()) return probe.status();
+  if (script.initial) {
+    const StateSpec& s = script.initial->spec;
+    if (!(*probe)->reset(s.refs.value_or(0), s.read.value_or(0), s.write.value_or(0),
+                         s.saturated.value_or(false))) {
+      const RefcountLimits limits = (*probe)->limits();
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "line %d: %s cannot hold '%s' (max refs %u, read %u, write %u%s)", script.initial->line,
+          (*probe)->name(), Format(s), limits.max_refs, limits.max_read_pins, limits.max_write_pins,
+          (*probe)->capabilities().saturates ? "" : ", never saturated"));
+    }
+  }
+  // A counter that neither saturates nor refuses (plain) wraps past 2^32-1 holders, a misuse
+  // with nothing to contain it: such a start is outside the contract, not a question to judge.
+  const Capabilities caps = (*probe)->capabilities();
+  if (!caps.saturates && !caps.refuses_overflow) {
+    std::uint64_t holders = 1;
+    if (script.initial) {
+      const StateSpec& s = script.initial->spec;
+      holders = std::uint64_t{s.refs.value_or(0)} + s.read.value_or(0) + s.write.value_or(0);
+    }
+    for (const auto& ops : script.threads) {
+      for (const CounterOp& op : ops) {
+        holders += op.kind == CounterOpKind::kGet || op.kind == CounterOpKind::kTryGet ||
+                   op.kind == CounterOpKind::kPin;
+      }
+    }
+    if (holders > UINT32_MAX) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          std::string((*probe)->name()), " would wrap past 2^32-1 holders: outside its contract"));
+    }
+  }
+  std::unique_ptr<InterleaveRunner> runner(
+      new InterleaveRunner(script, std::string(impl), options));
+  runner->counter_name_ = std::string((*probe)->name());
+  runner->scheduler_.record_accesses(options.record_accesses);
+  return runner;
+}
+
+InterleaveRun InterleaveRunner::Run(Chooser& chooser) {
+  std::unique_ptr<AnyRefcount> counter = *MakeDeterministicRefcount(impl_);
+  RefcountModel model = ModelFor(*counter);
+  std::uint32_t refs = 1, read = 0, write = 0;
+  bool saturated = false;
+  if (script_.initial) {
+    const StateSpec& s = script_.initial->spec;
+    refs = s.refs.value_or(0);
+    read = s.read.value_or(0);
+    write = s.write.value_or(0);
+    saturated = s.saturated.value_or(false);
+    counter->reset(refs, read, write, saturated);  // checked in Create
+    model.reset(refs, read, write, saturated);
+  }
+  const int n = static_cast<int>(script_.threads.size());
+
+  InterleaveRun run;
+  run.counter = counter_name_;
+  run.caps = counter->capabilities();
+  run.outcomes.resize(n);
+  // Per thread and op: the thread's access indices [first, end) the op used.
+  std::vector<std::vector<std::pair<std::size_t, std::size_t>>> windows(n);
+  std::array<std::vector<Misuse>, kMaxLogicalThreads + 1> misuse;
+  std::vector<std::function<void()>> bodies;
+  for (int t = 0; t < n; ++t) {
+    Holdings h;
+    const std::uint32_t dealt_refs = saturated ? 0 : refs;
+    const std::uint32_t after_refs = std::min<std::uint64_t>(dealt_refs, kMaxDealt * n);
+    const std::uint32_t after_read = after_refs + std::min<std::uint64_t>(read, kMaxDealt * n);
+    h.refs = saturated ? kMaxDealt : Dealt(refs, n, t, 0);
+    h.read = Dealt(read, n, t, after_refs);
+    h.write = Dealt(write, n, t, after_read);
+    const std::vector<CounterOp>* ops = &script_.threads[t];
+    run.outcomes[t].resize(ops->size());
+    windows[t].resize(ops->size());
+    bodies.push_back([&, ops, t, h]() mutable {
+      for (std::size_t i = 0; i < ops->size(); ++i) {
+        const CounterOp& op = (*ops)[i];
+        if (!MayRun(op, h)) continue;
+        ThreadOpOutcome& out = run.outcomes[t][i];
+        misuse[t + 1].clear();
+        const std::size_t first = DeterministicScheduler::AccessesByCurrentThread();
+        out.result = RunOnCounter(*counter, op, h);
+        windows[t][i] = {first, DeterministicScheduler::AccessesByCurrentThread()};
+        out.ran = true;
+        out.misuse = misuse[t + 1];
+      }
+    });
+  }
+  misuse_sink = &misuse;
+  const MisuseHook previous = set_misuse_hook(&RecordMisuse);
+  run.schedule = scheduler_.Run(bodies, chooser);
+  set_misuse_hook(previous);
+  misuse_sink = nullptr;
+  run.accesses = scheduler_.accesses();
+  run.final_state = counter->state();
+
+  // Map each op's per-thread access window onto global steps.
+  std::vector<std::vector<std::size_t>> steps_of(n + 1);
+  for (std::size_t step = 0; step < run.schedule.step_threads.size(); ++step) {
+    steps_of[run.schedule.step_threads[step]].push_back(step);
+  }
+  for (int t = 0; t < n; ++t) {
+    for (std::size_t i = 0; i < script_.threads[t].size(); ++i) {
+      const ThreadOpOutcome& out = run.outcomes[t][i];
+      const CounterOp& op = script_.threads[t][i];
+      if (out.ran) {
+        const auto [first, end] = windows[t][i];
+        HistoryOp h;
+        h.thread = t + 1;
+        h.index = static_cast<int>(i);
+        h.op = op;
+        h.op.result.reset();
+        h.result = out.result;
+        h.misuse = out.misuse;
+        const std::vector<std::size_t>& mine = steps_of[t + 1];
+        h.first_step = first < mine.size() ? mine[first] : run.schedule.step_threads.size();
+        h.last_step = end > first && end - 1 < mine.size() ? mine[end - 1] : h.first_step;
+        run.history.push_back(std::move(h));
+      }
+      if (op.result && (!out.ran || *op.result != out.result)) {
+        run.failures.push_back(absl::StrFormat("line %d: thread %d %s: expected %s, got %s",
+                                               op.line, t + 1, Format(op), *op.result,
+                                               out.ran ? out.result : "skipped"));
+      }
+    }
+  }
+  std::sort(run.history.begin(), run.history.end(),
+            [](const HistoryOp& a, const HistoryOp& b) { return a.first_step < b.first_step; });
+
+  if (!script_.expects.empty()) {
+    CounterScript expects{script_.expects};
+    absl::StatusOr<ReplayResult> checked = ReplayCounterScript(expects, *counter);
+    if (checked.ok()) {
+      for (const std::string& f : checked->failures) run.failures.push_back(f);
+    }
+  }
+  run.verdict = CheckLinearizable(run.history, model, run.final_state, options_.check_misuse);
+  if (!run.verdict.linearizable) {
+    run.failures.push_back(absl::StrCat("not linearizable: ", run.verdict.why));
+  }
+  return run;
+}
+
+absl::StatusOr<InterleaveRun> ReplayInterleaveScript(const InterleaveScript& script,
+                                                     std::string_view impl,
+                                                     InterleaveOptions options) {
+  absl::StatusOr<std::unique_ptr<InterleaveRunner>> runner =
+      InterleaveRunner::Create(script, impl, options);
+  if (!runner.ok()) return runner.status();
+  PreferenceChooser chooser(script.schedule);
+  return (*runner)->Run(chooser);
+}
+
+absl::StatusOr<ExploreSummary> ExploreAllInterleavings(const InterleaveScript& script,
+                                                       std::string_view impl,
+                                                       InterleaveOptions options,
+                                                       std::size_t max_runs) {
+  absl::StatusOr<std::unique_ptr<InterleaveRunner>> runner =
+      InterleaveRunner::Create(script, impl, options);
+  if (!runner.ok()) return runner.status();
+  ExploreSummary summary;
+  ExhaustiveChooser chooser;
+  do {
+    InterleaveRun run = (*runner)->Run(chooser);
+    ++summary.interleavings;
+    for (const HistoryOp& h : run.history) summary.kinds_ran |= KindBit(h.op);
+    if (!run.failures.empty()) {
+      ++summary.violations;
+      if (!summary.first_violation) summary.first_violation = std::move(run);
+    }
+  } while (summary.interleavings < max_runs && chooser.Advance());
+  return summary;
+}
+
+std::string FormatInterleaveRun(const InterleaveScript& script, const InterleaveRun& run) {
+  std::string out;
+  // Which op each step belongs to, for the step table.
+  std::vector<std::string> step_op(run.schedule.step_threads.size());
+  for (const HistoryOp& h : run.history) {
+    for (std::size_t s = h.first_step; s <= h.last_step && s < step_op.size(); ++s) {
+      if (run.schedule.step_threads[s] == h.thread) {
+        CounterOp shown = h.op;
+        step_op[s] = absl::StrCat("T", h.thread, "#", h.index + 1, " ", Format(shown));
+      }
+    }
+  }
+  if (!run.accesses.empty()) {
+    absl::StrAppend(&out, "  step  thread  access                   word before -> after\n");
+    for (std::size_t s = 0; s < run.accesses.size(); ++s) {
+      const AccessRecord& a = run.accesses[s];
+      absl::StrAppendFormat(&out, "  %4d  T%-5d  %-23s  0x%08x -> 0x%08x   %s\n", s + 1, a.thread,
+                            a.what, a.before, a.after, step_op[s]);
+    }
+  }
+  absl::StrAppend(&out, "  operations:\n");
+  for (std::size_t t = 0; t < script.threads.size(); ++t) {
+    for (std::size_t i = 0; i < script.threads[t].size(); ++i) {
+      const ThreadOpOutcome& o = run.outcomes[t][i];
+      CounterOp shown = script.threads[t][i];
+      shown.result.reset();
+      if (!o.ran) {
+        absl::StrAppendFormat(&out,
+                              "    T%d#%d %-22s skipped (the thread holds nothing it may "
+                              "drop or share)\n",
+                              t + 1, i + 1, Format(shown));
+        continue;
+      }
+      for (const HistoryOp& h : run.history) {
+        if (h.thread == static_cast<int>(t) + 1 && h.index == static_cast<int>(i)) {
+          absl::StrAppend(&out, "    ", FormatHistoryOp(h), "\n");
+        }
+      }
+    }
+  }
+  absl::StrAppend(&out, "  schedule taken:", run.schedule.choices.empty() ? " (no decisions)" : "",
+                  run.schedule.choices.empty() ? "" : " ", absl::StrJoin(run.schedule.choices, " "),
+                  "\n");
+  absl::StrAppend(&out, "  final: ", FormatState(run.final_state, run.caps), "\n");
+  if (run.verdict.linearizable) {
+    std::vector<std::string> order;
+    for (std::size_t i : run.verdict.order) {
+      order.push_back(absl::StrCat("T", run.history[i].thread, "#", run.history[i].index + 1));
+    }
+    absl::StrAppend(&out, "  linearizable, e.g. in the order ",
+                    order.empty() ? "(no operations)" : absl::StrJoin(order, " "), "\n");
+  }
+  for (const std::string& f : run.failures) absl::StrAppend(&out, "  FAIL: ", f, "\n");
+  return out;
+}
+
+}  // namespace pinsplit

@@ -1,0 +1,115 @@
+// Runs interleave scripts (core/pinsplit/interleave_script.h) on a counter built on
+// DeterministicAtomic, under the DeterministicScheduler, and judges every run.
+//
+// What a run guarantees to check:
+//   - every `thread N OP => RESULT` assertion, and every `expect` once all threads finished;
+//   - that the history (each operation's result, misuse reports and step window) is
+//     linearizable against RefcountModel started from the script's initial state, ending in
+//     the counter's final decoded state (testing/linearizability.h).
+//
+// Ownership rules keep the threads inside the counters' contract, which is where the counters
+// promise linearizability (misuse windows are documented as racy: split_refcount.h). The
+// initial holders (refs, then read pins, then write pins of the `set`, or one reference) are
+// dealt to the threads in one round-robin starting at thread 1, at most 4 of each kind per
+// thread (`set refs=1 write=1` gives thread 1 the reference and thread 2 the pin); a saturated
+// start gives every thread 4 references. A thread then runs
+//   get            only while it holds a reference or a pin (the caller holds one already);
+//   put            only while it holds a reference;   unpin K  only while it holds a K pin;
+//   try_get, pin   always;
+// and an operation it may not run is skipped: no access, not in the history, shown as skipped.
+// Successful gets and pins add to the thread's holdings, puts and unpins take from them.
+//
+// A start from which plain could wrap (more than 2^32-1 holders) is refused as out of contract,
+// and saturation reports are not compared (linearizability.h).
+//
+// Lives in testing/ rather than core/ because it judges against RefcountModel.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "deterministic_scheduler.h"
+#include "linearizability.h"
+#include "pinsplit/any_refcount.h"
+#include "pinsplit/interleave_script.h"
+
+namespace pinsplit {
+
+struct InterleaveOptions {
+  bool check_misuse = true;      // misuse reports are part of each operation's result
+  bool record_accesses = false;  // keep every access (for traces)
+};
+
+struct ThreadOpOutcome {
+  bool ran = false;
+  std::string result;  // when ran
+  std::vector<Misuse> misuse;
+};
+
+struct InterleaveRun {
+  std::string counter;  // the counter's canonical name
+  Capabilities caps{};
+  std::vector<std::vector<ThreadOpOutcome>> outcomes;  // [thread][op]
+  std::vector<HistoryOp> history;                      // the operations that ran
+  RunOutcome schedule;                                 // choices and step owners
+  std::vector<AccessRecord> accesses;                  // when options.record_accesses
+  RefcountState final_state;
+  LinearizabilityVerdict verdict;
+  std::vector<std::string> failures;  // empty: assertions held and the history linearizes
+};
+
+class InterleaveRunner {
+ public:
+  // InvalidArgument for an unknown counter or a `set` the counter cannot hold.
+  static absl::StatusOr<std::unique_ptr<InterleaveRunner>> Create(const InterleaveScript& script,
+                                                                  std::string_view impl,
+                                                                  InterleaveOptions options = {});
+
+  // One run on a fresh counter, `chooser` deciding every step.
+  InterleaveRun Run(Chooser& chooser);
+
+  std::string_view counter_name() const { return counter_name_; }
+
+ private:
+  InterleaveRunner(const InterleaveScript& script, std::string impl, InterleaveOptions options)
+      : script_(script), impl_(std::move(impl)), options_(options) {}
+
+  InterleaveScript script_;
+  std::string impl_;
+  std::string counter_name_;
+  InterleaveOptions options_;
+  DeterministicScheduler scheduler_;
+};
+
+// Runs the script once, following its own schedule (PreferenceChooser).
+absl::StatusOr<InterleaveRun> ReplayInterleaveScript(const InterleaveScript& script,
+                                                     std::string_view impl,
+                                                     InterleaveOptions options = {});
+
+struct ExploreSummary {
+  std::size_t interleavings = 0;
+  std::size_t violations = 0;
+  std::optional<InterleaveRun> first_violation;
+  // Which operations ran at least once (not skipped): bit per "kind": get, try_get, put,
+  // pin read, pin write, unpin read, unpin write.
+  unsigned kinds_ran = 0;
+};
+unsigned KindBit(const CounterOp& op);
+inline constexpr unsigned kAllKindBits = 0x7f;
+
+// Runs every schedule of the script (ExhaustiveChooser), at most `max_runs`.
+absl::StatusOr<ExploreSummary> ExploreAllInterleavings(const InterleaveScript& script,
+                                                       std::string_view impl,
+                                                       InterleaveOptions options = {},
+                                                       std::size_t max_runs = SIZE_MAX);
+
+// The human-readable account of a run: steps (when recorded), each operation with its result
+// and step window, the final state and the verdict.
+std::string FormatInterleaveRun(const InterleaveScript& script, const InterleaveRun& run);
+
+}  // namespace pinsplit

@@ -1,0 +1,151 @@
+#include "linearizability.h"
+
+#include <cstdint>
+#include <set>
+#include <tuple>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace pinsplit {
+namespace {
+
+using StateKey = std::tuple<std::uint64_t, std::uint32_t, std::uint32_t, std::uint32_t,
+                            std::uint32_t, bool, bool>;
+
+StateKey KeyOf(std::uint64_t placed, const RefcountState& s) {
+  return {placed, s.refs, s.read_pins, s.write_pins, s.pins, s.saturated, s.dead};
+}
+
+// Overflow and saturated reports say the count left its range, which the counters answer by
+// saturating; when they are reported at the saturation edge is racy by design (the windows of
+// split_refcount.h), so they are left out. Every other kind cannot happen inside the contract
+// and must match exactly.
+bool IsSaturationReport(Misuse m) { return m == Misuse::kOverflow || m == Misuse::kSaturated; }
+
+bool SameMisuse(const std::vector<Misuse>& got, const std::optional<Misuse>& want) {
+  std::vector<Misuse> g;
+  for (Misuse m : got) {
+    if (!IsSaturationReport(m)) g.push_back(m);
+  }
+  if (!want || IsSaturationReport(*want)) return g.empty();
+  return g.size() == 1 && g[0] == *want;
+}
+
+class Search {
+ public:
+  Search(std::span<const HistoryOp> history, const RefcountState& final_state, bool check_misuse)
+      : history_(history), final_(final_state), check_misuse_(check_misuse) {
+    final_.raw = 0;
+    const std::size_t n = history.size();
+    predecessors_.assign(n, 0);
+    for (std::size_t b = 0; b < n; ++b) {
+      for (std::size_t a = 0; a < n; ++a) {
+        if (history[a].last_step < history[b].first_step) predecessors_[b] |= std::uint64_t{1} << a;
+      }
+    }
+  }
+
+  bool Run(const RefcountModel& model, std::uint64_t placed) {
+    const std::size_t n = history_.size();
+    if (order_.size() > deepest_.size()) deepest_ = order_;
+    if (order_.size() == n) {
+      RefcountState s = model.state();
+      s.raw = 0;
+      if (s == final_) return true;
+      final_mismatch_ = true;
+      return false;
+    }
+    if (failed_.contains(KeyOf(placed, model.state()))) return false;
+    for (std::size_t b = 0; b < n; ++b) {
+      const std::uint64_t bit = std::uint64_t{1} << b;
+      if ((placed & bit) != 0 || (predecessors_[b] & ~placed) != 0) continue;
+      RefcountModel next = model;
+      const std::string result = ApplyToModel(next, history_[b].op);
+      if (result != history_[b].result) continue;
+      if (check_misuse_ && !SameMisuse(history_[b].misuse, next.misuse())) continue;
+      order_.push_back(b);
+      if (Run(next, placed | bit)) return true;
+      order_.pop_back();
+    }
+    failed_.insert(KeyOf(placed, model.state()));
+    return false;
+  }
+
+  const std::vector<std::size_t>& order() const { return order_; }
+
+  std::string Why() const {
+    std::vector<std::string> prefix;
+    for (std::size_t i : deepest_) prefix.push_back(FormatHistoryOp(history_[i]));
+    if (deepest_.size() == history_.size() && final_mismatch_) {
+      return absl::StrCat(
+          "every order matching the results ends in a state other than the "
+          "counter's; one such order: ",
+          absl::StrJoin(prefix, "; "));
+    }
+    return absl::StrCat("no order of the ", history_.size(),
+                        " operations matches the results; the longest matching prefix (",
+                        deepest_.size(),
+                        ") is: ", prefix.empty() ? "(none)" : absl::StrJoin(prefix, "; "));
+  }
+
+ private:
+  std::span<const HistoryOp> history_;
+  RefcountState final_;
+  bool check_misuse_;
+  std::vector<std::uint64_t> predecessors_;
+  std::vector<std::size_t> order_;
+  std::vector<std::size_t> deepest_;
+  std::set<StateKey> failed_;
+  bool final_mismatch_ = false;
+};
+
+}  // namespace
+
+std::string ApplyToModel(RefcountModel& model, const CounterOp& op) {
+  switch (op.kind) {
+    case CounterOpKind::kGet:
+      return std::string(to_string(model.get()));
+    case CounterOpKind::kTryGet:
+      return std::string(to_string(model.try_get()));
+    case CounterOpKind::kPut:
+      return std::string(to_string(model.put()));
+    case CounterOpKind::kPin:
+      return std::string(to_string(model.try_pin(op.pin)));
+    case CounterOpKind::kUnpin:
+      return std::string(to_string(model.unpin(op.pin)));
+    case CounterOpKind::kSet:
+    case CounterOpKind::kExpect:
+      break;
+  }
+  return "?";
+}
+
+std::string FormatHistoryOp(const HistoryOp& op) {
+  CounterOp shown = op.op;
+  shown.result = op.result;
+  std::string out = absl::StrCat("T", op.thread, "#", op.index + 1, " ", Format(shown), " [steps ",
+                                 op.first_step + 1, "..", op.last_step + 1, "]");
+  for (Misuse m : op.misuse) absl::StrAppend(&out, " misuse: ", std::string(to_string(m)));
+  return out;
+}
+
+LinearizabilityVerdict CheckLinearizable(std::span<const HistoryOp> history,
+                                         const RefcountModel& initial,
+                                         const RefcountState& final_state, bool check_misuse) {
+  LinearizabilityVerdict verdict;
+  if (history.size() > 64) {
+    verdict.why = "more than 64 operations: too many to check";
+    return verdict;
+  }
+  Search search(history, final_state, check_misuse);
+  verdict.linearizable = search.Run(initial, 0);
+  if (verdict.linearizable) {
+    verdict.order = search.order();
+  } else {
+    verdict.why = search.Why();
+  }
+  return verdict;
+}
+
+}  // namespace pinsplit

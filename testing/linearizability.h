@@ -1,0 +1,55 @@
+// A brute-force linearizability checker for counter histories against RefcountModel.
+//
+// A history is what the logical threads of one deterministic run did: for every operation, its
+// thread, its result, the misuse it reported, and the global steps (atomic accesses) of its
+// first and last access. It is linearizable when some total order of the operations
+//   - keeps every operation after those that finished before it started (real-time order:
+//     a precedes b when a's last step comes before b's first step; this includes program order),
+//   - gives, applied one by one to the model from the initial state, the same results (and,
+//     when asked, the same misuse reports, saturation reports aside: overflow and saturated
+//     are reported racily at the saturation edge, by design) as the run did,
+//   - and leaves the model in the decoded state the counter ended in (raw word excluded).
+// Histories are tiny (at most 4 threads x a few operations): a depth-first search over orders,
+// with failed (placed set, model state) pairs memoised, decides them exactly.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "pinsplit/misuse.h"
+#include "pinsplit/op_script.h"
+#include "refcount_model.h"
+
+namespace pinsplit {
+
+struct HistoryOp {
+  int thread = 0;              // 1-based logical thread
+  int index = 0;               // position in that thread's program, 0-based
+  CounterOp op;                // get, try_get, put, pin, unpin (result unset)
+  std::string result;          // what it returned: "ok", "last", "pinned", ...
+  std::vector<Misuse> misuse;  // what the counter reported while it ran
+  std::size_t first_step = 0;  // global index of its first access
+  std::size_t last_step = 0;   // global index of its last access
+};
+
+struct LinearizabilityVerdict {
+  bool linearizable = false;
+  std::vector<std::size_t> order;  // when linearizable: history indices in a valid order
+  std::string why;                 // when not: what no order could match
+};
+
+// Decides whether `history` is linearizable against `initial` ending in `final_state`.
+// At most 64 operations.
+LinearizabilityVerdict CheckLinearizable(std::span<const HistoryOp> history,
+                                         const RefcountModel& initial,
+                                         const RefcountState& final_state, bool check_misuse);
+
+// "T2#1 unpin write => last [steps 3..5] misuse: put-on-dead".
+std::string FormatHistoryOp(const HistoryOp& op);
+
+// Applies one counter operation to the model and returns its result token.
+std::string ApplyToModel(RefcountModel& model, const CounterOp& op);
+
+}  // namespace pinsplit
