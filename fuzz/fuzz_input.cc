@@ -343,8 +343,9 @@ const std::vector<std::uint32_t>& BoundaryValues() {
   static const auto* values = [] {
     // Field maxima: refs of every ordinary width (24, 20, 16, 12 bits: 2^(O-2) - 1), pins of
     // every pin width (2..10 bits), bias's count and pin estimate, plain's 32 bits.
-    const std::uint64_t maxima[] = {4194303, 262143, 16383, 1023, 3,       7,          15,
-                                    31,      63,     255,   1024, 2097151, 2147483647, 4294967295};
+    const std::uint64_t maxima[] = {4194303, 262143,  16383,      1023,       3,
+                                    7,       15,      31,         63,         255,
+                                    1024,    2097151, 2147483647, 4294967295, 8191};
     std::set<std::uint32_t> set = {0, 1, 2, 3, 4};
     for (std::uint64_t m : maxima) {
       for (std::int64_t d = -1; d <= 1; ++d) {

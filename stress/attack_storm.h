@@ -3,7 +3,8 @@
 //
 // The counter starts near the edge of its ordinary field (the last 1/8 of it, or 4096 below it)
 // so the storm crosses into saturation (split) or into refusals (bias). Threads, by the mix:
-//   hoard      take an ordinary reference and keep it (pipes, vmsplice calls, children)
+//   hoard      take an ordinary reference (get, or try_get) and keep it (pipes, vmsplice
+//              calls, children)
 //   release    drop one kept reference
 //   pin_read / pin_write   pin and keep the pin; a full field must refuse it cleanly
 //   unpin      drop one kept pin
@@ -95,7 +96,8 @@ class AttackStorm {
     const std::string& op = options_.mix.pick(rng.below(options_.mix.total()));
     if (op == "hoard") {
       if (mine.refs >= kMaxHeld) return;
-      if (counter_.get() == GetResult::kOk) {
+      const GetResult r = rng.below(4) == 0 ? counter_.try_get() : counter_.get();
+      if (r == GetResult::kOk) {
         ++mine.refs;
       } else {
         refs_refused_.fetch_add(1, std::memory_order_relaxed);
@@ -139,15 +141,27 @@ class AttackStorm {
       control_.violation("a drop freed the object while the storm held it");
   }
 
+  // Saturation counts as established once the ordinary field has been pulled to within the
+  // racing-thread bound of kSaturatedValue; before that an overflowing get and a racing put may
+  // legitimately cross back (split_refcount.h).
+  static bool SaturationEstablished(const RefcountState& s) {
+    if constexpr (requires { Counter::kSaturatedValue; }) {
+      const std::uint32_t ordinary = s.raw & Counter::kOrdinaryMask;
+      return ordinary + Counter::kMaxRacingThreads >= Counter::kSaturatedValue;
+    } else {
+      return s.saturated;
+    }
+  }
+
   void Monitor(const std::atomic<bool>& finished) {
-    bool saw_saturated = false;
+    bool established = false;
     while (!finished.load(std::memory_order_acquire)) {
       const RefcountState s = counter_.state();
       if (s.dead) control_.violation(absl::StrCat("the word read as dead: raw=", s.raw));
-      if (saw_saturated && !s.saturated) {
+      if (established && !s.saturated) {
         control_.violation(absl::StrCat("saturation did not stick: raw=", s.raw));
       }
-      saw_saturated = saw_saturated || s.saturated;
+      established = established || SaturationEstablished(s);
       std::this_thread::yield();
     }
   }

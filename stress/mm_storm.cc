@@ -79,7 +79,6 @@ struct Task {
   ProcessId pid;
   std::uint32_t incarnation;
   std::vector<OwnPin> pins;
-  std::array<std::uint64_t, kPages> last_write{};
 };
 
 class MmStorm {
@@ -164,7 +163,7 @@ class MmStorm {
       return;
     }
     live_.fetch_add(1);
-    me.tasks.push_back(Task{*p, inc, {}, {}});
+    me.tasks.push_back(Task{*p, inc, {}});
   }
 
   void Retire(Task& task) {
@@ -186,10 +185,7 @@ class MmStorm {
     const Addr addr = static_cast<Addr>(rng.below(kPages));
     if (op == "write") {
       const std::uint64_t value = Tag(task.incarnation, Tick());
-      if (model_->write(task.pid, addr, value).ok()) {
-        task.last_write[addr] = value;
-        CheckOwnPins(task, addr);
-      }
+      if (model_->write(task.pid, addr, value).ok()) CheckOwnPins(task, addr);
     } else if (op == "read") {
       absl::StatusOr<std::uint64_t> v = model_->read(task.pid, addr);
       if (v.ok() && !lineage_.may_see(task.incarnation, *v)) {
@@ -207,7 +203,6 @@ class MmStorm {
       UnpinOwnAt(task, addr);  // a pin's promises end with its process's mapping
       if (model_->unmap(task.pid, addr).ok()) {
         (void)model_->map(task.pid, addr, addr);
-        task.last_write[addr] = 0;
       }
     } else if (op == "protect") {
       (void)model_->protect(task.pid, addr, false);
@@ -229,7 +224,8 @@ class MmStorm {
   }
 
   // A long-term pin the process holds on its own page stays on the page the process maps, so
-  // it sees the write just made. (Only this thread changes this process's page table.)
+  // it sees the write just made. Under the policies the storm checks, nothing another thread
+  // does (a foreign pin's unshare, a fork) moves a pinned page away from its pinner.
   void CheckOwnPins(const Task& task, Addr addr) {
     for (const OwnPin& pin : task.pins) {
       if (pin.addr != addr || !pin.longterm) continue;
@@ -262,21 +258,28 @@ class MmStorm {
     incarnation_[*child].store(inc, std::memory_order_release);
     live_.fetch_add(1);
     if (exact_pins_policy_) CheckNoPinnedSharedPage(task, *child);
-    Task handed{*child, inc, {}, task.last_write};
+    Task handed{*child, inc, {}};
     Inbox& inbox = inboxes_[rng.below(inboxes_.size())];
     std::lock_guard lock(inbox.mu);
     inbox.tasks.push_back(std::move(handed));
   }
 
   // Under split and anon-exclusive a shared page is never pinned: a recorded pin on a page the
-  // fork just shared slipped in while it ran.
+  // fork just shared slipped in while it ran. Decided on one snapshot of the page's holders, so
+  // that an unshare racing with the check cannot make a legal state look shared.
   void CheckNoPinnedSharedPage(const Task& parent, ProcessId child) {
     for (Addr a = 0; a < kPages; ++a) {
       const PageId page = model_->page_at(child, a);
-      if (page == mm::kNoPage || page != model_->page_at(parent.pid, a)) continue;
-      if (!model_->holders(page).pins.empty()) {
+      if (page == mm::kNoPage) continue;
+      const mm::PageHolders h = model_->holders(page);
+      const auto maps = [&](ProcessId p) {
+        return std::find(h.mappings.begin(), h.mappings.end(), std::make_pair(p, a)) !=
+               h.mappings.end();
+      };
+      if (!h.pins.empty() && maps(parent.pid) && maps(child)) {
         control_.violation(absl::StrCat("a pin slipped into fork: page ", page, " at ", a,
-                                        " is pinned and shared with the child"));
+                                        " is pinned (", h.pins.size(), " pin(s)) and mapped by ",
+                                        h.mappings.size(), " processes, the child among them"));
       }
     }
   }

@@ -79,6 +79,8 @@ std::vector<CounterCase> Cases() {
   return {
       Make("split", "set refs=1 read=14 write=14", "set refs=4194303"),
       Make("split:10/10/12", "set refs=1 read=1022 write=1022", "set refs=1023"),
+      // The smallest ordinary field (15 references): overflow is two steps away.
+      Make("split:13/13/6", "set refs=1 read=8190 write=8190", "set refs=15"),
       // bias has one pin count (max 2097151): one below full. plain has no pin limit.
       Make("bias", "set refs=1 read=2097150", "set refs=2147483646"),
       // plain wraps past 2^32-1 (documented overflow misuse, racy like every misuse), so its

@@ -52,6 +52,7 @@ class BiasRefcount {
       .saturates = false,
       .refuses_overflow = true,
       .detects_unpin_misuse = false,
+      .pin_weight = kPinBias,
   };
 
   static constexpr std::string_view name() { return "bias"; }

@@ -35,6 +35,7 @@ class PlainRefcount {
       .saturates = false,
       .refuses_overflow = false,
       .detects_unpin_misuse = false,
+      .pin_weight = 1,
   };
 
   static constexpr std::string_view name() { return "plain"; }

@@ -42,6 +42,9 @@ struct Capabilities {
   bool saturates;         // an overflowing ordinary count saturates: the object leaks, never dies
   bool refuses_overflow;  // new references near overflow are refused with GetResult::kFull
   bool detects_unpin_misuse;  // an unpin with no pin of that kind held is always detected
+  // What one pin adds to a count shared with references (1024 for bias, 1 for plain); 0 when
+  // pins have fields of their own.
+  std::uint32_t pin_weight;
 };
 
 // A decoded snapshot of a counter. Fields a scheme cannot tell are zero and flagged by its

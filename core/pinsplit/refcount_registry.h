@@ -22,7 +22,7 @@ using RegisteredRefcounts = std::tuple<
     SplitRefcount<SeedLayout, Atom>, SplitRefcount<SplitLayout<3, 5, 24>, Atom>,
     SplitRefcount<SplitLayout<2, 6, 24>, Atom>, SplitRefcount<SplitLayout<6, 6, 20>, Atom>,
     SplitRefcount<SplitLayout<8, 8, 16>, Atom>, SplitRefcount<SplitLayout<10, 10, 12>, Atom>,
-    BiasRefcount<Atom>, PlainRefcount<Atom>>;
+    SplitRefcount<SplitLayout<13, 13, 6>, Atom>, BiasRefcount<Atom>, PlainRefcount<Atom>>;
 
 // "split" first, then every registered name() in list order.
 inline std::vector<std::string> RegisteredRefcountNames() {

@@ -31,12 +31,16 @@
 //     The last dropper moves the word from "live zero" to kDeadValue with one more RMW; both
 //     states read as dead and refuse try_get/try_pin, so nothing is resurrected.
 //   LIVE refs=Q-1 --get--> SATURATED (reported as kOverflow). Saturated objects never die;
-//     their pin fields keep working exactly. get/put on them report kSaturated.
+//     their pin fields keep working exactly. get/put on them report kSaturated. Saturation is
+//     sticky once established (the word pulled to kSaturatedValue, by the overflowing get's
+//     repair or by any try_get that finds the word beyond LIVE); until then, a put racing with
+//     the overflowing get may briefly read the word back in LIVE.
 //   LIVE refs=0 pins>0 --put--> UNDERFLOW --> SATURATED (kPutUnderflow): a leak, never a free.
 //
 // Memory ordering:
 //   get      relaxed fetch_add: the caller holds a reference, so it is already synchronised.
-//   try_get  compare-exchange loop, acquire on success.
+//   try_get  compare-exchange loop, acquire on success (beyond LIVE it establishes saturation
+//            before it hands out the reference it cannot count).
 //   try_pin  compare-exchange loop, acquire on success.
 //   put      release fetch_sub. The last drop then marks the word DEAD with an acquire RMW. That
 //   unpin    RMW reads the end of the release sequence of every earlier drop, so the thread that
@@ -56,9 +60,11 @@
 //   get or put on saturated         kSaturated      stays saturated
 // An unpin of an empty pin field borrows one from the field above it until its repair lands.
 // The borrowed field reads as all ones, never as zero, so a racing operation may refuse a pin
-// or miss a last drop (a leak) but never frees early. A misused get races the same way: a
-// try_get in the window between the faulty get and its undo may see the object alive. Misuse is
-// a caller bug; these windows bound its damage to a leak or to what the bug already did.
+// or miss a last drop (a leak) but never frees early. Two misuses on an object whose last holder
+// is letting go open a window for an innocent racer: a misused get (the word looks alive until
+// its undo) or a misused unpin of an empty field (the borrowed fields look like pins) may let a
+// try_get or try_pin succeed on the dying object. A misused put there cannot: UNDERFLOW with no
+// pins reads as dead. Misuse is a caller bug; outside these windows its damage is a leak.
 #pragma once
 
 #include <array>
@@ -134,6 +140,7 @@ class SplitRefcount {
       .saturates = true,
       .refuses_overflow = false,
       .detects_unpin_misuse = true,
+      .pin_weight = 0,
   };
 
   static constexpr std::string_view name() { return Layout::kName.data(); }
@@ -154,15 +161,17 @@ class SplitRefcount {
 
   // Takes a reference unless the object is dead.
   GetResult try_get() {
-    Word old = word_.load(std::memory_order_acquire);
+    Word old = word_.load(std::memory_order_relaxed);
     for (;;) {
       if (is_dead(old)) return GetResult::kDead;
-      // Saturated, or being saturated by an underflow: immortal, nothing left to count.
-      if (!is_live_zone(old)) return GetResult::kOk;
-      const bool overflows = refs_offset(old) == kMaxRefs;
-      const Word next = overflows ? with_ordinary(old, kSaturatedValue) : old + 1;
+      // Outside LIVE (saturated, or on its way there) the reference is not counted, so the
+      // word is first pinned at kSaturatedValue: until some thread's repair lands, an
+      // overflowing get's word is still exact, and racing puts could bring it back to LIVE.
+      const bool overflows = is_live_zone(old) && refs_offset(old) == kMaxRefs;
+      const Word next =
+          is_live_zone(old) && !overflows ? old + 1 : with_ordinary(old, kSaturatedValue);
       if (word_.compare_exchange_weak(old, next, std::memory_order_acquire,
-                                      std::memory_order_acquire)) {
+                                      std::memory_order_relaxed)) {
         if (overflows) [[unlikely]] {
           report_misuse(Misuse::kOverflow, name(), old);
         }
@@ -245,8 +254,11 @@ class SplitRefcount {
   static constexpr Word refs_offset(Word w) { return ordinary(w) - kLiveBase; }
   static constexpr bool is_live_zone(Word w) { return refs_offset(w) < kZone; }
   static constexpr bool is_saturated(Word w) { return ordinary(w) >= kSaturationBase; }
-  // Dead: in the DEAD zone, or "live zero" (no refs, no pins) on its way there.
-  static constexpr bool is_dead(Word w) { return ordinary(w) < kZone || w == kLiveBase; }
+  // Dead: in the DEAD zone, or no pins and no references ("live zero" on its way to DEAD, or
+  // below it in UNDERFLOW, where only a misused put on a dying object can take it).
+  static constexpr bool is_dead(Word w) {
+    return ordinary(w) < kZone || (ordinary(w) <= kLiveBase && (w & kPinMask) == 0);
+  }
   static constexpr Word with_ordinary(Word w, Word ord) { return (w & ~kOrdinaryMask) | ord; }
   static constexpr Word pin_one(PinKind k) { return k == PinKind::kRead ? kReadOne : kWriteOne; }
   static constexpr Word pin_mask(PinKind k) { return k == PinKind::kRead ? kReadMask : kWriteMask; }
@@ -259,11 +271,13 @@ class SplitRefcount {
   void mark_dead() { word_.fetch_sub(kLiveBase - kDeadValue, std::memory_order_acquire); }
 
   // Pulls the ordinary field back to kSaturatedValue, keeping whatever the pin fields hold.
+  // A dead word stays dead: no repair brings it back.
   [[gnu::noinline]] void resaturate() {
     Word old = word_.load(std::memory_order_relaxed);
-    while (!word_.compare_exchange_weak(old, with_ordinary(old, kSaturatedValue),
-                                        std::memory_order_relaxed)) {
-    }
+    do {
+      if (is_dead(old)) return;
+    } while (!word_.compare_exchange_weak(old, with_ordinary(old, kSaturatedValue),
+                                          std::memory_order_relaxed));
   }
 
   [[gnu::noinline]] GetResult get_slow(Word old) {

@@ -17,8 +17,9 @@ class SplitRefcountTest : public testing::Test {
   MisuseRecorder misuse_;
 };
 
-using Layouts = testing::Types<SeedLayout, SplitLayout<3, 5, 24>, SplitLayout<2, 6, 24>,
-                               SplitLayout<8, 8, 16>, SplitLayout<10, 10, 12>>;
+using Layouts =
+    testing::Types<SeedLayout, SplitLayout<3, 5, 24>, SplitLayout<2, 6, 24>, SplitLayout<8, 8, 16>,
+                   SplitLayout<10, 10, 12>, SplitLayout<13, 13, 6>>;
 TYPED_TEST_SUITE(SplitRefcountTest, Layouts);
 
 TEST(SplitLayoutTest, SeedLayoutIsTheMailsBitsWithTwentyTwoUsableOrdinaryBits) {

@@ -27,14 +27,16 @@ class IdealPolicy final : public Policy {
   }
   FaultDecision on_write_fault(const PageFacts& page) const override {
     const PageHolders h = page.holders();
-    const ProcessId p = page.actor();
-    if (!h.mapped_by_other_than(p) && !h.pinned_by_other_than(p)) return FaultDecision::kReuse;
+    const ProcessKey p = page.actor_key();
+    if (!h.mapped_by_other_than(page.actor()) && !h.pinned_by_other_than(p)) {
+      return FaultDecision::kReuse;
+    }
     if (h.pinned_by(p) && !h.pinned_by_other_than(p)) return FaultDecision::kReuseAndMoveOthers;
     return FaultDecision::kCopy;
   }
   ReadPinPrep before_read_pin(const PageFacts& page) const override {
-    return page.holders().pinned_by_other_than(page.actor()) ? ReadPinPrep::kUnshare
-                                                             : ReadPinPrep::kNone;
+    return page.holders().pinned_by_other_than(page.actor_key()) ? ReadPinPrep::kUnshare
+                                                                 : ReadPinPrep::kNone;
   }
   bool fast_pin_allowed(const PageFacts&, PinKind) const override { return false; }
 };

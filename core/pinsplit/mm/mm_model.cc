@@ -32,6 +32,9 @@ struct MmModel::Process {
   std::mutex mmap_lock;
   bool slot_used = false;  // under processes_mu_; a forking child is used but not yet alive
   std::atomic<bool> alive{false};
+  // Bumped each time the slot is claimed: GUP-fast rechecks it, as the kernel's mm reference
+  // keeps an mm from being recycled under a lockless walk; pins record it with their owner.
+  std::atomic<std::uint32_t> generation{0};
   std::atomic<std::uint32_t> write_protect_seq{0};
   std::atomic<bool> has_pinned{false};
   std::array<std::atomic<std::uint64_t>, kAddressSpace> ptes{};
@@ -151,8 +154,10 @@ void MmModel::drop_mapping(PageId id, ProcessId p, Addr addr) {
 }
 
 PageFacts MmModel::facts(PageId page, ProcessId actor) const {
-  const bool has_pinned = processes_[actor].has_pinned.load(std::memory_order_acquire);
-  return PageFacts(pages_[page], actor, has_pinned, policy_counters_);
+  const Process& proc = processes_[actor];
+  const bool has_pinned = proc.has_pinned.load(std::memory_order_acquire);
+  const ProcessKey key = MakeProcessKey(actor, proc.generation.load(std::memory_order_acquire));
+  return PageFacts(pages_[page], actor, key, has_pinned, policy_counters_);
 }
 
 // ---- processes ---------------------------------------------------------------------------
@@ -186,7 +191,7 @@ absl::StatusOr<ProcessId> MmModel::claim_process() {
     Process& proc = processes_[p];
     if (proc.slot_used) continue;
     proc.slot_used = true;
-    proc.write_protect_seq.store(0, std::memory_order_relaxed);
+    proc.generation.fetch_add(1, std::memory_order_acq_rel);
     proc.has_pinned.store(false, std::memory_order_relaxed);
     for (auto& pte : proc.ptes) pte.store(0, std::memory_order_relaxed);
     proc.prot.fill(kNone);
@@ -462,7 +467,8 @@ PinOutcome MmModel::record_pin(PinId id, PageId page, ProcessId p, Addr addr, Pi
   h.longterm = longterm;
   {
     std::lock_guard lock(pages_[page].holders_mu);
-    pages_[page].holders.pins.push_back({id, p, kind});
+    pages_[page].holders.pins.push_back(
+        {id, MakeProcessKey(p, processes_[p].generation.load(std::memory_order_acquire)), kind});
   }
   h.live.store(true, std::memory_order_release);
   return PinOutcome{PinResult::kPinned, id, fast};
@@ -472,11 +478,6 @@ absl::StatusOr<PinOutcome> MmModel::pin(ProcessId p, Addr addr, PinKind kind, bo
                                         bool fast) {
   absl::StatusOr<std::uint32_t> id = alloc_handle(free_pins_, "pin");
   if (!id.ok()) return id.status();
-  // Like mm_set_has_pinned_flag(): set before any pin can land, so that a fork racing with
-  // GUP-fast sees the flag whenever it could miss the pin itself.
-  if (p < options_.max_processes) {
-    processes_[p].has_pinned.store(true, std::memory_order_seq_cst);
-  }
   absl::StatusOr<PinOutcome> outcome = PinOutcome{};
   if (fast && !policy_->omniscient()) {
     outcome = pin_fast(*id, p, addr, kind, longterm);
@@ -493,7 +494,12 @@ absl::StatusOr<PinOutcome> MmModel::pin(ProcessId p, Addr addr, PinKind kind, bo
 PinOutcome MmModel::pin_fast(PinId id, ProcessId p, Addr addr, PinKind kind, bool longterm) {
   if (p >= options_.max_processes || addr >= kAddressSpace) return PinOutcome{};
   Process& proc = processes_[p];
+  const std::uint32_t generation = proc.generation.load(std::memory_order_seq_cst);
   if (!proc.alive.load(std::memory_order_acquire)) return PinOutcome{};
+  // Like mm_set_has_pinned_flag(): set before the pin can land, on the process the walk is
+  // about (a recycled slot is caught by the generation recheck), so that a fork racing with
+  // this walk sees the flag whenever it could miss the pin itself.
+  proc.has_pinned.store(true, std::memory_order_seq_cst);
   const std::uint32_t seq = proc.write_protect_seq.load(std::memory_order_seq_cst);
   if (options_.check_write_protect_seq && (seq & 1) != 0) return PinOutcome{};
   const std::uint64_t pte = proc.ptes[addr].load(std::memory_order_acquire);
@@ -504,7 +510,9 @@ PinOutcome MmModel::pin_fast(PinId id, ProcessId p, Addr addr, PinKind kind, boo
   std::atomic_thread_fence(std::memory_order_seq_cst);  // the kernel's smp_mb() after the pin
   const bool seq_moved = options_.check_write_protect_seq &&
                          proc.write_protect_seq.load(std::memory_order_seq_cst) != seq;
-  if (seq_moved || proc.ptes[addr].load(std::memory_order_seq_cst) != pte) {
+  const bool recycled = proc.generation.load(std::memory_order_seq_cst) != generation ||
+                        !proc.alive.load(std::memory_order_seq_cst);
+  if (seq_moved || recycled || proc.ptes[addr].load(std::memory_order_seq_cst) != pte) {
     release(page, pages_[page].counter->unpin(kind));
     return PinOutcome{};
   }
@@ -518,6 +526,7 @@ absl::StatusOr<PinOutcome> MmModel::pin_slow(PinId id, ProcessId p, Addr addr, P
   if (!proc.ok()) return proc.status();
   std::lock_guard lock((*proc)->mmap_lock);
   if (absl::Status s = still_alive(**proc, p); !s.ok()) return s;
+  (*proc)->has_pinned.store(true, std::memory_order_seq_cst);
   absl::StatusOr<PageId> page = mapped_page(**proc, p, addr);
   if (!page.ok()) return page.status();
   if (kind == PinKind::kWrite) {
@@ -663,6 +672,10 @@ std::vector<PageId> MmModel::pages_in_use() const {
     if (in_use(i)) out.push_back(i);
   }
   return out;
+}
+
+int MmModel::mapcount(PageId page) const {
+  return pages_[page].mapcount.load(std::memory_order_acquire);
 }
 
 PageId MmModel::pin_page(PinId pin) const {

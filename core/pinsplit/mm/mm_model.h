@@ -17,14 +17,17 @@
 //     either changed. MmOptions::check_write_protect_seq = false turns the recheck off, for the
 //     storm that must catch the race that follows;
 //   - decisions about a page shared between processes read its counter, mapcount and
-//     AnonExclusive flag atomically; payloads are atomic words (a model of user memory, which
-//     real threads race on too);
+//     AnonExclusive flag with separate atomic loads, as the kernel does; payloads are atomic
+//     words (a model of user memory, which real threads race on too);
+//   - a process slot is reused after exit; its generation, bumped at each reuse, is what
+//     GUP-fast rechecks (the kernel holds an mm reference instead) and what pins record;
 //   - pages live in a fixed arena and are recycled, never deallocated.
 // The omniscient `ideal` policy rewrites other processes' page tables and is for sequential
 // use only.
 //
 // Errors (an address that is not mapped, a write to a read-only mapping, an unknown handle) are
-// returned as FailedPrecondition and change nothing.
+// returned as FailedPrecondition and change nothing, except that a pin attempt marks its process
+// as having pinned before it looks (as the kernel's GUP does), which later forks may see.
 #pragma once
 
 #include <array>
@@ -106,6 +109,7 @@ class MmModel {
   RefcountState counter_state(PageId page) const;
   std::vector<PageId> pages_in_use() const;
   PageId pin_page(PinId pin) const;
+  int mapcount(PageId page) const;
   bool pin_live(PinId pin) const;
   bool process_alive(ProcessId p) const;
   MmStats stats() const;

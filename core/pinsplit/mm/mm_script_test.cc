@@ -126,3 +126,32 @@ TEST(MmReplayTest, TheVmspliceLeakIsCaughtUnderMapcountAndNowhereElse) {
 
 }  // namespace
 }  // namespace pinsplit::mm
+
+namespace pinsplit::mm {
+namespace {
+
+// 1024 extra references look like a pin to BiasRefcount: a needless copy at fork, counted as a
+// false "maybe pinned", and no accounting violation (the shared count is exact).
+TEST(MmReplayTest, ManyReferencesLookPinnedToBiasButAccountingStaysExact) {
+  std::string text = "spawn A\nA map 0..1\nA pin read 1 as h\n";
+  for (int i = 0; i < 1024; ++i) text += "A ref 0 as r" + std::to_string(i) + "\n";
+  text += "fork A B\n";
+  absl::StatusOr<MmScript> script = ParseMmScript(text);
+  ASSERT_TRUE(script.ok()) << script.status();
+  absl::StatusOr<std::vector<MmReplayResult>> rows = ComparePolicies(*script);
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  for (const MmReplayResult& row : *rows) {
+    EXPECT_TRUE(row.violations.empty()) << row.policy << ": " << row.violations[0];
+    if (row.policy == "anon-exclusive" || row.policy == "refcount") {
+      EXPECT_EQ(row.stats.false_maybe_pinned, 1u) << row.policy;
+      EXPECT_EQ(row.stats.copies_at_fork, 2u) << row.policy;
+    }
+    if (row.policy == "split") {
+      EXPECT_EQ(row.stats.false_maybe_pinned, 0u);
+      EXPECT_EQ(row.stats.copies_at_fork, 1u);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace pinsplit::mm

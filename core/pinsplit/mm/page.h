@@ -30,10 +30,17 @@ using RefId = std::uint32_t;
 
 inline constexpr PageId kNoPage = UINT32_MAX;
 
+// A process slot is reused after exit; the slot with the generation it had when the process
+// was created names one process for good.
+using ProcessKey = std::uint64_t;
+constexpr ProcessKey MakeProcessKey(ProcessId slot, std::uint32_t generation) {
+  return (ProcessKey{generation} << 32) | slot;
+}
+
 // A pin as the truth knows it: who took it and how.
 struct PinHolder {
   PinId pin;
-  ProcessId owner;
+  ProcessKey owner;
   PinKind kind;
 };
 
@@ -45,8 +52,8 @@ struct PageHolders {
 
   int read_pins() const;
   int write_pins() const;
-  bool pinned_by_other_than(ProcessId p) const;
-  bool pinned_by(ProcessId p) const;
+  bool pinned_by_other_than(ProcessKey p) const;
+  bool pinned_by(ProcessKey p) const;
   bool mapped_by_other_than(ProcessId p) const;
   bool empty() const { return mappings.empty() && pins.empty() && extra_refs == 0; }
 };
@@ -71,14 +78,14 @@ inline int PageHolders::read_pins() const {
 
 inline int PageHolders::write_pins() const { return static_cast<int>(pins.size()) - read_pins(); }
 
-inline bool PageHolders::pinned_by_other_than(ProcessId p) const {
+inline bool PageHolders::pinned_by_other_than(ProcessKey p) const {
   for (const PinHolder& h : pins) {
     if (h.owner != p) return true;
   }
   return false;
 }
 
-inline bool PageHolders::pinned_by(ProcessId p) const {
+inline bool PageHolders::pinned_by(ProcessKey p) const {
   for (const PinHolder& h : pins) {
     if (h.owner == p) return true;
   }

@@ -37,14 +37,20 @@ struct PolicyCounters {
 
 class PageFacts {
  public:
-  PageFacts(const Page& page, ProcessId actor, bool mm_has_pinned, PolicyCounters& counters)
-      : page_(page), actor_(actor), mm_has_pinned_(mm_has_pinned), counters_(counters) {}
+  PageFacts(const Page& page, ProcessId actor, ProcessKey actor_key, bool mm_has_pinned,
+            PolicyCounters& counters)
+      : page_(page),
+        actor_(actor),
+        actor_key_(actor_key),
+        mm_has_pinned_(mm_has_pinned),
+        counters_(counters) {}
 
   const AnyRefcount& counter() const { return *page_.counter; }
   int mapcount() const { return page_.mapcount.load(std::memory_order_acquire); }
   bool exclusive() const { return page_.exclusive.load(std::memory_order_acquire); }
   bool mm_has_pinned() const { return mm_has_pinned_; }
   ProcessId actor() const { return actor_; }
+  ProcessKey actor_key() const { return actor_key_; }  // the actor's slot and generation
 
   // The counter's "maybe pinned" answer; a yes the truth contradicts is counted.
   bool maybe_pinned() const;
@@ -58,8 +64,9 @@ class PageFacts {
   }
 
  private:
-  const Page& page_;
+  const Page& page_;  // NOLINT: a view, never outlives the call it is made for
   ProcessId actor_;
+  ProcessKey actor_key_;
   bool mm_has_pinned_;
   PolicyCounters& counters_;
 };

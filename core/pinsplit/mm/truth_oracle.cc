@@ -183,14 +183,25 @@ std::vector<Violation> TruthOracle::check_state() const {
       out.push_back(
           {"accounting", absl::StrCat("page ", page, " has no holder left but was never freed")});
     }
-    StateSpec spec;
-    spec.refs =
-        static_cast<std::uint32_t>(h.mappings.size()) + static_cast<std::uint32_t>(h.extra_refs);
-    spec.read = static_cast<std::uint32_t>(h.read_pins());
-    spec.write = static_cast<std::uint32_t>(h.write_pins());
-    if (state.saturated) spec.refs.reset();  // a saturated count no longer counts
+    if (model_.mapcount(page) != static_cast<int>(h.mappings.size())) {
+      out.push_back(
+          {"accounting", absl::StrCat("page ", page, " has mapcount ", model_.mapcount(page),
+                                      " but ", h.mappings.size(), " mapping(s)")});
+    }
+    const std::uint64_t refs = h.mappings.size() + static_cast<std::uint64_t>(h.extra_refs);
     std::vector<std::string> diffs, unchecked;
-    CheckStateSpec(spec, state, caps, diffs, unchecked);
+    if (caps.pin_weight != 0) {
+      // One shared count: it must be exactly references plus weighted pins.
+      const std::uint64_t want = refs + std::uint64_t{caps.pin_weight} * h.pins.size();
+      if (state.raw != want) diffs.push_back(absl::StrCat("count ", want, ", got ", state.raw));
+    } else {
+      StateSpec spec;
+      spec.refs = static_cast<std::uint32_t>(refs);
+      spec.read = static_cast<std::uint32_t>(h.read_pins());
+      spec.write = static_cast<std::uint32_t>(h.write_pins());
+      if (state.saturated) spec.refs.reset();  // a saturated count no longer counts
+      CheckStateSpec(spec, state, caps, diffs, unchecked);
+    }
     if (!diffs.empty()) {
       out.push_back({"accounting",
                      absl::StrCat("page ", page, " counter (", std::string(model_.counter_name()),

@@ -10,9 +10,10 @@
 //                 while the pinning process maps the address, its long-term pin's page holds
 //                 that process's data, and writes through it are what the process reads next;
 //   accounting    each live page's counter agrees with its holders (mappings and extra
-//                 references as ordinary references, pins by kind, read through the counter's
-//                 Capabilities), mapcount agrees with the mappings, no mapping or pin points at
-//                 a freed page, and no page outlives its last holder unless saturated.
+//                 references as ordinary references, pins by kind; a count shared by references
+//                 and pins must equal references plus weighted pins exactly), mapcount agrees
+//                 with the mappings, no mapping or pin points at a freed page, and no page
+//                 outlives its last holder unless saturated.
 // check_quiescent() runs when nothing is held any more: every page must be free, except
 // saturated ones, which it lists.
 //
@@ -38,7 +39,6 @@ struct Violation {
 
 class TruthOracle {
  public:
-  // `names` turns ids into the script's names in messages (may be empty).
   explicit TruthOracle(const MmModel& model) : model_(model) {}
 
   // Names the process now living in slot p (call after on_spawn / on_fork).
