@@ -20,6 +20,7 @@
 #include "pinsplit/mm/mm_replay.h"
 #include "pinsplit/op_script.h"
 #include "pinsplit/refcount_replay.h"
+#include "run_info.h"
 
 ABSL_FLAG(std::string, impl, "",
           "counter scheme: split (the seed layout 4/4/24), split:R/W/O, bias or plain; default "
@@ -141,10 +142,7 @@ int Compare(const std::vector<std::string>& args) {
     return kExitBadInput;
   }
   if (absl::GetFlag(FLAGS_json)) {
-    const char* revision = std::getenv("PINSPLIT_GIT_REVISION");
-    const std::string run =
-        absl::StrCat("{\"git_revision\": \"", revision != nullptr ? revision : "unknown",
-                     "\", \"tool\": \"pinsplit compare\"}");
+    const std::string run = RunInfoJson();
     std::cout << mm::FormatCompareJson(*rows, args[1], run);
   } else {
     std::cout << mm::FormatCompareTable(*rows);

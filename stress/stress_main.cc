@@ -24,6 +24,7 @@
 #include "command_line.h"
 #include "mm_storm.h"
 #include "pinsplit/refcount_registry.h"
+#include "run_info.h"
 #include "storm.h"
 #include "word_storm.h"
 
@@ -73,15 +74,6 @@ bool RunCounterStorm(const std::string& scheme, const StormOptions& options, Sto
   return VisitRefcountType(scheme, run);
 }
 
-std::string Quote(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
 std::string ReplayCommand(const StormOptions& o, const char* argv0) {
   std::string cmd =
       absl::StrCat(argv0, " --storm=", o.storm, " --threads=", o.threads, " --seed=", o.seed);
@@ -102,22 +94,20 @@ std::string ReplayCommand(const StormOptions& o, const char* argv0) {
 std::string SummaryJson(const StormOptions& o, const StormResult& r, const std::string& replay) {
   std::vector<std::string> counters;
   for (const auto& [name, value] : r.counters)
-    counters.push_back(absl::StrCat(Quote(name), ": ", value));
+    counters.push_back(absl::StrCat(JsonString(name), ": ", value));
   std::vector<std::string> violations;
-  for (const std::string& v : r.first_violations) violations.push_back(Quote(v));
-  const char* revision = std::getenv("PINSPLIT_GIT_REVISION");
+  for (const std::string& v : r.first_violations) violations.push_back(JsonString(v));
   return absl::StrFormat(
-      "{\"kind\": \"stress\",\n \"run\": {\"git_revision\": %s, \"cpus\": %d, \"preset\": %s},\n"
+      "{\"kind\": \"stress\",\n \"run\": %s,\n"
       " \"storms\": [{\"storm\": %s, \"scheme\": %s, \"policy\": %s, \"threads\": %d,\n"
       "   \"seconds\": %.3f, \"operations\": %d, \"ops_per_second\": %.1f, \"violations\": %d,\n"
       "   \"seed\": %d, \"interrupted\": %s, \"replay\": %s,\n   \"counters\": {%s},\n"
       "   \"first_violations\": [%s]}]}\n",
-      Quote(revision != nullptr ? revision : "unknown"),
-      static_cast<int>(std::thread::hardware_concurrency()), Quote(PINSPLIT_PRESET), Quote(o.storm),
-      Quote(o.scheme), o.storm == "mm" ? Quote(o.policy) : "null", o.threads, r.seconds,
-      r.operations, r.seconds > 0 ? static_cast<double>(r.operations) / r.seconds : 0.0,
-      r.violations, o.seed, r.interrupted ? "true" : "false", Quote(replay),
-      absl::StrJoin(counters, ", "), absl::StrJoin(violations, ", "));
+      RunInfoJson(), JsonString(o.storm), JsonString(o.scheme),
+      o.storm == "mm" ? JsonString(o.policy) : "null", o.threads, r.seconds, r.operations,
+      r.seconds > 0 ? static_cast<double>(r.operations) / r.seconds : 0.0, r.violations, o.seed,
+      r.interrupted ? "true" : "false", JsonString(replay), absl::StrJoin(counters, ", "),
+      absl::StrJoin(violations, ", "));
 }
 
 bool WriteAtomically(const std::string& path, const std::string& text) {

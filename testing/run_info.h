@@ -1,0 +1,18 @@
+// The "run" object every result file carries (docs/results-format.md): which run, when, on
+// which revision and machine, built how. One place builds it for every C++ tool.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace pinsplit {
+
+// {"id": ..., "started": ..., "git_revision": ..., "host": ..., "cpus": ..., "compiler": ...,
+//  "flags": ..., "preset": ...}. The revision comes from $PINSPLIT_GIT_REVISION (the harness
+// sets it), else "unknown"; the id is the start time and the revision.
+std::string RunInfoJson();
+
+// `text` as a JSON string literal, quotes included.
+std::string JsonString(std::string_view text);
+
+}  // namespace pinsplit
