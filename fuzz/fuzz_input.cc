@@ -440,26 +440,7 @@ RefcountOpsOutcome RunRefcountOps(const std::vector<CounterOp>& ops, std::string
                         model_ok ? "\n" : "    # this counter cannot hold it\n");
       }
     } else {
-      std::string got;
-      switch (op.kind) {
-        case CounterOpKind::kGet:
-          got = to_string(counter.get());
-          break;
-        case CounterOpKind::kTryGet:
-          got = to_string(counter.try_get());
-          break;
-        case CounterOpKind::kPut:
-          got = to_string(counter.put());
-          break;
-        case CounterOpKind::kPin:
-          got = to_string(counter.try_pin(op.pin));
-          break;
-        case CounterOpKind::kUnpin:
-          got = to_string(counter.unpin(op.pin));
-          break;
-        default:
-          break;
-      }
+      const std::string got = ApplyCounterOp(counter, op).value_or("");
       const std::string want = ApplyToModel(model, op);
       const std::vector<Misuse> reported = recorder.take();
       std::vector<Misuse> expected;

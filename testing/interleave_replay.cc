@@ -54,30 +54,28 @@ bool MayRun(const CounterOp& op, const Holdings& h) {
   }
 }
 
+// Runs `op` and keeps the thread's holdings in step with what it took or dropped.
 std::string RunOnCounter(AnyRefcount& counter, const CounterOp& op, Holdings& h) {
+  const std::string got = ApplyCounterOp(counter, op).value_or("?");
   switch (op.kind) {
     case CounterOpKind::kGet:
-    case CounterOpKind::kTryGet: {
-      const GetResult r = op.kind == CounterOpKind::kGet ? counter.get() : counter.try_get();
-      if (r == GetResult::kOk) ++h.refs;
-      return std::string(to_string(r));
-    }
+    case CounterOpKind::kTryGet:
+      h.refs += got == "ok";
+      break;
     case CounterOpKind::kPut:
       --h.refs;
-      return std::string(to_string(counter.put()));
-    case CounterOpKind::kPin: {
-      const PinResult r = counter.try_pin(op.pin);
-      if (r == PinResult::kPinned) ++h.pins(op.pin);
-      return std::string(to_string(r));
-    }
+      break;
+    case CounterOpKind::kPin:
+      h.pins(op.pin) += got == "pinned";
+      break;
     case CounterOpKind::kUnpin:
       --h.pins(op.pin);
-      return std::string(to_string(counter.unpin(op.pin)));
+      break;
     case CounterOpKind::kSet:
     case CounterOpKind::kExpect:
       break;
   }
-  return "?";
+  return got;
 }
 
 }  // namespace

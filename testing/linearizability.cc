@@ -103,22 +103,7 @@ class Search {
 }  // namespace
 
 std::string ApplyToModel(RefcountModel& model, const CounterOp& op) {
-  switch (op.kind) {
-    case CounterOpKind::kGet:
-      return std::string(to_string(model.get()));
-    case CounterOpKind::kTryGet:
-      return std::string(to_string(model.try_get()));
-    case CounterOpKind::kPut:
-      return std::string(to_string(model.put()));
-    case CounterOpKind::kPin:
-      return std::string(to_string(model.try_pin(op.pin)));
-    case CounterOpKind::kUnpin:
-      return std::string(to_string(model.unpin(op.pin)));
-    case CounterOpKind::kSet:
-    case CounterOpKind::kExpect:
-      break;
-  }
-  return "?";
+  return ApplyCounterOp(model, op).value_or("?");
 }
 
 std::string FormatHistoryOp(const HistoryOp& op) {

@@ -54,6 +54,29 @@ struct CounterScript {
   std::vector<CounterOp> ops;
 };
 
+// Runs one operation (get, try_get, put, pin, unpin) on anything with the counter interface —
+// a counter, an AnyRefcount, the sequential model — and returns its result as the script writes
+// it ("ok", "last", "pinned", ...); nullopt for `set` and `expect`, which are not operations.
+template <class Counter>
+std::optional<std::string> ApplyCounterOp(Counter& counter, const CounterOp& op) {
+  switch (op.kind) {
+    case CounterOpKind::kGet:
+      return std::string(to_string(counter.get()));
+    case CounterOpKind::kTryGet:
+      return std::string(to_string(counter.try_get()));
+    case CounterOpKind::kPut:
+      return std::string(to_string(counter.put()));
+    case CounterOpKind::kPin:
+      return std::string(to_string(counter.try_pin(op.pin)));
+    case CounterOpKind::kUnpin:
+      return std::string(to_string(counter.unpin(op.pin)));
+    case CounterOpKind::kSet:
+    case CounterOpKind::kExpect:
+      break;
+  }
+  return std::nullopt;
+}
+
 // Parses a whole script. Errors are InvalidArgument and read "line L, column C: what".
 absl::StatusOr<CounterScript> ParseCounterScript(std::string_view text);
 

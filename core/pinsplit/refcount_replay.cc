@@ -100,19 +100,11 @@ absl::StatusOr<ReplayResult> ReplayCounterScript(const CounterScript& script, An
     std::vector<std::string> unchecked;
     switch (op.kind) {
       case CounterOpKind::kGet:
-        got = to_string(counter.get());
-        break;
       case CounterOpKind::kTryGet:
-        got = to_string(counter.try_get());
-        break;
       case CounterOpKind::kPut:
-        got = to_string(counter.put());
-        break;
       case CounterOpKind::kPin:
-        got = to_string(counter.try_pin(op.pin));
-        break;
       case CounterOpKind::kUnpin:
-        got = to_string(counter.unpin(op.pin));
+        got = *ApplyCounterOp(counter, op);
         break;
       case CounterOpKind::kSet: {
         const bool saturated = op.spec.saturated.value_or(false);
