@@ -43,19 +43,10 @@ class AttackStorm {
   StormResult Run() {
     std::uint32_t start = StartRefs();
     counter_.reset(start, 0, 0, false);
-    std::atomic<bool> finished{false};
-    std::thread progress;
-    if (options_.progress) progress = std::thread([&] { RunProgress(control_, finished); });
-    std::thread monitor([&] { Monitor(finished); });
     std::vector<Holdings> held(static_cast<std::size_t>(options_.threads));
-    std::vector<std::thread> threads;
-    for (int t = 0; t < options_.threads; ++t) {
-      threads.emplace_back([this, t, &held] { Worker(t, held[static_cast<std::size_t>(t)]); });
-    }
-    for (std::thread& th : threads) th.join();
-    finished.store(true, std::memory_order_release);
-    monitor.join();
-    if (progress.joinable()) progress.join();
+    RunStormThreads(
+        options_, control_, [&](int t) { Worker(t, held[static_cast<std::size_t>(t)]); },
+        [this](const std::atomic<bool>& finished) { Monitor(finished); });
     CheckAndRelease(held, start);
     StormResult result = control_.result();
     result.counters["pins_refused"] = pins_refused_.load();

@@ -12,6 +12,8 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -87,6 +89,25 @@ bool Interrupted();
 
 // Prints "elapsed, ops/s, violations, left" about once a second until `finished` is set.
 void RunProgress(const StormControl& control, const std::atomic<bool>& finished);
+
+// Runs worker(t) for t in [0, options.threads) beside the progress printer (and `beside`, a
+// helper thread that runs until the workers are done, when given), and joins every thread.
+template <class Worker, class Beside = std::nullptr_t>
+void RunStormThreads(const StormOptions& options, const StormControl& control, Worker worker,
+                     Beside beside = nullptr) {
+  std::atomic<bool> finished{false};
+  std::thread progress, helper;
+  if (options.progress) progress = std::thread([&] { RunProgress(control, finished); });
+  if constexpr (!std::is_same_v<Beside, std::nullptr_t>) {
+    helper = std::thread([&] { beside(finished); });
+  }
+  std::vector<std::thread> threads;
+  for (int t = 0; t < options.threads; ++t) threads.emplace_back([&worker, t] { worker(t); });
+  for (std::thread& th : threads) th.join();
+  finished.store(true, std::memory_order_release);
+  if (progress.joinable()) progress.join();
+  if (helper.joinable()) helper.join();
+}
 
 // A small, fast generator (splitmix64) so that seeding per thread is cheap and reproducible.
 class Rng {

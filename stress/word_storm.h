@@ -47,14 +47,7 @@ class WordStorm {
 
   StormResult Run() {
     const std::uint64_t misuse_before = misuse_total();
-    std::atomic<bool> finished{false};
-    std::thread progress;
-    if (options_.progress) progress = std::thread([&] { RunProgress(control_, finished); });
-    std::vector<std::thread> threads;
-    for (int t = 0; t < options_.threads; ++t) threads.emplace_back([this, t] { Worker(t); });
-    for (std::thread& th : threads) th.join();
-    finished.store(true, std::memory_order_release);
-    if (progress.joinable()) progress.join();
+    RunStormThreads(options_, control_, [this](int t) { Worker(t); });
     CheckBalance(misuse_total() - misuse_before);
     StormResult result = control_.result();
     result.counters["destroyed"] = destroyed_.load();

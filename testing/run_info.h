@@ -5,14 +5,13 @@
 #include <string>
 #include <string_view>
 
+#include "pinsplit/json_string.h"
+
 namespace pinsplit {
 
 // {"id": ..., "started": ..., "git_revision": ..., "host": ..., "cpus": ..., "compiler": ...,
 //  "flags": ..., "preset": ...}. The revision comes from $PINSPLIT_GIT_REVISION (the harness
 // sets it), else "unknown"; the id is the start time and the revision.
 std::string RunInfoJson();
-
-// `text` as a JSON string literal, quotes included.
-std::string JsonString(std::string_view text);
 
 }  // namespace pinsplit

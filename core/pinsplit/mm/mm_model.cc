@@ -41,6 +41,14 @@ struct MmModel::Process {
   std::array<std::uint8_t, kAddressSpace> prot{};  // under mmap_lock
 };
 
+// A process under its mmap_lock, alive when locked.
+struct MmModel::LockedProcess {
+  Process* process;
+  std::unique_lock<std::mutex> lock;
+  Process* operator->() const { return process; }
+  Process& operator*() const { return *process; }
+};
+
 struct MmModel::Handle {
   std::atomic<bool> live{false};
   PageId page = kNoPage;
@@ -162,6 +170,14 @@ PageFacts MmModel::facts(PageId page, ProcessId actor) const {
 
 // ---- processes ---------------------------------------------------------------------------
 
+absl::StatusOr<MmModel::LockedProcess> MmModel::lock_process(ProcessId p) {
+  absl::StatusOr<Process*> proc = live_process(p);
+  if (!proc.ok()) return proc.status();
+  std::unique_lock lock((*proc)->mmap_lock);
+  if (absl::Status s = still_alive(**proc, p); !s.ok()) return s;
+  return LockedProcess{*proc, std::move(lock)};
+}
+
 absl::StatusOr<MmModel::Process*> MmModel::live_process(ProcessId p) {
   if (p >= options_.max_processes || !processes_[p].alive.load(std::memory_order_acquire)) {
     return Precondition(absl::StrCat("no live process ", p));
@@ -223,10 +239,8 @@ absl::StatusOr<ProcessId> MmModel::spawn() {
 }
 
 absl::Status MmModel::map(ProcessId p, Addr first, Addr last) {
-  absl::StatusOr<Process*> proc = live_process(p);
+  absl::StatusOr<LockedProcess> proc = lock_process(p);
   if (!proc.ok()) return proc.status();
-  std::lock_guard lock((*proc)->mmap_lock);
-  if (absl::Status s = still_alive(**proc, p); !s.ok()) return s;
   if (first > last || last >= kAddressSpace) {
     return Precondition(absl::StrCat("bad range ", first, "..", last, " (addresses are 0..",
                                      kAddressSpace - 1, ")"));
@@ -247,10 +261,8 @@ absl::Status MmModel::map(ProcessId p, Addr first, Addr last) {
 }
 
 absl::Status MmModel::unmap(ProcessId p, Addr addr) {
-  absl::StatusOr<Process*> proc = live_process(p);
+  absl::StatusOr<LockedProcess> proc = lock_process(p);
   if (!proc.ok()) return proc.status();
-  std::lock_guard lock((*proc)->mmap_lock);
-  if (absl::Status s = still_alive(**proc, p); !s.ok()) return s;
   absl::StatusOr<PageId> page = mapped_page(**proc, p, addr);
   if (!page.ok()) return page.status();
   (*proc)->ptes[addr].store(0, std::memory_order_release);
@@ -260,20 +272,16 @@ absl::Status MmModel::unmap(ProcessId p, Addr addr) {
 }
 
 absl::StatusOr<std::uint64_t> MmModel::read(ProcessId p, Addr addr) {
-  absl::StatusOr<Process*> proc = live_process(p);
+  absl::StatusOr<LockedProcess> proc = lock_process(p);
   if (!proc.ok()) return proc.status();
-  std::lock_guard lock((*proc)->mmap_lock);
-  if (absl::Status s = still_alive(**proc, p); !s.ok()) return s;
   absl::StatusOr<PageId> page = mapped_page(**proc, p, addr);
   if (!page.ok()) return page.status();
   return pages_[*page].payload.load(std::memory_order_relaxed);
 }
 
 absl::Status MmModel::write(ProcessId p, Addr addr, std::uint64_t value) {
-  absl::StatusOr<Process*> proc = live_process(p);
+  absl::StatusOr<LockedProcess> proc = lock_process(p);
   if (!proc.ok()) return proc.status();
-  std::lock_guard lock((*proc)->mmap_lock);
-  if (absl::Status s = still_alive(**proc, p); !s.ok()) return s;
   absl::StatusOr<PageId> page = mapped_page(**proc, p, addr);
   if (!page.ok()) return page.status();
   if ((*proc)->prot[addr] != kReadWrite) {
@@ -350,11 +358,9 @@ absl::Status MmModel::move_others(PageId page, ProcessId keeper) {
 }
 
 absl::StatusOr<ProcessId> MmModel::fork(ProcessId parent) {
-  absl::StatusOr<Process*> proc = live_process(parent);
+  absl::StatusOr<LockedProcess> proc = lock_process(parent);
   if (!proc.ok()) return proc.status();
   Process& from = **proc;
-  std::lock_guard lock(from.mmap_lock);
-  if (absl::Status s = still_alive(from, parent); !s.ok()) return s;
   absl::StatusOr<ProcessId> child = claim_process();
   if (!child.ok()) return child.status();
   // The child needs no lock: it is not alive until the copy is done, and every operation
@@ -405,10 +411,8 @@ absl::Status MmModel::copy_page_table(Process& from, ProcessId parent, Process& 
 }
 
 absl::Status MmModel::protect(ProcessId p, Addr addr, bool writable) {
-  absl::StatusOr<Process*> proc = live_process(p);
+  absl::StatusOr<LockedProcess> proc = lock_process(p);
   if (!proc.ok()) return proc.status();
-  std::lock_guard lock((*proc)->mmap_lock);
-  if (absl::Status s = still_alive(**proc, p); !s.ok()) return s;
   absl::StatusOr<PageId> page = mapped_page(**proc, p, addr);
   if (!page.ok()) return page.status();
   (*proc)->prot[addr] = writable ? kReadWrite : kReadOnly;
@@ -418,11 +422,9 @@ absl::Status MmModel::protect(ProcessId p, Addr addr, bool writable) {
 }
 
 absl::Status MmModel::exit(ProcessId p) {
-  absl::StatusOr<Process*> proc = live_process(p);
-  if (!proc.ok()) return proc.status();
   {
-    std::lock_guard lock((*proc)->mmap_lock);
-    if (absl::Status s = still_alive(**proc, p); !s.ok()) return s;
+    absl::StatusOr<LockedProcess> proc = lock_process(p);
+    if (!proc.ok()) return proc.status();
     (*proc)->alive.store(false, std::memory_order_release);
     unmap_all(**proc, p);
   }
@@ -522,10 +524,8 @@ PinOutcome MmModel::pin_fast(PinId id, ProcessId p, Addr addr, PinKind kind, boo
 
 absl::StatusOr<PinOutcome> MmModel::pin_slow(PinId id, ProcessId p, Addr addr, PinKind kind,
                                              bool longterm) {
-  absl::StatusOr<Process*> proc = live_process(p);
+  absl::StatusOr<LockedProcess> proc = lock_process(p);
   if (!proc.ok()) return proc.status();
-  std::lock_guard lock((*proc)->mmap_lock);
-  if (absl::Status s = still_alive(**proc, p); !s.ok()) return s;
   (*proc)->has_pinned.store(true, std::memory_order_seq_cst);
   absl::StatusOr<PageId> page = mapped_page(**proc, p, addr);
   if (!page.ok()) return page.status();
@@ -577,12 +577,20 @@ absl::Status MmModel::write_pin(PinId pin, std::uint64_t value) {
   return absl::OkStatus();
 }
 
-absl::Status MmModel::unpin(PinId pin) {
-  absl::StatusOr<Handle*> h = live_handle(pins_.get(), pin, "pin");
+// Takes a live handle out of use, exactly once even when two threads race to release it.
+absl::StatusOr<MmModel::Handle*> MmModel::release_handle(Handle* table, std::uint32_t id,
+                                                         std::string_view what) {
+  absl::StatusOr<Handle*> h = live_handle(table, id, what);
   if (!h.ok()) return h.status();
   if (!(*h)->live.exchange(false, std::memory_order_acq_rel)) {
-    return Precondition(absl::StrCat("pin ", pin, " was already released"));
+    return Precondition(absl::StrCat(std::string(what), " ", id, " was already released"));
   }
+  return h;
+}
+
+absl::Status MmModel::unpin(PinId pin) {
+  absl::StatusOr<Handle*> h = release_handle(pins_.get(), pin, "pin");
+  if (!h.ok()) return h.status();
   const PageId page = (*h)->page;
   {
     std::lock_guard lock(pages_[page].holders_mu);
@@ -598,10 +606,8 @@ absl::Status MmModel::unpin(PinId pin) {
 }
 
 absl::StatusOr<RefId> MmModel::take_ref(ProcessId p, Addr addr) {
-  absl::StatusOr<Process*> proc = live_process(p);
+  absl::StatusOr<LockedProcess> proc = lock_process(p);
   if (!proc.ok()) return proc.status();
-  std::lock_guard lock((*proc)->mmap_lock);
-  if (absl::Status s = still_alive(**proc, p); !s.ok()) return s;
   absl::StatusOr<PageId> page = mapped_page(**proc, p, addr);
   if (!page.ok()) return page.status();
   absl::StatusOr<std::uint32_t> id = alloc_handle(free_refs_, "reference");
@@ -623,11 +629,8 @@ absl::StatusOr<RefId> MmModel::take_ref(ProcessId p, Addr addr) {
 }
 
 absl::Status MmModel::drop_ref(RefId ref) {
-  absl::StatusOr<Handle*> h = live_handle(refs_.get(), ref, "reference");
+  absl::StatusOr<Handle*> h = release_handle(refs_.get(), ref, "reference");
   if (!h.ok()) return h.status();
-  if (!(*h)->live.exchange(false, std::memory_order_acq_rel)) {
-    return Precondition(absl::StrCat("reference ", ref, " was already released"));
-  }
   const PageId page = (*h)->page;
   {
     std::lock_guard lock(pages_[page].holders_mu);

@@ -119,11 +119,13 @@ class MmModel {
 
  private:
   struct Process;
+  struct LockedProcess;
   struct Handle;  // a pin or an extra reference
 
   explicit MmModel(const MmOptions& options);
 
   absl::StatusOr<Process*> live_process(ProcessId p);
+  absl::StatusOr<LockedProcess> lock_process(ProcessId p);
   absl::Status still_alive(const Process& proc, ProcessId p) const;
   absl::StatusOr<PageId> mapped_page(const Process& proc, ProcessId p, Addr addr) const;
   absl::StatusOr<PageId> alloc_page(std::uint64_t payload);
@@ -145,6 +147,7 @@ class MmModel {
   void unmap_all(Process& proc, ProcessId p);
   absl::Status copy_page_table(Process& from, ProcessId parent, Process& to, ProcessId child);
   absl::StatusOr<Handle*> live_handle(Handle* table, std::uint32_t id, std::string_view what);
+  absl::StatusOr<Handle*> release_handle(Handle* table, std::uint32_t id, std::string_view what);
   absl::StatusOr<std::uint32_t> alloc_handle(std::vector<std::uint32_t>& free_list,
                                              std::string_view what);
   void free_handle(std::vector<std::uint32_t>& free_list, std::uint32_t id);

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "pinsplit/json_string.h"
 #include "pinsplit/mm/truth_oracle.h"
 
 namespace pinsplit::mm {
@@ -14,30 +15,6 @@ namespace {
 
 std::uint64_t TotalCopies(const MmStats& s) {
   return s.copies_at_fork + s.copies_at_fault + s.unshares;
-}
-
-std::string JsonEscape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppendFormat(&out, "\\u%04x", c);
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -271,16 +248,16 @@ std::string FormatCompareJson(const std::vector<MmReplayResult>& rows, std::stri
   std::vector<std::string> items;
   for (const MmReplayResult& r : rows) {
     items.push_back(absl::StrFormat(
-        "{\"policy\": \"%s\", \"counter\": \"%s\", \"violations\": %d, \"copies_at_fork\": %d, "
+        "{\"policy\": %s, \"counter\": %s, \"violations\": %d, \"copies_at_fork\": %d, "
         "\"copies_at_fault\": %d, \"unshares\": %d, \"pins_refused\": %d, "
         "\"false_maybe_pinned\": %d, \"copies_beyond_ideal\": %d, \"first_violation\": %s}",
-        JsonEscape(r.policy), JsonEscape(r.counter), r.violations.size(), r.stats.copies_at_fork,
+        JsonString(r.policy), JsonString(r.counter), r.violations.size(), r.stats.copies_at_fork,
         r.stats.copies_at_fault, r.stats.unshares, r.stats.pins_refused, r.stats.false_maybe_pinned,
         static_cast<std::int64_t>(TotalCopies(r.stats)) - static_cast<std::int64_t>(ideal),
-        r.violations.empty() ? "null" : absl::StrCat("\"", JsonEscape(r.violations[0]), "\"")));
+        r.violations.empty() ? "null" : JsonString(r.violations[0])));
   }
   return absl::StrCat("{\"kind\": \"compare\", \"run\": ", std::string(run_json),
-                      ", \"scenario\": \"", JsonEscape(scenario), "\", \"policies\": [\n  ",
+                      ", \"scenario\": ", JsonString(scenario), ", \"policies\": [\n  ",
                       absl::StrJoin(items, ",\n  "), "\n]}\n");
 }
 
