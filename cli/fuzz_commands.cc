@@ -53,7 +53,7 @@ int WriteOut(const std::string& data) {
 }
 
 std::string TargetOrExit(const char* command) {
-  const std::string target = absl::GetFlag(FLAGS_target);
+  std::string target = absl::GetFlag(FLAGS_target);
   if (target.empty()) {
     ExitBadInput(absl::StrCat(command, " needs --target (",
                               absl::StrJoin(FuzzTargetsWithCodec(), ", "), ")"));

@@ -159,6 +159,7 @@ std::string ReadableState(RefcountState s) {
 std::string MisuseText(const std::vector<Misuse>& m) {
   if (m.empty()) return "none";
   std::vector<std::string> names;
+  names.reserve(m.size());
   for (Misuse x : m) names.emplace_back(to_string(x));
   return absl::StrJoin(names, ",");
 }
@@ -488,7 +489,7 @@ InterleaveInput DecodeInterleave(std::string_view bytes) {
   }
   input.script.threads.resize(threads);
   for (int t = 0; t < threads; ++t) {
-    const int len = 1 + in.Next() % kMaxInterleaveOpsPerThread;
+    const int len = 1 + static_cast<int>(in.Next() % kMaxInterleaveOpsPerThread);
     for (int i = 0; i < len; ++i) input.script.threads[t].push_back(OpFromCode(in.Next() % 7));
   }
   while (!in.done() && input.script.schedule.size() < kMaxSchedule) {

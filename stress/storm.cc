@@ -1,5 +1,6 @@
 #include "storm.h"
 
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <thread>
@@ -107,8 +108,7 @@ void RunProgress(const StormControl& control, const std::atomic<bool>& finished)
         stderr, "  %6.1fs  %12.0f ops/s  %llu violation(s)%s\n", elapsed,
         elapsed > 0 ? static_cast<double>(control.ops()) / elapsed : 0.0,
         static_cast<unsigned long long>(control.violations()),
-        budget > 0 ? absl::StrCat("  ", static_cast<int>(budget - elapsed + 0.5), "s left").c_str()
-                   : "");
+        budget > 0 ? absl::StrCat("  ", std::lround(budget - elapsed), "s left").c_str() : "");
   }
 }
 

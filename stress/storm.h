@@ -102,6 +102,7 @@ void RunStormThreads(const StormOptions& options, const StormControl& control, W
     helper = std::thread([&] { beside(finished); });
   }
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<std::size_t>(options.threads));
   for (int t = 0; t < options.threads; ++t) threads.emplace_back([&worker, t] { worker(t); });
   for (std::thread& th : threads) th.join();
   finished.store(true, std::memory_order_release);

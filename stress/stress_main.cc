@@ -161,10 +161,11 @@ int Main(int argc, char** argv) {
     if (!known) ExitBadInput(absl::StrCat("unknown --scheme '", o.scheme, "'"));
   }
   const std::string replay = ReplayCommand(o, argv[0]);
-  std::cout << absl::StrFormat("%s storm: %d operations in %.2fs (%.0f ops/s), %d violation(s)%s\n",
-                               o.storm, result.operations, result.seconds,
-                               result.seconds > 0 ? result.operations / result.seconds : 0.0,
-                               result.violations, result.interrupted ? ", interrupted" : "");
+  std::cout << absl::StrFormat(
+      "%s storm: %d operations in %.2fs (%.0f ops/s), %d violation(s)%s\n", o.storm,
+      result.operations, result.seconds,
+      result.seconds > 0 ? static_cast<double>(result.operations) / result.seconds : 0.0,
+      result.violations, result.interrupted ? ", interrupted" : "");
   for (const auto& [name, value] : result.counters)
     std::cout << "  " << name << ": " << value << "\n";
   for (const std::string& v : result.first_violations) std::cout << "  VIOLATION " << v << "\n";

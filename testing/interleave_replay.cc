@@ -56,7 +56,7 @@ bool MayRun(const CounterOp& op, const Holdings& h) {
 
 // Runs `op` and keeps the thread's holdings in step with what it took or dropped.
 std::string RunOnCounter(AnyRefcount& counter, const CounterOp& op, Holdings& h) {
-  const std::string got = ApplyCounterOp(counter, op).value_or("?");
+  std::string got = ApplyCounterOp(counter, op).value_or("?");
   switch (op.kind) {
     case CounterOpKind::kGet:
     case CounterOpKind::kTryGet:
@@ -169,8 +169,9 @@ InterleaveRun InterleaveRunner::Run(Chooser& chooser) {
   for (int t = 0; t < n; ++t) {
     Holdings h;
     const std::uint32_t dealt_refs = saturated ? 0 : refs;
-    const std::uint32_t after_refs = std::min<std::uint64_t>(dealt_refs, kMaxDealt * n);
-    const std::uint32_t after_read = after_refs + std::min<std::uint64_t>(read, kMaxDealt * n);
+    const std::uint64_t most = std::uint64_t{kMaxDealt} * n;
+    const std::uint32_t after_refs = std::min<std::uint64_t>(dealt_refs, most);
+    const std::uint32_t after_read = after_refs + std::min<std::uint64_t>(read, most);
     h.refs = saturated ? kMaxDealt : Dealt(refs, n, t, 0);
     h.read = Dealt(read, n, t, after_refs);
     h.write = Dealt(write, n, t, after_read);

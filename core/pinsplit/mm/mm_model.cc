@@ -22,9 +22,7 @@ constexpr PageId PageOf(std::uint64_t pte) { return static_cast<PageId>(pte & 0x
 
 enum Protection : std::uint8_t { kNone, kReadOnly, kReadWrite };
 
-absl::Status Precondition(std::string text) {
-  return absl::FailedPreconditionError(std::move(text));
-}
+absl::Status Precondition(absl::string_view text) { return absl::FailedPreconditionError(text); }
 
 }  // namespace
 

@@ -246,6 +246,7 @@ std::string FormatCompareJson(const std::vector<MmReplayResult>& rows, std::stri
     if (r.policy == "ideal") ideal = TotalCopies(r.stats);
   }
   std::vector<std::string> items;
+  items.reserve(rows.size());
   for (const MmReplayResult& r : rows) {
     items.push_back(absl::StrFormat(
         "{\"policy\": %s, \"counter\": %s, \"violations\": %d, \"copies_at_fork\": %d, "
