@@ -32,15 +32,17 @@ import argparse
 import datetime as dt
 import json
 import math
-import os
 import re
 import statistics
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "testing"))
+from result_files import write_atomically  # noqa: E402  (the shared results module)
+
 
 EXIT_BAD_INPUT = 2
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -268,22 +270,6 @@ def run_metadata(context: dict[str, Any], revision: str, preset: str | None) -> 
         "preset": preset or (Path(build_dir).name if build_dir else "unknown"),
         "library_build_type": context.get("library_build_type", "unknown"),
     }
-
-
-def write_atomically(path: Path, document: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
-                                             dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-            json.dump(document, out, indent=1)
-            out.write("\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
 
 
 def format_ratio(value: float | None) -> str:

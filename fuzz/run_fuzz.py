@@ -27,12 +27,15 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "testing"))
+from result_files import write_atomically  # noqa: E402  (the shared results module)
+
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -185,22 +188,6 @@ def compiler_and_flags(build_dir: Path) -> tuple[str, str]:
     except (OSError, subprocess.CalledProcessError, IndexError):
         pass
     return compiler, flags
-
-
-def write_atomically(path: Path, document: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
-                                             dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-            json.dump(document, out, indent=1)
-            out.write("\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
 
 
 def decode(pinsplit: Path, run: TargetRun, artifact: Path) -> str:
