@@ -16,7 +16,7 @@
 //   refs=0 and one read pin                A B C D   (a pin alone keeps the object alive)
 //   both pin fields one below full         A B D     (the next pin fills, the one after: full)
 //   refs at the maximum                    A B       (the next get saturates or is refused)
-// on split (seed layout), split:10/10/12 (the smallest fields), bias and plain. The test also
+// on every shipped counter: every split layout, bias and plain. The test also
 // checks that every kind really ran (was not skipped) in some interleaving on each counter.
 //
 // Runtime: a program's schedules are the interleavings of its threads' accesses (a CAS loop is
@@ -78,6 +78,10 @@ CounterCase Make(const char* impl, const char* near_full_pins, const char* max_r
 std::vector<CounterCase> Cases() {
   return {
       Make("split", "set refs=1 read=14 write=14", "set refs=4194303"),
+      Make("split:3/5/24", "set refs=1 read=6 write=30", "set refs=4194303"),
+      Make("split:2/6/24", "set refs=1 read=2 write=62", "set refs=4194303"),
+      Make("split:6/6/20", "set refs=1 read=62 write=62", "set refs=262143"),
+      Make("split:8/8/16", "set refs=1 read=254 write=254", "set refs=16383"),
       Make("split:10/10/12", "set refs=1 read=1022 write=1022", "set refs=1023"),
       // The smallest ordinary field (15 references): overflow is two steps away.
       Make("split:13/13/6", "set refs=1 read=8190 write=8190", "set refs=15"),
