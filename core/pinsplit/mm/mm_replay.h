@@ -43,7 +43,8 @@ class MmSession {
 
   // Runs `op`, checks its assertion and the oracle's invariants; `got` receives its result
   // ("ok", a value read, "pinned", "full"). FailedPrecondition "line L: OP: why" when the model
-  // refuses it; a refused operation changes nothing.
+  // refuses it; a refused operation changes nothing (but a refused pin's has_pinned mark, as
+  // MmModel says).
   absl::Status Step(const MmOp& op, std::string* got = nullptr);
   // The quiescence check (when nothing is held any more) and the final tally.
   const MmReplayResult& Finish();
