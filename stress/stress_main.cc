@@ -62,7 +62,17 @@ constexpr char kUsage[] =
 
 template <template <class> class StormT>
 bool RunCounterStorm(const std::string& scheme, const StormOptions& options, StormResult& out) {
-  auto run = [&]<class C>() { out = StormT<C>(options).Run(); };
+  auto run = [&]<class C>() {
+    // A split layout promises its zones only to so many racing threads (split_refcount.h).
+    if constexpr (requires { C::kMaxRacingThreads; }) {
+      if (static_cast<std::uint64_t>(options.threads) > C::kMaxRacingThreads) {
+        ExitBadInput(absl::StrCat(std::string(C::name()), " supports at most ",
+                                  C::kMaxRacingThreads,
+                                  " racing threads; --threads=", options.threads));
+      }
+    }
+    out = StormT<C>(options).Run();
+  };
   if (scheme == RelaxedLastPutSplitRefcount<>::name()) {
     run.template operator()<RelaxedLastPutSplitRefcount<>>();
     return true;
