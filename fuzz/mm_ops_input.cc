@@ -59,6 +59,9 @@ class NameList {
     names_.pop_back();
     --next_;
   }
+  // Forgets the name add() just made but never hands it out again: it stands in the script
+  // (a refused pin's `as h3 => full`), and a name is defined once.
+  void retire_last() { names_.pop_back(); }
   std::optional<std::uint8_t> index_of(const std::string& name) const {
     auto it = std::find(names_.begin(), names_.end(), name);
     if (it == names_.end()) return std::nullopt;
@@ -171,7 +174,7 @@ absl::StatusOr<MmOpsRun> RunMmOps(std::string_view bytes, const std::string& pol
     if (have && (*session)->Step(op, &got).ok()) {
       if (code == kPin && got == "full") {  // the seed's -EAGAIN: no handle to remember
         op.result = "full";
-        pins.cancel_last();
+        pins.retire_last();
         run.script.ops.push_back(op);
         continue;
       }

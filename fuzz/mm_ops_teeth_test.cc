@@ -91,6 +91,28 @@ TEST(MmOpsInputTest, DecodedRunsEncodeBackToInputsThatRunTheSameScript) {
   }
 }
 
+// A refused pin keeps its name in the script, so the next pin must get a new one: the decoded
+// script of 17 pins on one page (the 16th and 17th refused: -EAGAIN) replays as it ran.
+TEST(MmOpsInputTest, RefusedPinsKeepTheirNamesAndTheDecodeReplays) {
+  std::string bytes = {0, 0, 0, 0, 1, 0, 0, 0};                   // spawn P0, map 0
+  for (int i = 0; i < 17; ++i) bytes += std::string{5, 0, 0, 0};  // pin read P0 0
+  absl::StatusOr<MmOpsRun> run = RunMmOps(bytes, "split");
+  ASSERT_TRUE(run.ok());
+  const std::string text = FormatMmOpsRun(*run, "split");
+  EXPECT_THAT(text, HasSubstr("as h15 => full"));
+  EXPECT_THAT(text, HasSubstr("as h16 => full"));
+  absl::StatusOr<mm::MmScript> script = mm::ParseMmScript(text);
+  ASSERT_TRUE(script.ok()) << script.status() << "\n" << text;
+  absl::StatusOr<mm::MmReplayResult> replay = mm::ReplayMmScript(*script, mm::MmOptions{});
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  EXPECT_TRUE(replay->violations.empty());
+  absl::StatusOr<std::string> encoded = EncodeMmOps(text);
+  ASSERT_TRUE(encoded.ok()) << encoded.status();
+  absl::StatusOr<MmOpsRun> again = RunMmOps(*encoded, "split");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(FormatMmOpsRun(*again, "split"), text);
+}
+
 TEST(MmOpsInputTest, EncodeRejectsWhatTheFormatCannotSay) {
   EXPECT_FALSE(EncodeMmOps("spawn A\nA map 0..3\n").ok());
   EXPECT_FALSE(EncodeMmOps("spawn A\nA map 9\n").ok());

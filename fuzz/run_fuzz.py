@@ -86,6 +86,8 @@ class TargetRun:
     corpus_size: int = 0
     crashes: list[dict[str, str]] = field(default_factory=list)
     interrupted: bool = False
+    started: bool = False
+    failed: str | None = None  # libFuzzer itself failed (bad options, startup), not a crash
 
     def label(self) -> str:
         return self.target if self.policy is None else f"{self.target}[{self.policy}]"
@@ -191,7 +193,11 @@ def compiler_and_flags(build_dir: Path) -> tuple[str, str]:
 
 
 def decode(pinsplit: Path, run: TargetRun, artifact: Path) -> str:
-    result = subprocess.run([str(pinsplit), "decode", f"--target={run.target}", *run.decode_args,
+    args = list(run.decode_args)
+    override = os.environ.get("PINSPLIT_INTERLEAVE_COUNTER")
+    if run.target == "interleave" and override:  # decode on the counter the fuzzer ran
+        args.append(f"--impl={override}")
+    result = subprocess.run([str(pinsplit), "decode", f"--target={run.target}", *args,
                              str(artifact)], capture_output=True, text=True)
     if result.returncode != 0:
         return f"(pinsplit decode failed with exit {result.returncode}: {result.stderr.strip()})"
@@ -218,6 +224,7 @@ def run_target(run: TargetRun, args: argparse.Namespace, fuzz_dir: Path, out_dir
     log_path = artifacts / "libfuzzer.log"
     log(f"{run.label()}: {args.seconds}s on {args.jobs} worker(s); log in {log_path}")
     started = time.monotonic()
+    run.started = True
     lines: queue.Queue[str | None] = queue.Queue()
     with open(log_path, "w", encoding="utf-8") as log_file:
         # Its own process group, so that stopping it reaches fork mode's workers too.
@@ -272,7 +279,8 @@ def run_target(run: TargetRun, args: argparse.Namespace, fuzz_dir: Path, out_dir
                 stop_group(process)
             collect_crashes(run, artifacts, fuzz_dir)
     if process.returncode not in (0, None) and not run.crashes and not run.interrupted:
-        log(f"{run.label()}: libFuzzer exited {process.returncode}; see {log_path}")
+        run.failed = f"libFuzzer exited {process.returncode} without a crash; see {log_path}"
+        log(f"{run.label()}: {run.failed}")
 
 
 def stop_group(process: subprocess.Popen[str]) -> None:
@@ -355,7 +363,7 @@ def main(argv: list[str]) -> int:
         except KeyboardInterrupt:
             interrupted = True
             break
-    done = [r for r in runs if r.seconds or r.interrupted]
+    done = [r for r in runs if r.started]
 
     document = {
         "kind": "fuzz",
@@ -368,7 +376,8 @@ def main(argv: list[str]) -> int:
                      "executions": r.executions, "execs_per_second": r.execs_per_second,
                      "coverage": r.coverage, "features": r.features,
                      "corpus_size": r.corpus_size, "crashes": r.crashes,
-                     "expect_crashes": r.expect_crashes, "seed": args.seed} for r in done],
+                     "expect_crashes": r.expect_crashes, "seed": args.seed,
+                     "failed": r.failed} for r in done],
     }
     json_path = results / "fuzz" / f"{run_id}.json"
     write_atomically(json_path, document)
@@ -376,6 +385,9 @@ def main(argv: list[str]) -> int:
     print(summary(done))
     unexpected = False
     for r in done:
+        if r.failed:
+            unexpected = True
+            print(f"\n--- {r.label()}: {r.failed}")
         for crash in r.crashes:
             unexpected |= not r.expect_crashes
             print(f"\n--- {r.label()}: {crash['file']}"
