@@ -11,10 +11,11 @@ namespace pinsplit {
 namespace {
 
 using StateKey = std::tuple<std::uint64_t, std::uint32_t, std::uint32_t, std::uint32_t,
-                            std::uint32_t, bool, bool>;
+                            std::uint32_t, bool, bool, std::uint32_t>;
 
+// The raw word is part of the key: bias counts above INT32_MAX decode alike but differ.
 StateKey KeyOf(std::uint64_t placed, const RefcountState& s) {
-  return {placed, s.refs, s.read_pins, s.write_pins, s.pins, s.saturated, s.dead};
+  return {placed, s.refs, s.read_pins, s.write_pins, s.pins, s.saturated, s.dead, s.raw};
 }
 
 // Overflow and saturated reports say the count left its range, which the counters answer by
@@ -36,7 +37,6 @@ class Search {
  public:
   Search(std::span<const HistoryOp> history, const RefcountState& final_state, bool check_misuse)
       : history_(history), final_(final_state), check_misuse_(check_misuse) {
-    final_.raw = 0;
     const std::size_t n = history.size();
     predecessors_.assign(n, 0);
     for (std::size_t b = 0; b < n; ++b) {
@@ -50,9 +50,7 @@ class Search {
     const std::size_t n = history_.size();
     if (order_.size() > deepest_.size()) deepest_ = order_;
     if (order_.size() == n) {
-      RefcountState s = model.state();
-      s.raw = 0;
-      if (s == final_) return true;
+      if (model.matches(final_)) return true;
       final_mismatch_ = true;
       return false;
     }

@@ -119,15 +119,24 @@ class RefcountModel {
     return false;
   }
 
+  // Whether a real counter's decoded state is this model's (its raw word too, where the model
+  // knows it), so that counts that decode alike (bias above INT32_MAX) still differ.
+  bool matches(RefcountState counter) const {
+    if (scheme_ == Scheme::kSplit) counter.raw = 0;
+    return counter == state();
+  }
+
   bool dead() const {
     if (scheme_ == Scheme::kSplit) return !saturated_ && refs_ == 0 && read_ == 0 && write_ == 0;
     return count_ == 0;
   }
 
-  // The decoded state the real counter must show (raw excluded: the model has no word).
+  // The decoded state the real counter must show. Bias and plain store exactly their count, so
+  // their raw word is part of it; a split model has no word (raw stays 0).
   RefcountState state() const {
     RefcountState s;
     s.dead = dead();
+    if (scheme_ != Scheme::kSplit) s.raw = static_cast<std::uint32_t>(count_);
     if (scheme_ == Scheme::kSplit) {
       s.refs = saturated_ ? 0 : static_cast<std::uint32_t>(refs_);
       s.read_pins = static_cast<std::uint32_t>(read_);
