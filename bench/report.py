@@ -34,18 +34,16 @@ import json
 import math
 import re
 import statistics
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "testing"))
-from result_files import write_atomically  # noqa: E402  (the shared results module)
+from result_files import git_revision, write_atomically  # noqa: E402  (shared results module)
 
 
 EXIT_BAD_INPUT = 2
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 class BadInput(Exception):
@@ -236,17 +234,6 @@ def evaluate_target(spec: TargetSpec, benchmarks: dict[str, Benchmark],
         "ratio_by_threads": {str(t): by_threads[t] for t in sorted(by_threads)},
         "note": note,
     }
-
-
-def git_revision() -> str:
-    try:
-        revision = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
-                                  check=True, capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(REPO_ROOT), "diff", "--quiet", "HEAD", "--"],
-                               capture_output=True).returncode != 0
-        return revision + ("-dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def started_utc(context: dict[str, Any]) -> dt.datetime:

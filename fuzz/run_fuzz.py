@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "testing"))
-from result_files import write_atomically  # noqa: E402  (the shared results module)
+from result_files import git_revision, write_atomically  # noqa: E402  (shared results module)
 
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -160,17 +160,6 @@ def libfuzzer_options(fuzz_dir: Path, target: str) -> list[str]:
             value = str(fuzz_dir / value)
         flags.append(f"-{key}={value}")
     return flags
-
-
-def git_revision() -> str:
-    try:
-        revision = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
-                                  check=True, capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(REPO_ROOT), "diff", "--quiet", "HEAD", "--"],
-                               capture_output=True).returncode != 0
-        return revision + ("-dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def compiler_and_flags(build_dir: Path) -> tuple[str, str]:
