@@ -1,9 +1,7 @@
 #include "fuzz_commands.h"
 
-#include <fstream>
+#include <algorithm>
 #include <iostream>
-#include <iterator>
-#include <sstream>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/match.h"
@@ -15,6 +13,8 @@
 #include "fuzz_input.h"
 #include "interleave_replay.h"
 #include "pinsplit/interleave_script.h"
+#include "pinsplit/script_lexer.h"
+#include "subcommand_io.h"
 
 ABSL_FLAG(std::string, target, "",
           "decode/encode: the fuzz target whose input format to use (refcount_ops, interleave, "
@@ -24,39 +24,15 @@ ABSL_FLAG(std::string, output, "", "decode/encode: write to this file instead of
 namespace pinsplit {
 namespace {
 
-std::string ReadOrExit(const std::string& path) {
-  if (path == "-") {
-    return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) ExitBadInput(absl::StrCat("cannot read '", path, "'"));
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-int WriteOut(const std::string& data) {
-  const std::string path = absl::GetFlag(FLAGS_output);
-  if (path.empty()) {
-    std::cout << data;
-    return std::cout.good() ? kExitOk : kExitBadInput;
-  }
-  // Written next to the destination and renamed, so a build never sees half a file.
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << data;
-    if (!out) ExitBadInput(absl::StrCat("cannot write '", tmp, "'"));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    ExitBadInput(absl::StrCat("cannot rename '", tmp, "' to '", path, "'"));
-  }
-  return kExitOk;
-}
-
 std::string TargetOrExit(const char* command) {
   std::string target = absl::GetFlag(FLAGS_target);
+  const std::vector<std::string> known = FuzzTargetsWithCodec();
   if (target.empty()) {
-    ExitBadInput(absl::StrCat(command, " needs --target (",
-                              absl::StrJoin(FuzzTargetsWithCodec(), ", "), ")"));
+    ExitBadInput(absl::StrCat(command, " needs --target (", absl::StrJoin(known, ", "), ")"));
+  }
+  if (std::find(known.begin(), known.end(), target) == known.end()) {
+    ExitBadInput(absl::StrCat("unknown fuzz target ", Quoted(target),
+                              " for --target; known: ", absl::StrJoin(known, ", ")));
   }
   return target;
 }
@@ -112,25 +88,44 @@ int DecodeCommand(const std::vector<std::string>& args, const std::string& impl,
                   const std::string& policy) {
   if (args.size() != 2) ExitBadInput("decode takes exactly one FILE");
   const std::string target = TargetOrExit("decode");
+  NoteFlagsThatDoNotApply({"json", "quiet"}, "decode");
+  if (target == "mm_ops") {
+    NoteFlagsThatDoNotApply({"impl"}, "decode --target=mm_ops (--policy picks the counter)");
+  } else {
+    NoteFlagsThatDoNotApply({"policy"}, absl::StrCat("decode --target=", target));
+  }
+  const std::string output = absl::GetFlag(FLAGS_output);
+  CheckOutputOrExit(output);
   DecodeOptions options;
   options.impl = impl;
   options.policy = policy;
-  absl::StatusOr<std::string> text = DecodeFuzzInput(target, ReadOrExit(args[1]), options);
-  if (!text.ok()) ExitBadInput(std::string(text.status().message()));
-  return WriteOut(*text);
+  absl::StatusOr<std::string> text = DecodeFuzzInput(target, ReadInputOrExit(args[1]), options);
+  if (!text.ok()) {
+    std::cerr << args[1] << ": " << text.status().message() << "\n";
+    return kExitBadInput;
+  }
+  return WriteOutputOrExit(output, *text, kExitOk);
 }
 
 int EncodeCommand(const std::vector<std::string>& args, const std::string& impl) {
   if (args.size() != 2) ExitBadInput("encode takes exactly one FILE");
   const std::string target = TargetOrExit("encode");
+  NoteFlagsThatDoNotApply({"json", "quiet", "policy"}, "encode");
+  if (target != "interleave") {
+    NoteFlagsThatDoNotApply({"impl"}, absl::StrCat("encode --target=", target));
+  }
+  const std::string output = absl::GetFlag(FLAGS_output);
+  CheckOutputOrExit(output);
+  const std::string text = ReadInputOrExit(args[1]);
+  WarnIfNoOperations(args[1], text, "the fuzz input will be empty");
   DecodeOptions options;
   options.impl = impl;
-  absl::StatusOr<std::string> bytes = EncodeFuzzInput(target, ReadOrExit(args[1]), options);
+  absl::StatusOr<std::string> bytes = EncodeFuzzInput(target, text, options);
   if (!bytes.ok()) {
     std::cerr << args[1] << ": " << bytes.status().message() << "\n";
     return kExitBadInput;
   }
-  return WriteOut(*bytes);
+  return WriteOutputOrExit(output, *bytes, kExitOk);
 }
 
 }  // namespace pinsplit

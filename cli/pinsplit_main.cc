@@ -5,9 +5,7 @@
 // Exit status: 0 every assertion held, 1 one failed (line and difference printed), 2 bad
 // script or bad flags (line and column printed).
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -20,7 +18,9 @@
 #include "pinsplit/mm/mm_replay.h"
 #include "pinsplit/op_script.h"
 #include "pinsplit/refcount_replay.h"
+#include "pinsplit/script_lexer.h"
 #include "run_info.h"
+#include "subcommand_io.h"
 
 ABSL_FLAG(std::string, impl, "",
           "counter scheme: split (the seed layout 4/4/24), split:R/W/O, bias or plain; default "
@@ -48,20 +48,10 @@ constexpr char kUsage[] =
     "  pinsplit encode --target=NAME [--impl=NAME] [--output=FILE] FILE\n"
     "        turn an op script into a fuzz input (seed corpora)\n"
     "  pinsplit impls                                 list the counter names --impl accepts\n\n"
-    "Exit status: 0 all assertions hold, 1 an assertion failed, 2 bad script or flags.\n"
-    "The language is documented in docs/op-script.md.";
-
-std::string ReadFileOrExit(const std::string& path) {
-  std::stringstream buffer;
-  if (path == "-") {
-    buffer << std::cin.rdbuf();
-    return buffer.str();
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) ExitBadInput(absl::StrCat("cannot read '", path, "'"));
-  buffer << in.rdbuf();
-  return buffer.str();
-}
+    "Exit status: 0 all assertions hold, 1 an assertion failed or a violation was found, 2 bad\n"
+    "input: a bad script, flag or value, an unreadable input, an output that cannot be written\n"
+    "(standard output included), or a checker's own limit. docs/cli.md says what each command\n"
+    "leaves behind on failure; the language is documented in docs/op-script.md.";
 
 int ReplayCounter(const std::string& path, const std::string& text) {
   absl::StatusOr<CounterScript> script = ParseCounterScript(text);
@@ -71,7 +61,11 @@ int ReplayCounter(const std::string& path, const std::string& text) {
   }
   const std::string impl = absl::GetFlag(FLAGS_impl).empty() ? "split" : absl::GetFlag(FLAGS_impl);
   absl::StatusOr<std::unique_ptr<AnyRefcount>> counter = MakeRefcount(impl);
-  if (!counter.ok()) ExitBadInput(std::string(counter.status().message()));
+  if (!counter.ok()) {
+    ExitBadInput(absl::StrCat(Quoted(impl),
+                              " runs only interleave scripts; counter scripts take one of: ",
+                              absl::StrJoin(KnownRefcounts(), ", ")));
+  }
   const bool quiet = absl::GetFlag(FLAGS_quiet);
   std::cout << "replay " << path << " on " << (*counter)->name() << "\n";
   absl::StatusOr<ReplayResult> result =
@@ -122,18 +116,36 @@ int ReplayMm(const std::string& path, const std::string& text) {
 
 int Replay(const std::vector<std::string>& args) {
   if (args.size() != 2) ExitBadInput("replay takes exactly one FILE");
-  const std::string text = ReadFileOrExit(args[1]);
+  NoteFlagsThatDoNotApply({"json", "target", "output"}, "replay");
+  const std::string text = ReadInputOrExit(args[1]);
+  WarnIfNoOperations(args[1], text, "nothing to check");
+  int status;
   if (LooksLikeInterleaveScript(text)) {
-    return ReplayInterleave(args[1], text, absl::GetFlag(FLAGS_impl), absl::GetFlag(FLAGS_quiet));
+    NoteFlagsThatDoNotApply({"policy"}, "an interleave script (it runs on one counter)");
+    status = ReplayInterleave(args[1], text, absl::GetFlag(FLAGS_impl), absl::GetFlag(FLAGS_quiet));
+  } else if (mm::IsMmScript(text)) {
+    status = ReplayMm(args[1], text);
+  } else {
+    NoteFlagsThatDoNotApply({"policy"}, "a counter script (no spawn: it runs on one counter)");
+    status = ReplayCounter(args[1], text);
   }
-  return mm::IsMmScript(text) ? ReplayMm(args[1], text) : ReplayCounter(args[1], text);
+  return FinishStandardOutput(status);
 }
 
 int Compare(const std::vector<std::string>& args) {
   if (args.size() != 2) ExitBadInput("compare takes exactly one FILE");
-  const std::string text = ReadFileOrExit(args[1]);
-  if (!mm::IsMmScript(text))
-    ExitBadInput("compare needs a process-level script (starting with spawn)");
+  NoteFlagsThatDoNotApply({"impl", "policy"},
+                          "compare (it runs every policy, each on its own counter)");
+  NoteFlagsThatDoNotApply({"quiet", "target", "output"}, "compare");
+  const std::string text = ReadInputOrExit(args[1]);
+  if (WarnIfNoOperations(args[1], text, "compare needs a process-level script")) {
+    return kExitBadInput;
+  }
+  if (!mm::IsMmScript(text)) {
+    std::cerr << args[1]
+              << ": compare needs a process-level script (its first operation is spawn)\n";
+    return kExitBadInput;
+  }
   absl::StatusOr<mm::MmScript> script = ParseMmOrReport(args[1], text);
   if (!script.ok()) return kExitBadInput;
   absl::StatusOr<std::vector<mm::MmReplayResult>> rows = mm::ComparePolicies(*script);
@@ -141,13 +153,10 @@ int Compare(const std::vector<std::string>& args) {
     std::cerr << args[1] << ": " << rows.status().message() << "\n";
     return kExitBadInput;
   }
-  if (absl::GetFlag(FLAGS_json)) {
-    const std::string run = RunInfoJson();
-    std::cout << mm::FormatCompareJson(*rows, args[1], run);
-  } else {
-    std::cout << mm::FormatCompareTable(*rows);
-  }
-  return kExitOk;
+  const std::string out = absl::GetFlag(FLAGS_json)
+                              ? mm::FormatCompareJson(*rows, args[1], RunInfoJson())
+                              : mm::FormatCompareTable(*rows);
+  return WriteOutputOrExit("-", out, kExitOk);
 }
 
 }  // namespace
@@ -156,7 +165,10 @@ int Compare(const std::vector<std::string>& args) {
 int main(int argc, char** argv) {
   using namespace pinsplit;
   const std::vector<std::string> args = ParseCommandLineOrExit(argc, argv, kUsage);
-  if (args.empty()) ExitBadInput("missing command (replay, compare, impls)");
+  if (args.empty()) ExitBadInput("missing command (replay, compare, decode, encode, impls)");
+  // Values are checked whatever the command: a typo is an error even where a flag is ignored.
+  CheckImplOrExit(absl::GetFlag(FLAGS_impl));
+  CheckPolicyOrExit(absl::GetFlag(FLAGS_policy));
   if (args[0] == "replay") return Replay(args);
   if (args[0] == "compare") return Compare(args);
   if (args[0] == "decode") {
@@ -164,8 +176,11 @@ int main(int argc, char** argv) {
   }
   if (args[0] == "encode") return EncodeCommand(args, absl::GetFlag(FLAGS_impl));
   if (args[0] == "impls") {
-    std::cout << absl::StrJoin(KnownRefcounts(), "\n") << "\n";
-    return kExitOk;
+    if (args.size() != 1) ExitBadInput("impls takes no argument");
+    NoteFlagsThatDoNotApply({"impl", "policy", "json", "quiet", "target", "output"}, "impls");
+    return WriteOutputOrExit("-", absl::StrCat(absl::StrJoin(KnownRefcounts(), "\n"), "\n"),
+                             kExitOk);
   }
-  ExitBadInput(absl::StrCat("unknown command '", args[0], "'"));
+  ExitBadInput(absl::StrCat("unknown command ", Quoted(args[0]),
+                            " (replay, compare, decode, encode, impls)"));
 }

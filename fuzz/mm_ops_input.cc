@@ -49,6 +49,7 @@ class NameList {
   }
   void add(const std::string& name) { names_.push_back(name); }
   bool empty() const { return names_.empty(); }
+  std::size_t size() const { return names_.size(); }
   const std::string& pick(std::uint8_t index) const { return names_[index % names_.size()]; }
   void remove(const std::string& name) {
     names_.erase(std::find(names_.begin(), names_.end(), name));
@@ -80,8 +81,8 @@ absl::StatusOr<MmOpsRun> RunMmOps(std::string_view bytes, const std::string& pol
   mm::MmOptions options;
   options.policy = policy;
   options.max_pages = 512;
-  options.max_processes = 16;
-  options.max_handles = 256;
+  options.max_processes = kMmFuzzProcesses;
+  options.max_handles = kMmFuzzHandles;
   absl::StatusOr<std::unique_ptr<mm::MmSession>> session = mm::MmSession::Create(options);
   if (!session.ok()) return session.status();
   MmOpsRun run;
@@ -219,6 +220,11 @@ absl::StatusOr<std::string> EncodeMmOps(std::string_view script_text) {
       return absl::InvalidArgumentError(absl::StrCat("line ", line, ": '", name, "' is not live"));
     return *i;
   };
+  if (script->ops.size() > kMaxMmOps) {
+    return absl::InvalidArgumentError(absl::StrCat("mm_ops inputs hold at most ", kMaxMmOps,
+                                                   " operations; this script has ",
+                                                   script->ops.size()));
+  }
   for (const mm::MmOp& op : script->ops) {
     if (op.addr >= kMmFuzzAddresses || (op.kind == mm::MmOpKind::kMap && op.last != op.addr)) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -305,6 +311,15 @@ absl::StatusOr<std::string> EncodeMmOps(std::string_view script_text) {
         break;
     }
     if (!status.ok()) return status;
+    if (processes.size() > kMmFuzzProcesses) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "line ", op.line, ": mm_ops inputs run at most ", kMmFuzzProcesses, " live processes"));
+    }
+    if (pins.size() > kMmFuzzHandles || refs.size() > kMmFuzzHandles) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("line ", op.line, ": mm_ops inputs hold at most ", kMmFuzzHandles,
+                       " live pins and as many extra references"));
+    }
     bytes += static_cast<char>(code);
     bytes += static_cast<char>(a);
     bytes += static_cast<char>(b);

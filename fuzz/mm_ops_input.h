@@ -28,6 +28,10 @@ namespace pinsplit {
 
 inline constexpr std::size_t kMaxMmOps = 96;
 inline constexpr mm::Addr kMmFuzzAddresses = 4;
+// The model a decode runs on: at most this many live processes, and live pins (and extra
+// references) each. Encoding refuses a script past them rather than silently losing its tail.
+inline constexpr std::uint32_t kMmFuzzProcesses = 16;
+inline constexpr std::uint32_t kMmFuzzHandles = 256;
 
 struct MmOpsRun {
   mm::MmScript script;        // the operations that ran
@@ -41,7 +45,9 @@ absl::StatusOr<MmOpsRun> RunMmOps(std::string_view bytes, const std::string& pol
 std::string FormatMmOpsRun(const MmOpsRun& run, const std::string& policy);
 
 // A process-level script -> canonical bytes. InvalidArgument for what the format cannot say
-// (an address past kMmFuzzAddresses, a name used before it is defined).
+// (an address past kMmFuzzAddresses, a name used before it is defined, more than kMaxMmOps
+// operations, more than kMmFuzzProcesses live processes or kMmFuzzHandles live pins or
+// references): each a limit of the format, named in the message.
 absl::StatusOr<std::string> EncodeMmOps(std::string_view script_text);
 
 }  // namespace pinsplit

@@ -78,8 +78,8 @@ class AttackStorm {
     Rng rng(options_.seed * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(t));
     std::uint64_t done = 0;
     while (!control_.done(done)) {
-      for (int i = 0; i < 32; ++i, ++done) Step(rng, mine);
-      control_.count_ops(32);
+      for (std::uint64_t i = 0; i < kAttackStormBurst; ++i, ++done) Step(rng, mine);
+      control_.count_ops(kAttackStormBurst);
     }
   }
 

@@ -138,8 +138,8 @@ class MmStorm {
         in.clear();
       }
       if (me.tasks.empty()) Spawn(me);
-      for (int i = 0; i < 16; ++i, ++done) Step(t, rng, me);
-      control_.count_ops(16);
+      for (std::uint64_t i = 0; i < kMmStormBurst; ++i, ++done) Step(t, rng, me);
+      control_.count_ops(kMmStormBurst);
     }
     for (Task& task : me.tasks) Retire(task);
     for (const ForeignPin& pin : me.foreign) (void)model_->unpin(pin.id);

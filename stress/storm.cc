@@ -1,5 +1,6 @@
 #include "storm.h"
 
+#include <climits>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -9,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "pinsplit/script_lexer.h"
 
 namespace pinsplit::stress {
 namespace {
@@ -45,15 +47,15 @@ absl::StatusOr<Mix> ParseMix(const std::string& spec,
     std::vector<absl::string_view> parts = absl::StrSplit(item, ':');
     unsigned weight = 0;
     if (parts.size() != 2 || !absl::SimpleAtoi(parts[1], &weight)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("bad --mix entry '", item, "': expected name:weight"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "bad --mix entry ", Quoted(item), ": expected name:weight (weight 0..", UINT_MAX, ")"));
     }
     auto it = mix.weights.find(std::string(parts[0]));
     if (it == mix.weights.end()) {
       std::string known;
       for (auto& [name, w] : defaults) absl::StrAppend(&known, known.empty() ? "" : ", ", name);
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown operation '", parts[0], "' in --mix; this storm has: ", known));
+      return absl::InvalidArgumentError(absl::StrCat("unknown operation ", Quoted(parts[0]),
+                                                     " in --mix; this storm has: ", known));
     }
     it->second = weight;
   }
@@ -92,7 +94,19 @@ StormResult StormControl::result() const {
   return r;
 }
 
-void InstallInterruptHandler() { std::signal(SIGINT, OnInterrupt); }
+void InstallInterruptHandler() {
+  std::signal(SIGINT, OnInterrupt);
+  std::signal(SIGTERM, OnInterrupt);  // a scheduler's stop keeps the summary, like Ctrl-C
+}
+
+std::uint64_t OpsPerThreadRun(const std::string& storm, std::uint64_t ops) {
+  const std::uint64_t burst = storm == "word"     ? kWordStormBurst
+                              : storm == "attack" ? kAttackStormBurst
+                                                  : kMmStormBurst;
+  if (ops == 0) return 0;
+  const std::uint64_t bursts = ops / burst + (ops % burst != 0);
+  return bursts > UINT64_MAX / burst ? UINT64_MAX : bursts * burst;
+}
 
 bool Interrupted() { return interrupted.load(std::memory_order_relaxed); }
 

@@ -2,8 +2,10 @@
 // violation log), the per-thread random source, and the result it reports.
 //
 // Violations are recorded as they happen (the first kMaxKept in full, all of them counted). A
-// storm stops when its time or operation budget runs out, on Ctrl-C (SIGINT), or at its first
-// violation when halt_on_violation is set; whatever it counted until then is its result.
+// storm stops when its time or operation budget runs out, on Ctrl-C (SIGINT) or SIGTERM, or at
+// its first violation when halt_on_violation is set; whatever it counted until then is its
+// result. Threads check their budget between bursts of operations (kWordStormBurst, ...), so an
+// --ops budget is rounded up to a whole number of bursts (OpsPerThreadRun says to how many).
 #pragma once
 
 #include <atomic>
@@ -32,6 +34,14 @@ struct Mix {
 // entry. An empty spec gives `defaults`.
 absl::StatusOr<Mix> ParseMix(const std::string& spec,
                              const std::map<std::string, unsigned>& defaults);
+
+// Operations a storm's thread runs between two looks at its budget.
+inline constexpr std::uint64_t kWordStormBurst = 64;
+inline constexpr std::uint64_t kAttackStormBurst = 32;
+inline constexpr std::uint64_t kMmStormBurst = 16;
+
+// The operations per thread a storm really runs for `--ops=ops`: rounded up to its burst.
+std::uint64_t OpsPerThreadRun(const std::string& storm, std::uint64_t ops);
 
 struct StormOptions {
   std::string storm;   // word, mm, attack
@@ -84,6 +94,7 @@ class StormControl {
 };
 
 // Installs the SIGINT handler that asks every running storm to stop.
+// Ctrl-C (SIGINT) and SIGTERM both stop the storm between bursts; its summary is kept.
 void InstallInterruptHandler();
 bool Interrupted();
 

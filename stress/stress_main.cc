@@ -4,12 +4,13 @@
 //   stress --storm=attack --scheme=split:10/10/12
 //   stress --storm=mm     --policy=split  [--nocheck_write_protect_seq]
 //
-// Exit status: 0 clean, 1 a violation (the seed and the command that replays it are printed),
-// 2 bad flags. What a replay reproduces: the seed fixes every thread's sequence of choices and
-// the mix; the interleaving of the threads is the machine's, so a replay re-runs the same
+// Exit status: 0 clean, 1 a violation or a sanitizer report (the seed and the command that
+// replays it are printed), 2 bad flags or a --json path that cannot be written (checked before
+// the storm starts). What a replay reproduces: the seed fixes every thread's sequence of choices
+// and the mix; the interleaving of the threads is the machine's, so a replay re-runs the same
 // workload and usually, not always, the same race.
 #include <cstdio>
-#include <fstream>
+#include <cstdlib>
 #include <iostream>
 #include <random>
 #include <string>
@@ -23,8 +24,13 @@
 #include "broken_refcounts.h"
 #include "command_line.h"
 #include "mm_storm.h"
+#include "output_file.h"
+#include "pinsplit/any_refcount.h"
+#include "pinsplit/mm/policy.h"
 #include "pinsplit/refcount_registry.h"
+#include "pinsplit/script_lexer.h"
 #include "run_info.h"
+#include "sanitizer_reports.h"
 #include "storm.h"
 #include "word_storm.h"
 
@@ -35,9 +41,13 @@ ABSL_FLAG(std::string, scheme, "split",
           "storm, empty means the policy's own counter");
 ABSL_FLAG(std::string, policy, "split",
           "mm storm policy: mapcount, refcount, anon-exclusive, split");
-ABSL_FLAG(int, threads, 4, "threads (more than the cores measures oversubscription)");
+ABSL_FLAG(int, threads, 4,
+          "threads, 1..64 (more than the cores measures oversubscription; a split layout may "
+          "allow fewer)");
 ABSL_FLAG(double, seconds, 2.0, "how long to run, when --ops is 0");
-ABSL_FLAG(uint64_t, ops, 0, "operations per thread; 0 runs for --seconds instead");
+ABSL_FLAG(uint64_t, ops, 0,
+          "operations per thread, rounded up to a whole burst (word 64, attack 32, mm 16); 0 runs "
+          "for --seconds instead");
 ABSL_FLAG(uint64_t, seed, 0, "seed for every thread's choices; 0 picks one (and prints it)");
 ABSL_FLAG(std::string, mix, "", "operation weights, e.g. get:6,pin_read:2 (see --help text)");
 ABSL_FLAG(bool, check_write_protect_seq, true,
@@ -58,7 +68,9 @@ constexpr char kUsage[] =
     "                  release, pin_read, pin_write, unpin, burst\n"
     "  --storm=mm      processes and kernel users racing on the mm model. mix ops: write, read,\n"
     "                  fork, exit, unmap_map, protect, pin, foreign_pin, foreign_io, ref\n\n"
-    "Exit status: 0 clean, 1 violation (seed and replay command printed), 2 bad flags.";
+    "Exit status: 0 clean; 1 a violation or a sanitizer report (seed and replay command\n"
+    "printed; the summary and --json count both); 2 bad flags or an unwritable --json path\n"
+    "(checked before the storm). Ctrl-C and SIGTERM stop the storm and keep its summary.";
 
 template <template <class> class StormT>
 bool RunCounterStorm(const std::string& scheme, const StormOptions& options, StormResult& out) {
@@ -66,8 +78,7 @@ bool RunCounterStorm(const std::string& scheme, const StormOptions& options, Sto
     // A split layout promises its zones only to so many racing threads (split_refcount.h).
     if constexpr (requires { C::kMaxRacingThreads; }) {
       if (static_cast<std::uint64_t>(options.threads) > C::kMaxRacingThreads) {
-        ExitBadInput(absl::StrCat(std::string(C::name()), " supports at most ",
-                                  C::kMaxRacingThreads,
+        ExitBadInput(absl::StrCat(std::string(C::name()), " supports 1..", C::kMaxRacingThreads,
                                   " racing threads; --threads=", options.threads));
       }
     }
@@ -82,6 +93,13 @@ bool RunCounterStorm(const std::string& scheme, const StormOptions& options, Sto
     return true;
   }
   return VisitRefcountType(scheme, run);
+}
+
+// Whether --scheme names a counter a storm can run: a registry name or a broken variant; empty
+// is the mm storm's "the policy's own counter".
+bool IsKnownStormScheme(const std::string& scheme) {
+  return scheme.empty() || scheme == RelaxedLastPutSplitRefcount<>::name() ||
+         scheme == RereadingPutSplitRefcount<>::name() || MakeRefcount(scheme).ok();
 }
 
 std::string ReplayCommand(const StormOptions& o, const char* argv0) {
@@ -101,7 +119,8 @@ std::string ReplayCommand(const StormOptions& o, const char* argv0) {
   return cmd;
 }
 
-std::string SummaryJson(const StormOptions& o, const StormResult& r, const std::string& replay) {
+std::string SummaryJson(const StormOptions& o, const StormResult& r, const std::string& replay,
+                        std::uint64_t sanitizer_reports) {
   std::vector<std::string> counters;
   for (const auto& [name, value] : r.counters)
     counters.push_back(absl::StrCat(JsonString(name), ": ", value));
@@ -111,22 +130,14 @@ std::string SummaryJson(const StormOptions& o, const StormResult& r, const std::
       "{\"kind\": \"stress\",\n \"run\": %s,\n"
       " \"storms\": [{\"storm\": %s, \"scheme\": %s, \"policy\": %s, \"threads\": %d,\n"
       "   \"seconds\": %.3f, \"operations\": %d, \"ops_per_second\": %.1f, \"violations\": %d,\n"
+      "   \"sanitizer_reports\": %d,\n"
       "   \"seed\": %d, \"interrupted\": %s, \"replay\": %s,\n   \"counters\": {%s},\n"
       "   \"first_violations\": [%s]}]}\n",
       RunInfoJson(), JsonString(o.storm), JsonString(o.scheme),
       o.storm == "mm" ? JsonString(o.policy) : "null", o.threads, r.seconds, r.operations,
-      r.seconds > 0 ? static_cast<double>(r.operations) / r.seconds : 0.0, r.violations, o.seed,
-      r.interrupted ? "true" : "false", JsonString(replay), absl::StrJoin(counters, ", "),
-      absl::StrJoin(violations, ", "));
-}
-
-bool WriteAtomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!(out << text) || !out.flush()) return false;
-  }
-  return std::rename(tmp.c_str(), path.c_str()) == 0;
+      r.seconds > 0 ? static_cast<double>(r.operations) / r.seconds : 0.0, r.violations,
+      sanitizer_reports, o.seed, r.interrupted ? "true" : "false", JsonString(replay),
+      absl::StrJoin(counters, ", "), absl::StrJoin(violations, ", "));
 }
 
 int Main(int argc, char** argv) {
@@ -143,18 +154,56 @@ int Main(int argc, char** argv) {
   o.check_write_protect_seq = absl::GetFlag(FLAGS_check_write_protect_seq);
   o.halt_on_violation = absl::GetFlag(FLAGS_halt_on_violation);
   o.progress = absl::GetFlag(FLAGS_progress);
-  if (o.threads < 1 || o.threads > 64) ExitBadInput("--threads must be 1..64");
-  if (!(o.seconds > 0) || o.seconds > 86400) ExitBadInput("--seconds must be in (0, 86400]");
+  if (o.threads < 1 || o.threads > 64) {
+    ExitBadInput(absl::StrCat("--threads must be 1..64, got ", o.threads));
+  }
+  if (!(o.seconds > 0) || o.seconds > 86400) {
+    ExitBadInput(absl::StrFormat("--seconds must be in (0, 86400], got %g", o.seconds));
+  }
   if (o.seed == 0) o.seed = std::random_device{}() | 1;
   const std::map<std::string, unsigned>* ops = nullptr;
   if (o.storm == "word") ops = &WordStormOps();
   if (o.storm == "attack") ops = &AttackStormOps();
   if (o.storm == "mm") ops = &MmStormOps();
-  if (ops == nullptr) ExitBadInput(absl::StrCat("unknown --storm '", o.storm, "'"));
+  if (ops == nullptr) {
+    ExitBadInput(absl::StrCat("unknown --storm ", Quoted(o.storm), "; known: word, attack, mm"));
+  }
+  // Every value is checked, whether or not its flag applies to this storm.
+  if (!IsKnownStormScheme(o.scheme)) {
+    ExitBadInput(absl::StrCat("unknown --scheme ", Quoted(o.scheme),
+                              "; known: ", absl::StrJoin(KnownRefcounts(), ", "), ", ",
+                              std::string(RelaxedLastPutSplitRefcount<>::name()), ", ",
+                              std::string(RereadingPutSplitRefcount<>::name())));
+  }
+  if (!mm::MakePolicy(o.policy).ok()) {
+    ExitBadInput(absl::StrCat("unknown --policy ", Quoted(o.policy),
+                              "; the mm storm runs mapcount, refcount, anon-exclusive, split"));
+  }
   absl::StatusOr<Mix> mix = ParseMix(absl::GetFlag(FLAGS_mix), *ops);
   if (!mix.ok()) ExitBadInput(std::string(mix.status().message()));
   o.mix = *mix;
+  if (o.storm != "mm") {
+    NoteFlagsThatDoNotApply({"policy", "check_write_protect_seq"},
+                            absl::StrCat("the ", o.storm, " storm"));
+  }
+  if (o.ops != 0) {
+    NoteFlagsThatDoNotApply({"seconds"}, "a run with --ops");
+    const std::uint64_t run = OpsPerThreadRun(o.storm, o.ops);
+    if (run != o.ops) {
+      std::cerr << absl::StrFormat(
+          "stress: note: --ops=%d rounds up to %d operations per thread (the %s storm checks its "
+          "budget every %d)\n",
+          o.ops, run, o.storm, OpsPerThreadRun(o.storm, 1));
+    }
+  }
   if (o.storm == "mm" && o.scheme == "split" && o.policy != "split") o.scheme.clear();
+  // A result that cannot be written is refused now, not after the storm.
+  const std::string json = absl::GetFlag(FLAGS_json);
+  if (!json.empty()) {
+    if (absl::Status status = CheckOutputPath(json); !status.ok()) {
+      ExitCannot(absl::StrCat("--json: ", status.message()));
+    }
+  }
 
   InstallInterruptHandler();
   std::cerr << absl::StrFormat("storm %s, %s, %d threads, seed %d\n", o.storm,
@@ -171,24 +220,36 @@ int Main(int argc, char** argv) {
     if (!known) ExitBadInput(absl::StrCat("unknown --scheme '", o.scheme, "'"));
   }
   const std::string replay = ReplayCommand(o, argv[0]);
+  const std::uint64_t sanitizer_reports = SanitizerReportsSoFar();
   std::cout << absl::StrFormat(
-      "%s storm: %d operations in %.2fs (%.0f ops/s), %d violation(s)%s\n", o.storm,
-      result.operations, result.seconds,
+      "%s storm: %d operations in %.2fs (%.0f ops/s), %d violation(s), %d sanitizer report(s)%s\n",
+      o.storm, result.operations, result.seconds,
       result.seconds > 0 ? static_cast<double>(result.operations) / result.seconds : 0.0,
-      result.violations, result.interrupted ? ", interrupted" : "");
+      result.violations, sanitizer_reports, result.interrupted ? ", interrupted" : "");
   for (const auto& [name, value] : result.counters)
     std::cout << "  " << name << ": " << value << "\n";
   for (const std::string& v : result.first_violations) std::cout << "  VIOLATION " << v << "\n";
-  const std::string json = absl::GetFlag(FLAGS_json);
-  if (!json.empty() && !WriteAtomically(json, SummaryJson(o, result, replay))) {
-    std::cerr << "stress: error: cannot write " << json << "\n";
-    return kExitBadInput;
-  }
-  if (result.violations != 0) {
+  int status = kExitOk;
+  if (result.violations != 0 || sanitizer_reports != 0) {
     std::cout << "seed " << o.seed << "; replay with:\n  " << replay << "\n";
-    return kExitViolation;
+    status = kExitViolation;
   }
-  return kExitOk;
+  if (!json.empty()) {
+    if (absl::Status written =
+            WriteOutputFile(json, SummaryJson(o, result, replay, sanitizer_reports));
+        !written.ok()) {
+      std::cerr << "stress: error: --json: " << written.message() << "\n";
+      status = kExitBadInput;
+    }
+  }
+  status = FinishStandardOutput(status);
+  if (sanitizer_reports != 0) {
+    // The sanitizer would turn the exit status into its own (TSan: 66) at exit; the documented
+    // status is 1, and everything this run had to say is written and flushed already.
+    std::cerr.flush();
+    std::_Exit(status);
+  }
+  return status;
 }
 
 }  // namespace

@@ -69,8 +69,8 @@ class WordStorm {
     Rng rng(options_.seed * 0x100000001B3ull + static_cast<std::uint64_t>(t));
     std::uint64_t done = 0;
     while (!control_.done(done)) {
-      for (int burst = 0; burst < 64; ++burst, ++done) Step(t, rng);
-      control_.count_ops(64);
+      for (std::uint64_t i = 0; i < kWordStormBurst; ++i, ++done) Step(t, rng);
+      control_.count_ops(kWordStormBurst);
     }
   }
 

@@ -1,8 +1,12 @@
 #include "command_line.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
+#include <set>
 #include <string_view>
 
 #include "absl/flags/commandlineflag.h"
@@ -11,11 +15,13 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "pinsplit/script_lexer.h"
 
 namespace pinsplit {
 namespace {
 
 std::string program_name = "pinsplit";
+std::set<std::string> flags_set;  // names of the flags given on the command line
 
 // Abseil's own flags live in absl/; a program's flags are the ones defined anywhere else.
 bool IsProgramFlag(const absl::CommandLineFlag& flag) {
@@ -41,6 +47,34 @@ void PrintHelp(const std::string& usage) {
 void ExitBadInput(const std::string& what) {
   std::cerr << program_name << ": error: " << what << " (see --help)\n";
   std::exit(kExitBadInput);
+}
+
+void ExitCannot(const std::string& what) {
+  std::cerr << program_name << ": error: " << what << "\n";
+  std::exit(kExitBadInput);
+}
+
+int FinishStandardOutput(int exit_status) {
+  std::cout.flush();
+  errno = 0;
+  const bool flushed = std::fflush(stdout) == 0 && !std::ferror(stdout);
+  const int error = errno;
+  if (flushed && std::cout.good()) return exit_status;
+  std::cerr << program_name << ": error: cannot write standard output"
+            << (error != 0 ? absl::StrCat(": ", std::strerror(error)) : "") << "\n";
+  return kExitBadInput;
+}
+
+bool FlagWasSet(const std::string& name) { return flags_set.contains(name); }
+
+void NoteFlagsThatDoNotApply(const std::vector<std::string>& flag_names,
+                             const std::string& context) {
+  for (const std::string& name : flag_names) {
+    if (FlagWasSet(name)) {
+      std::cerr << program_name << ": note: --" << name << " does not apply to " << context
+                << "; ignored\n";
+    }
+  }
 }
 
 std::vector<std::string> ParseCommandLineOrExit(int argc, char** argv, const std::string& usage) {
@@ -77,11 +111,12 @@ std::vector<std::string> ParseCommandLineOrExit(int argc, char** argv, const std
       value = argv[++i];
     }
     if (flag == nullptr || !IsProgramFlag(*flag)) {
-      ExitBadInput(absl::StrCat("unknown flag --", name));
+      ExitBadInput(absl::StrCat("unknown flag ", Quoted(absl::StrCat("--", name))));
     }
+    flags_set.insert(std::string(flag->Name()));
     std::string error;
     if (!flag->ParseFrom(value, &error)) {
-      ExitBadInput(absl::StrCat("bad value '", value, "' for --", name, ": ", error));
+      ExitBadInput(absl::StrCat("bad value ", Quoted(value), " for --", name, ": ", Quoted(error)));
     }
   }
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);

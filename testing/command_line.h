@@ -23,4 +23,22 @@ std::vector<std::string> ParseCommandLineOrExit(int argc, char** argv, const std
 // Prints "PROGRAM: error: WHAT (see --help)" and exits 2.
 [[noreturn]] void ExitBadInput(const std::string& what);
 
+// Prints "PROGRAM: error: WHAT" (no --help hint: the input was fine, the environment failed,
+// e.g. an output that cannot be written) and exits 2.
+[[noreturn]] void ExitCannot(const std::string& what);
+
+// The last thing a command does before returning `exit_status`: flushes standard output and
+// checks nothing written to it was lost (a full disk, /dev/full, a closed pipe). Lost output is
+// never a success: it prints "PROGRAM: error: cannot write standard output: WHY" and returns 2.
+int FinishStandardOutput(int exit_status);
+
+// For each flag in `flag_names` set on the command line, prints
+// "PROGRAM: note: --FLAG does not apply to CONTEXT; ignored" to stderr. Values are still
+// checked by the caller: an invalid value is an error even where the flag does not apply.
+void NoteFlagsThatDoNotApply(const std::vector<std::string>& flag_names,
+                             const std::string& context);
+
+// Whether `--NAME` was given on the command line.
+bool FlagWasSet(const std::string& name);
+
 }  // namespace pinsplit

@@ -102,6 +102,15 @@ absl::StatusOr<std::unique_ptr<InterleaveRunner>> InterleaveRunner::Create(
   if (script.threads.empty() || script.threads.size() > kMaxLogicalThreads) {
     return absl::InvalidArgumentError("an interleave script runs 1 to 4 threads");
   }
+  std::size_t operations = 0;
+  for (const auto& ops : script.threads) operations += ops.size();
+  if (operations > kMaxLinearizabilityOps) {
+    return absl::InvalidArgumentError(absl::StrCat("the script's threads run ", operations,
+                                                   " operations; the linearizability checker "
+                                                   "handles at most ",
+                                                   kMaxLinearizabilityOps,
+                                                   " (a limit of the checker, not a verdict)"));
+  }
   absl::StatusOr<std::unique_ptr<AnyRefcount>> probe = MakeDeterministicRefcount(impl);
   if (!probe.ok()) return probe.status();
   if (script.initial) {

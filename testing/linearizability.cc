@@ -117,8 +117,9 @@ LinearizabilityVerdict CheckLinearizable(std::span<const HistoryOp> history,
                                          const RefcountModel& initial,
                                          const RefcountState& final_state, bool check_misuse) {
   LinearizabilityVerdict verdict;
-  if (history.size() > 64) {
-    verdict.why = "more than 64 operations: too many to check";
+  if (history.size() > kMaxLinearizabilityOps) {
+    verdict.why = absl::StrCat("more than ", kMaxLinearizabilityOps,
+                               " operations: beyond the checker's limit (a caller's bug)");
     return verdict;
   }
   Search search(history, final_state, check_misuse);

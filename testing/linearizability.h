@@ -40,8 +40,14 @@ struct LinearizabilityVerdict {
   std::string why;                 // when not: what no order could match
 };
 
+// The checker's capacity: a history longer than this cannot be decided (placed sets are 64-bit
+// masks). Callers refuse such input up front as bad input (InterleaveRunner::Create does);
+// it is a limit of the checker, never a verdict on the counter.
+inline constexpr std::size_t kMaxLinearizabilityOps = 64;
+
 // Decides whether `history` is linearizable against `initial` ending in `final_state`.
-// At most 64 operations.
+// At most kMaxLinearizabilityOps operations: a longer history is a caller's bug, reported as
+// not linearizable with `why` naming the limit.
 LinearizabilityVerdict CheckLinearizable(std::span<const HistoryOp> history,
                                          const RefcountModel& initial,
                                          const RefcountState& final_state, bool check_misuse);

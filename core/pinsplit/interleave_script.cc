@@ -1,7 +1,5 @@
 #include "pinsplit/interleave_script.h"
 
-#include <charconv>
-
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -11,12 +9,12 @@
 namespace pinsplit {
 namespace {
 
-std::optional<int> ParseThreadId(absl::string_view text) {
-  int value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  if (value < 1 || value > kMaxInterleaveThreads) return std::nullopt;
-  return value;
+// A thread id: a script number in 1..kMaxInterleaveThreads.
+absl::StatusOr<int> ParseThreadId(int line, const Token& token) {
+  absl::StatusOr<std::uint32_t> id =
+      ParseNumber(line, token, "thread id", 1, kMaxInterleaveThreads);
+  if (!id.ok()) return id.status();
+  return static_cast<int>(*id);
 }
 
 // Parses one line of the counter language (the text after `thread N`, or a set/expect line),
@@ -46,6 +44,7 @@ bool LooksLikeInterleaveScript(std::string_view text) {
 }
 
 absl::StatusOr<InterleaveScript> ParseInterleaveScript(std::string_view text) {
+  if (absl::Status bom = CheckNoByteOrderMark(text); !bom.ok()) return bom;
   InterleaveScript script;
   struct ScheduleEntry {
     int id, line, column;
@@ -68,11 +67,8 @@ absl::StatusOr<InterleaveScript> ParseInterleaveScript(std::string_view text) {
         return SyntaxError(line_number, verb.column + 8, "'schedule' needs thread ids (1..4)");
       }
       for (std::size_t i = 1; i < tokens.size(); ++i) {
-        const std::optional<int> id = ParseThreadId(tokens[i].text);
-        if (!id) {
-          return SyntaxError(line_number, tokens[i].column,
-                             absl::StrCat("expected a thread id 1..4, got '", tokens[i].text, "'"));
-        }
+        const absl::StatusOr<int> id = ParseThreadId(line_number, tokens[i]);
+        if (!id.ok()) return id.status();
         schedule.push_back({*id, line_number, tokens[i].column});
       }
       continue;
@@ -82,11 +78,8 @@ absl::StatusOr<InterleaveScript> ParseInterleaveScript(std::string_view text) {
         return SyntaxError(line_number, verb.column + 6,
                            "'thread' needs an id (1..4) and an operation");
       }
-      const std::optional<int> id = ParseThreadId(tokens[1].text);
-      if (!id) {
-        return SyntaxError(line_number, tokens[1].column,
-                           absl::StrCat("expected a thread id 1..4, got '", tokens[1].text, "'"));
-      }
+      const absl::StatusOr<int> id = ParseThreadId(line_number, tokens[1]);
+      if (!id.ok()) return id.status();
       if (tokens.size() < 3) {
         return SyntaxError(line_number, tokens[1].column + static_cast<int>(tokens[1].text.size()),
                            "expected an operation after the thread id");
@@ -98,8 +91,8 @@ absl::StatusOr<InterleaveScript> ParseInterleaveScript(std::string_view text) {
       if (!op.ok()) return op.status();
       if (op->kind == CounterOpKind::kSet || op->kind == CounterOpKind::kExpect) {
         return SyntaxError(line_number, tokens[2].column,
-                           absl::StrCat("'", tokens[2].text,
-                                        "' cannot run in a thread; write it on its own line"));
+                           absl::StrCat(Quoted(tokens[2].text),
+                                        " cannot run in a thread; write it on its own line"));
       }
       if (static_cast<int>(script.threads.size()) < *id) script.threads.resize(*id);
       script.threads[*id - 1].push_back(*std::move(op));
@@ -121,9 +114,9 @@ absl::StatusOr<InterleaveScript> ParseInterleaveScript(std::string_view text) {
       }
       script.initial = *std::move(op);
     } else {
-      return SyntaxError(
-          line_number, verb.column,
-          absl::StrCat("'", verb.text, "' outside a thread; write 'thread N ", verb.text, "'"));
+      return SyntaxError(line_number, verb.column,
+                         absl::StrCat(Quoted(verb.text), " outside a thread; write 'thread N ",
+                                      Quoted(verb.text).substr(1)));
     }
   }
   if (script.threads.empty()) {

@@ -29,27 +29,25 @@ absl::Status ParseSpec(const std::vector<Token>& tokens, std::size_t first, int 
     const Token& t = tokens[i];
     const std::size_t eq = t.text.find('=');
     if (eq == absl::string_view::npos) {
-      return SyntaxError(line, t.column, absl::StrCat("expected key=value, got '", t.text, "'"));
+      return SyntaxError(line, t.column, absl::StrCat("expected key=value, got ", Quoted(t.text)));
     }
     const absl::string_view key = t.text.substr(0, eq);
     const absl::string_view value = t.text.substr(eq + 1);
     const int value_column = t.column + static_cast<int>(eq) + 1;
     auto number = [&](std::optional<std::uint32_t>& slot) -> absl::Status {
-      if (slot) return SyntaxError(line, t.column, absl::StrCat("'", key, "' given twice"));
-      slot = ParseU32(value);
-      if (!slot) {
-        return SyntaxError(
-            line, value_column,
-            absl::StrCat("'", key, "' needs a number (decimal or 0x hex), got '", value, "'"));
-      }
+      if (slot) return SyntaxError(line, t.column, absl::StrCat(Quoted(key), " given twice"));
+      absl::StatusOr<std::uint32_t> n =
+          ParseNumber(line, Token{value, value_column}, absl::StrCat("'", key, "'"));
+      if (!n.ok()) return n.status();
+      slot = *n;
       return absl::OkStatus();
     };
     auto flag = [&](std::optional<bool>& slot) -> absl::Status {
-      if (slot) return SyntaxError(line, t.column, absl::StrCat("'", key, "' given twice"));
+      if (slot) return SyntaxError(line, t.column, absl::StrCat(Quoted(key), " given twice"));
       slot = ParseYesNo(value);
       if (!slot) {
         return SyntaxError(line, value_column,
-                           absl::StrCat("'", key, "' needs yes or no, got '", value, "'"));
+                           absl::StrCat(Quoted(key), " needs yes or no, got ", Quoted(value)));
       }
       return absl::OkStatus();
     };
@@ -65,10 +63,10 @@ absl::Status ParseSpec(const std::vector<Token>& tokens, std::size_t first, int 
     } else if (key == "dead" && allow_dead) {
       status = flag(spec.dead);
     } else {
-      status =
-          SyntaxError(line, t.column,
-                      absl::StrCat("unknown key '", key, "'; expected refs, read, write, saturated",
-                                   allow_dead ? ", dead" : ""));
+      status = SyntaxError(
+          line, t.column,
+          absl::StrCat("unknown key ", Quoted(key), "; expected refs, read, write, saturated",
+                       allow_dead ? ", dead" : ""));
     }
     if (!status.ok()) return status;
   }
@@ -114,10 +112,10 @@ absl::StatusOr<CounterOp> ParseLine(const std::vector<Token>& tokens, int line) 
   auto arity = [&](std::size_t n) -> absl::Status {
     if (body.size() == n) return absl::OkStatus();
     if (body.size() > n) {
-      return SyntaxError(line, body[n].column, absl::StrCat("unexpected '", body[n].text, "'"));
+      return SyntaxError(line, body[n].column, absl::StrCat("unexpected ", Quoted(body[n].text)));
     }
     return SyntaxError(line, verb.column + static_cast<int>(verb.text.size()),
-                       absl::StrCat("'", verb.text, "' needs ", n - 1, " argument(s)"));
+                       absl::StrCat(Quoted(verb.text), " needs ", n - 1, " argument(s)"));
   };
   absl::Status status;
   if (verb.text == "get" || verb.text == "try_get" || verb.text == "put") {
@@ -134,19 +132,20 @@ absl::StatusOr<CounterOp> ParseLine(const std::vector<Token>& tokens, int line) 
       } else if (body[1].text == "write") {
         op.pin = PinKind::kWrite;
       } else {
-        status = SyntaxError(line, body[1].column,
-                             absl::StrCat("expected 'read' or 'write', got '", body[1].text, "'"));
+        status =
+            SyntaxError(line, body[1].column,
+                        absl::StrCat("expected 'read' or 'write', got ", Quoted(body[1].text)));
       }
     }
   } else if (verb.text == "set" || verb.text == "expect") {
     op.kind = verb.text == "set" ? CounterOpKind::kSet : CounterOpKind::kExpect;
     if (op.result)
-      return SyntaxError(line, verb.column, absl::StrCat("'", verb.text, "' has no result"));
+      return SyntaxError(line, verb.column, absl::StrCat(Quoted(verb.text), " has no result"));
     status = ParseSpec(body, 1, line, op.kind == CounterOpKind::kExpect, op.spec);
   } else {
     return SyntaxError(line, verb.column,
-                       absl::StrCat("unknown operation '", verb.text,
-                                    "'; expected get, try_get, put, pin, unpin, set or expect"));
+                       absl::StrCat("unknown operation ", Quoted(verb.text),
+                                    "; expected get, try_get, put, pin, unpin, set or expect"));
   }
   if (!status.ok()) return status;
   if (op.result) {
@@ -155,8 +154,8 @@ absl::StatusOr<CounterOp> ParseLine(const std::vector<Token>& tokens, int line) 
     for (absl::string_view r : allowed) known = known || r == *op.result;
     if (!known) {
       return SyntaxError(line, tokens[end + 1].column,
-                         absl::StrCat("'", verb.text, "' results are ",
-                                      absl::StrJoin(allowed, ", "), "; got '", *op.result, "'"));
+                         absl::StrCat(Quoted(verb.text), " results are ",
+                                      absl::StrJoin(allowed, ", "), "; got ", Quoted(*op.result)));
     }
   }
   return op;

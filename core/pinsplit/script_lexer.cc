@@ -42,6 +42,7 @@ std::vector<Token> TokenizeLine(absl::string_view line) {
 
 absl::Status ForEachScriptLine(
     std::string_view text, const std::function<absl::Status(int, const std::vector<Token>&)>& fn) {
+  if (absl::Status bom = CheckNoByteOrderMark(text); !bom.ok()) return bom;
   int number = 0;
   for (absl::string_view line : absl::StrSplit(absl::string_view(text.data(), text.size()), '\n')) {
     ++number;
@@ -60,8 +61,43 @@ std::optional<std::uint32_t> ParseU32(absl::string_view text) {
   return ParseUnsigned<std::uint32_t>(text);
 }
 
-std::optional<std::uint64_t> ParseU64(absl::string_view text) {
-  return ParseUnsigned<std::uint64_t>(text);
+absl::StatusOr<std::uint32_t> ParseNumber(int line, const Token& token, absl::string_view what,
+                                          std::uint32_t low, std::uint32_t high) {
+  absl::string_view digits = token.text;
+  const bool hex = digits.size() > 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X');
+  if (hex) digits.remove_prefix(2);
+  bool all_digits = !digits.empty();
+  for (char c : digits) {
+    all_digits = all_digits && (hex ? absl::ascii_isxdigit(static_cast<unsigned char>(c))
+                                    : absl::ascii_isdigit(static_cast<unsigned char>(c)));
+  }
+  if (!all_digits) {
+    return SyntaxError(
+        line, token.column,
+        absl::StrCat(what, " must be a number (decimal or 0x hex), got ", Quoted(token.text)));
+  }
+  const std::optional<std::uint64_t> wide = ParseUnsigned<std::uint64_t>(token.text);
+  if (!wide || *wide < low || *wide > high) {
+    return SyntaxError(line, token.column,
+                       absl::StrCat(what, " ", Quoted(token.text), " is out of range ", low, "..",
+                                    high, high == kMaxScriptNumber ? " (2^32-1)" : ""));
+  }
+  return static_cast<std::uint32_t>(*wide);
+}
+
+std::string Quoted(absl::string_view text) {
+  constexpr std::size_t kShown = 40;
+  if (text.size() <= kShown) return absl::StrCat("'", text, "'");
+  return absl::StrCat("'", text.substr(0, kShown), "...' (", text.size(), " characters)");
+}
+
+absl::Status CheckNoByteOrderMark(std::string_view text) {
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") {
+    return SyntaxError(1, 1,
+                       "the file starts with a UTF-8 byte-order mark (EF BB BF); save it "
+                       "without one");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace pinsplit

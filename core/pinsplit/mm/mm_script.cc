@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "pinsplit/mm/mm_model.h"
 #include "pinsplit/script_lexer.h"
 
 namespace pinsplit::mm {
@@ -27,6 +28,7 @@ class MmParser {
   absl::Status Line(int line, const std::vector<Token>& all) {
     line_ = line;
     tokens_ = all;
+    all_ = all;
     op_ = MmOp{};
     op_.line = line;
     if (absl::Status s = SplitResult(); !s.ok()) return s;
@@ -62,7 +64,7 @@ class MmParser {
 
   absl::Status Arity(std::size_t n) const {
     if (tokens_.size() > n) {
-      return Err(n, absl::StrCat("unexpected '", tokens_[n].text, "'"));
+      return Err(n, absl::StrCat("unexpected ", Quoted(tokens_[n].text)));
     }
     if (tokens_.size() < n) return Err(tokens_.size(), "missing argument");
     return absl::OkStatus();
@@ -75,12 +77,12 @@ class MmParser {
     for (char c : name)
       valid = valid && (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_');
     if (!valid) {
-      return Err(token,
-                 absl::StrCat("'", name, "' is not a name (letters, digits, '_'; a letter first)"));
+      return Err(token, absl::StrCat(Quoted(name),
+                                     " is not a name (letters, digits, '_'; a letter first)"));
     }
-    if (Keywords().contains(name)) return Err(token, absl::StrCat("'", name, "' is a keyword"));
+    if (Keywords().contains(name)) return Err(token, absl::StrCat(Quoted(name), " is a keyword"));
     if (names_.contains(std::string(name))) {
-      return Err(token, absl::StrCat("'", name, "' is already defined"));
+      return Err(token, absl::StrCat(Quoted(name), " is already defined"));
     }
     names_[std::string(name)] = kind;
     out = std::string(name);
@@ -91,27 +93,30 @@ class MmParser {
     if (token >= tokens_.size()) return Err(token, "missing name");
     const std::string name(tokens_[token].text);
     auto it = names_.find(name);
-    if (it == names_.end()) return Err(token, absl::StrCat("'", name, "' is not defined"));
+    if (it == names_.end()) return Err(token, absl::StrCat(Quoted(name), " is not defined"));
     if (it->second != kind) {
       static constexpr const char* kWhat[] = {"a process", "a pin", "a reference"};
-      return Err(token, absl::StrCat("'", name, "' is not ", kWhat[static_cast<int>(kind)]));
+      return Err(token, absl::StrCat(Quoted(name), " is not ", kWhat[static_cast<int>(kind)]));
     }
     out = name;
     return absl::OkStatus();
   }
 
-  absl::Status Number32(std::size_t token, std::uint32_t& out) const {
+  // An address: a number in the process's address space.
+  absl::Status Address(std::size_t token, std::uint32_t& out) const {
     if (token >= tokens_.size()) return Err(token, "missing address");
-    std::optional<std::uint32_t> v = ParseU32(tokens_[token].text);
-    if (!v) return Err(token, absl::StrCat("expected an address, got '", tokens_[token].text, "'"));
+    absl::StatusOr<std::uint32_t> v =
+        ParseNumber(line_, tokens_[token], "address", 0, kAddressSpace - 1);
+    if (!v.ok()) return v.status();
     out = *v;
     return absl::OkStatus();
   }
 
-  absl::Status Number64(std::size_t token, std::uint64_t& out) const {
+  // A value stored or read: any script number (0 .. 2^32-1).
+  absl::Status Value(std::size_t token, std::uint64_t& out) const {
     if (token >= tokens_.size()) return Err(token, "missing value");
-    std::optional<std::uint64_t> v = ParseU64(tokens_[token].text);
-    if (!v) return Err(token, absl::StrCat("expected a value, got '", tokens_[token].text, "'"));
+    absl::StatusOr<std::uint32_t> v = ParseNumber(line_, tokens_[token], "value");
+    if (!v.ok()) return v.status();
     out = *v;
     return absl::OkStatus();
   }
@@ -136,13 +141,13 @@ class MmParser {
     }
     auto it = names_.find(std::string(verb));
     if (it == names_.end()) {
-      return Err(0, absl::StrCat("'", verb,
-                                 "' is neither an operation (spawn, fork, unpin, drop) nor a "
+      return Err(0, absl::StrCat(Quoted(verb),
+                                 " is neither an operation (spawn, fork, unpin, drop) nor a "
                                  "defined process or pin"));
     }
     if (it->second == NameKind::kPin) return PinAccess();
     if (it->second == NameKind::kRef) {
-      return Err(0, absl::StrCat("a reference only supports 'drop ", verb, "'"));
+      return Err(0, absl::StrCat("a reference only supports 'drop ", Quoted(verb).substr(1)));
     }
     op_.process = std::string(verb);
     return ProcessOp();
@@ -158,9 +163,9 @@ class MmParser {
     if (tokens_[1].text == "write") {
       op_.kind = MmOpKind::kPinWrite;
       if (absl::Status s = Arity(3); !s.ok()) return s;
-      return Number64(2, op_.value);
+      return Value(2, op_.value);
     }
-    return Err(1, absl::StrCat("a pin supports 'read' and 'write', not '", tokens_[1].text, "'"));
+    return Err(1, absl::StrCat("a pin supports 'read' and 'write', not ", Quoted(tokens_[1].text)));
   }
 
   absl::Status ProcessOp() {
@@ -169,14 +174,18 @@ class MmParser {
     if (verb == "map") {
       op_.kind = MmOpKind::kMap;
       if (absl::Status s = Arity(3); !s.ok()) return s;
-      const absl::string_view range = tokens_[2].text;
-      const std::size_t dots = range.find("..");
-      const absl::string_view first = range.substr(0, dots);
-      const absl::string_view last =
-          dots == absl::string_view::npos ? first : range.substr(dots + 2);
-      std::optional<std::uint32_t> a = ParseU32(first), b = ParseU32(last);
-      if (!a || !b) return Err(2, absl::StrCat("expected N or N..M, got '", range, "'"));
-      if (*a > *b) return Err(2, absl::StrCat("empty range '", range, "'"));
+      const Token& range = tokens_[2];
+      const std::size_t dots = range.text.find("..");
+      const Token first{range.text.substr(0, dots), range.column};
+      const Token last =
+          dots == absl::string_view::npos
+              ? first
+              : Token{range.text.substr(dots + 2), range.column + static_cast<int>(dots) + 2};
+      absl::StatusOr<std::uint32_t> a = ParseNumber(line_, first, "address", 0, kAddressSpace - 1);
+      if (!a.ok()) return a.status();
+      absl::StatusOr<std::uint32_t> b = ParseNumber(line_, last, "address", 0, kAddressSpace - 1);
+      if (!b.ok()) return b.status();
+      if (*a > *b) return Err(2, absl::StrCat("empty range ", Quoted(range.text)));
       op_.addr = *a;
       op_.last = *b;
       return absl::OkStatus();
@@ -184,20 +193,20 @@ class MmParser {
     if (verb == "unmap" || verb == "read") {
       op_.kind = verb == "unmap" ? MmOpKind::kUnmap : MmOpKind::kRead;
       if (absl::Status s = Arity(3); !s.ok()) return s;
-      return Number32(2, op_.addr);
+      return Address(2, op_.addr);
     }
     if (verb == "write") {
       op_.kind = MmOpKind::kWrite;
       if (absl::Status s = Arity(4); !s.ok()) return s;
-      if (absl::Status s = Number32(2, op_.addr); !s.ok()) return s;
-      return Number64(3, op_.value);
+      if (absl::Status s = Address(2, op_.addr); !s.ok()) return s;
+      return Value(3, op_.value);
     }
     if (verb == "protect") {
       op_.kind = MmOpKind::kProtect;
       if (absl::Status s = Arity(4); !s.ok()) return s;
-      if (absl::Status s = Number32(2, op_.addr); !s.ok()) return s;
+      if (absl::Status s = Address(2, op_.addr); !s.ok()) return s;
       if (tokens_[3].text != "ro" && tokens_[3].text != "rw") {
-        return Err(3, absl::StrCat("expected 'ro' or 'rw', got '", tokens_[3].text, "'"));
+        return Err(3, absl::StrCat("expected 'ro' or 'rw', got ", Quoted(tokens_[3].text)));
       }
       op_.writable = tokens_[3].text == "rw";
       return absl::OkStatus();
@@ -209,13 +218,13 @@ class MmParser {
     if (verb == "ref") {
       op_.kind = MmOpKind::kRef;
       if (absl::Status s = Arity(5); !s.ok()) return s;
-      if (absl::Status s = Number32(2, op_.addr); !s.ok()) return s;
+      if (absl::Status s = Address(2, op_.addr); !s.ok()) return s;
       if (tokens_[3].text != "as") return Err(3, "expected 'as NAME'");
       return Define(4, NameKind::kRef, op_.name);
     }
     if (verb == "pin") return PinOp();
-    return Err(1, absl::StrCat("unknown process operation '", verb,
-                               "'; expected map, unmap, read, write, protect, pin, ref or exit"));
+    return Err(1, absl::StrCat("unknown process operation ", Quoted(verb),
+                               "; expected map, unmap, read, write, protect, pin, ref or exit"));
   }
 
   absl::Status PinOp() {
@@ -235,7 +244,7 @@ class MmParser {
         break;
       }
     }
-    if (absl::Status s = Number32(at, op_.addr); !s.ok()) return s;
+    if (absl::Status s = Address(at, op_.addr); !s.ok()) return s;
     if (at + 1 >= tokens_.size() || tokens_[at + 1].text != "as") {
       return Err(at + 1, "expected 'as NAME'");
     }
@@ -243,17 +252,22 @@ class MmParser {
     return Arity(at + 3);
   }
 
-  absl::Status CheckResult() const {
+  absl::Status CheckResult() {
     if (!op_.result) return absl::OkStatus();
     const std::string& r = *op_.result;
     switch (op_.kind) {
       case MmOpKind::kRead:
-      case MmOpKind::kPinRead:
-        if (ParseU64(r)) return absl::OkStatus();
-        return Err(result_column_, absl::StrCat("a read's result is a value, got '", r, "'"));
+      case MmOpKind::kPinRead: {
+        // Stored in decimal, the form the replay prints, so `=> 0x10` matches a 16 read.
+        absl::StatusOr<std::uint32_t> v =
+            ParseNumber(line_, Token{r, all_[result_column_].column}, "a read's result");
+        if (!v.ok()) return v.status();
+        op_.result = absl::StrCat(*v);
+        return absl::OkStatus();
+      }
       case MmOpKind::kPin:
         if (r == "pinned" || r == "full") return absl::OkStatus();
-        return Err(result_column_, absl::StrCat("pin results are pinned, full; got '", r, "'"));
+        return Err(result_column_, absl::StrCat("pin results are pinned, full; got ", Quoted(r)));
       default:
         return Err(result_column_, "this operation has no result to assert");
     }
@@ -261,6 +275,7 @@ class MmParser {
 
   int line_ = 0;
   std::vector<Token> tokens_;
+  std::vector<Token> all_;  // the line's tokens, `=> RESULT` included
   std::size_t result_column_ = 0;
   MmOp op_;
   MmScript script_;
