@@ -40,7 +40,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "testing"))
-from result_files import git_revision, write_atomically  # noqa: E402  (shared results module)
+from result_files import (OutputError, check_output_path, finish_stdout,  # noqa: E402
+                          git_revision, write_atomically)
 
 
 EXIT_BAD_INPUT = 2
@@ -126,6 +127,8 @@ def parse_run_name(run_name: str) -> tuple[str, str | None, str | None]:
 
 
 def load_raw(path: Path) -> dict[str, Any]:
+    if path.is_dir():
+        raise BadInput(f"{path}: cannot read: it is a directory, not a file")
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
@@ -336,6 +339,12 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)  # exits 2 on bad flags
 
     try:
+        # A destination that cannot be written is refused before any work.
+        check_output_path(args.output or args.output_dir / "run.json")
+    except OutputError as error:
+        print(f"report.py: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
         raw = load_raw(args.input)
         benchmarks, failed = collect(raw, args.input)
         if not benchmarks:
@@ -353,10 +362,17 @@ def main(argv: list[str]) -> int:
     document["targets"] = [evaluate_target(spec, benchmarks, run["cpus"]) for spec in TARGETS]
 
     output = args.output or args.output_dir / f"{run['id']}.json"
-    write_atomically(output, document)
-    print(report_text(document, failed))
-    print(f"\nwrote {output}")
-    return 0
+    try:
+        write_atomically(output, document)
+    except OutputError as error:
+        print(f"report.py: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        print(report_text(document, failed))
+        print(f"\nwrote {output}")
+    except OSError as error:
+        return finish_stdout("report.py", 0, lost=error)
+    return finish_stdout("report.py", 0)
 
 
 if __name__ == "__main__":

@@ -141,6 +141,10 @@ int Compare(const std::vector<std::string>& args) {
   if (WarnIfNoOperations(args[1], text, "compare needs a process-level script")) {
     return kExitBadInput;
   }
+  if (absl::Status bom = CheckNoByteOrderMark(text); !bom.ok()) {
+    std::cerr << args[1] << ": " << bom.message() << "\n";
+    return kExitBadInput;
+  }
   if (!mm::IsMmScript(text)) {
     std::cerr << args[1]
               << ": compare needs a process-level script (its first operation is spawn)\n";

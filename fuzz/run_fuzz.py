@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "testing"))
-from result_files import git_revision, write_atomically  # noqa: E402  (shared results module)
+from result_files import (OutputError, check_output_path, finish_stdout,  # noqa: E402
+                          git_revision, write_atomically)
 
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -321,6 +322,12 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     build_dir = Path(args.build_dir).resolve()
     results = Path(args.results).resolve()
+    try:
+        # The summary's destination is checked before the build and the runs, not after.
+        check_output_path(results / "fuzz" / "run.json")
+    except OutputError as e:
+        print(f"run_fuzz.py: error: --results: {e}", file=sys.stderr)
+        return 2
     if not args.no_build:
         try:
             build(build_dir)
@@ -369,25 +376,37 @@ def main(argv: list[str]) -> int:
                      "failed": r.failed} for r in done],
     }
     json_path = results / "fuzz" / f"{run_id}.json"
-    write_atomically(json_path, document)
+    try:
+        write_atomically(json_path, document)
+    except OutputError as e:
+        print(f"run_fuzz.py: error: {e}", file=sys.stderr)
+        return 2
+    try:
+        report(done)
+    except OSError as error:
+        return finish_stdout("run_fuzz.py", 0, lost=error)
+    log(f"summary written to {json_path}")
+    if interrupted:
+        log("interrupted: partial results kept")
+        return finish_stdout("run_fuzz.py", 130)
+    return finish_stdout("run_fuzz.py", 1 if any_unexpected(done) else 0)
 
+
+def any_unexpected(done: list[TargetRun]) -> bool:
+    return any(r.failed or (r.crashes and not r.expect_crashes) for r in done)
+
+
+def report(done: list[TargetRun]) -> None:
+    """Prints the summary table, each failure and each crash decoded."""
     print(summary(done))
-    unexpected = False
     for r in done:
         if r.failed:
-            unexpected = True
             print(f"\n--- {r.label()}: {r.failed}")
         for crash in r.crashes:
-            unexpected |= not r.expect_crashes
             print(f"\n--- {r.label()}: {crash['file']}"
                   f"{' (expected)' if r.expect_crashes else ''}\n{crash['decoded']}")
         if r.expect_crashes and not r.crashes and not r.interrupted:
             print(f"\nnote: {r.label()} was expected to crash and did not in {r.seconds}s")
-    log(f"summary written to {json_path}")
-    if interrupted:
-        log("interrupted: partial results kept")
-        return 130
-    return 1 if unexpected else 0
 
 
 if __name__ == "__main__":
