@@ -65,7 +65,7 @@ TEST(InterleaveScriptTest, ErrorsNameTheLineAndColumn) {
     return s.ok() ? std::string("ok") : std::string(s.status().message());
   };
   EXPECT_EQ(error("thread 1 get\nthread 5 put\n"),
-            "line 2, column 8: expected a thread id 1..4, got '5'");
+            "line 2, column 8: thread id '5' is out of range 1..4");
   EXPECT_EQ(error("thread 1 pin sideways\n"),
             "line 1, column 14: expected 'read' or 'write', got 'sideways'");
   EXPECT_THAT(error("thread 1 get\nget\n"), HasSubstr("line 2, column 1: 'get' outside a thread"));

@@ -36,8 +36,7 @@ absl::Status ParseSpec(const std::vector<Token>& tokens, std::size_t first, int 
     const int value_column = t.column + static_cast<int>(eq) + 1;
     auto number = [&](std::optional<std::uint32_t>& slot) -> absl::Status {
       if (slot) return SyntaxError(line, t.column, absl::StrCat(Quoted(key), " given twice"));
-      absl::StatusOr<std::uint32_t> n =
-          ParseNumber(line, Token{value, value_column}, absl::StrCat("'", key, "'"));
+      absl::StatusOr<std::uint32_t> n = ParseNumber(line, Token{value, value_column}, key);
       if (!n.ok()) return n.status();
       slot = *n;
       return absl::OkStatus();

@@ -45,6 +45,15 @@ TEST(MmScriptTest, ParsesEveryProcessLevelLineAndPrintsItBack) {
   EXPECT_EQ(printed, kEveryLine);
 }
 
+TEST(MmScriptTest, NumbersFollowTheOneGrammarAndResultsCompareAsNumbers) {
+  absl::StatusOr<MmScript> script =
+      ParseMmScript("spawn A\nA map 0x0..0x3f\nA write 0x3f 0xffffffff\nA read 63 => 0x10\n");
+  ASSERT_TRUE(script.ok()) << script.status();
+  EXPECT_EQ(script->ops[1].last, 63u);
+  EXPECT_EQ(script->ops[2].value, 0xffffffffu);
+  EXPECT_EQ(script->ops[3].result, "16");  // stored as the replay prints it
+}
+
 TEST(MmScriptTest, DetectsTheDialectFromTheFirstOperation) {
   EXPECT_TRUE(IsMmScript("# comment\n\nspawn A\n"));
   EXPECT_FALSE(IsMmScript("get\nspawn A\n"));
@@ -71,14 +80,18 @@ INSTANTIATE_TEST_SUITE_P(
         BadScript{"spawn map\n", "'map' is a keyword"},
         BadScript{"spawn 9x\n", "'9x' is not a name"},
         BadScript{"spawn A\nA map 3..1\n", "line 2, column 7: empty range"},
-        BadScript{"spawn A\nA map x\n", "expected N or N..M"},
+        BadScript{"spawn A\nA map x\n", "address must be a number"},
+        BadScript{"spawn A\nA map 0..64\n",
+                  "line 2, column 10: address '64' is out of range 0..63"},
+        BadScript{"spawn A\nA write 0 4294967296\n", "is out of range 0..4294967295"},
+        BadScript{"spawn A\nA read 0 => 0x100000000\n", "is out of range 0..4294967295"},
         BadScript{"spawn A\nA write 1\n", "line 2, column 10: missing argument"},
         BadScript{"spawn A\nA pin sideways 1 as h\n", "line 2, column 7: expected 'read'"},
         BadScript{"spawn A\nA pin read 1 h\n", "expected 'as NAME'"},
         BadScript{"spawn A\nA protect 1 rx\n", "expected 'ro' or 'rw'"},
         BadScript{"spawn A\nunpin A\n", "'A' is not a pin"},
         BadScript{"spawn A\nA map 0\nA ref 0 as r\nr read\n", "only supports 'drop r'"},
-        BadScript{"spawn A\nA read 0 => seven\n", "a read's result is a value"},
+        BadScript{"spawn A\nA read 0 => seven\n", "a read's result must be a number"},
         BadScript{"spawn A\nA map 0 => ok\n", "no result to assert"},
         BadScript{"spawn A\nA pin read 0 as h => last\n", "pin results are pinned, full"},
         BadScript{"spawn A\nA frob 0\n", "unknown process operation 'frob'"}));
