@@ -378,6 +378,10 @@ def class_late_checks(ctx: Context) -> None:
         Row("report.py --output=DIR", [*python_tool("bench/report.py"), "missing-input",
                                        "--output", str(folder)], 2, ["is a directory"],
             ["missing-input"]),
+        Row("./harness stress with results under a file", [str(ROOT / "harness"), "stress"], 2,
+            ["cannot write results"], env={"PINSPLIT_RESULTS": a_file}, timeout=20),
+        Row("./harness bench with results under a file", [str(ROOT / "harness"), "bench"], 2,
+            ["cannot write results"], env={"PINSPLIT_RESULTS": a_file}, timeout=20),
         Row("run_fuzz.py --results under a file", [
             *python_tool("fuzz/run_fuzz.py"), "--no-build", "--build-dir", str(ctx.path("nb")),
             "--results", a_file], 2, ["--results", "Not a directory"]),
