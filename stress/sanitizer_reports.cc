@@ -12,9 +12,9 @@ std::uint64_t reports = 0;
 
 }  // namespace
 
-extern "C"
-    __attribute__((no_sanitize("address", "thread", "undefined"), visibility("default"))) void
-    __sanitizer_report_error_summary(const char* summary) {
+// The name is the sanitizer runtime's, not ours to choose.
+extern "C" __attribute__((no_sanitize("address", "thread", "undefined"))) void
+__sanitizer_report_error_summary(const char* summary) {  // NOLINT(bugprone-reserved-identifier)
   __atomic_fetch_add(&reports, 1, __ATOMIC_RELAXED);
   if (summary == nullptr) return;
   // What the default hook prints: the line "SUMMARY: <tool>: <what> <where>".
