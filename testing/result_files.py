@@ -41,8 +41,9 @@ def git_revision() -> str:
         return "unknown"
 
 
-class OutputError(Exception):
-    """An output that cannot be written; the message names the path and the reason."""
+class OutputError(OSError):
+    """An output that cannot be written; the message names the path and the reason. An OSError,
+    so callers that caught what write_atomically raised before keep catching it."""
 
 
 def _classify(path: Path | str) -> tuple[str, Path | None]:
