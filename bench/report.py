@@ -213,13 +213,15 @@ def geometric_mean(values: list[float]) -> float:
 
 
 def ratios_by_threads(benchmarks: dict[str, Benchmark], scheme: str, operation: str,
-                      mode: str, reference_scheme: str,
-                      reference_operation: str) -> dict[int, float]:
+                      mode: str, reference_scheme: str, reference_operation: str
+                      ) -> tuple[dict[int, float], dict[int, list[float]]]:
     """scheme's throughput / the reference's, per thread count, where both ran with the same
-    mode and everything else in the name equal."""
+    mode and everything else in the name equal: the ratio of the medians, and the ratio of
+    each repetition (k-th over k-th)."""
     by_key = {(b.scheme, b.operation, "/".join(b.run_name.split("/")[2:])): b
               for b in benchmarks.values()}
     by_threads: dict[int, float] = {}
+    repetitions: dict[int, list[float]] = {}
     for bench in benchmarks.values():
         if (bench.scheme, bench.operation, bench.mode) != (scheme, operation, mode):
             continue
@@ -227,20 +229,22 @@ def ratios_by_threads(benchmarks: dict[str, Benchmark], scheme: str, operation: 
         reference = by_key.get((reference_scheme, reference_operation, tail))
         if reference is not None:
             by_threads[bench.threads] = bench.items_per_second / reference.items_per_second
-    return by_threads
+            repetitions[bench.threads] = [a / b for a, b in zip(bench.samples, reference.samples)]
+    return by_threads, repetitions
 
 
 def evaluate_target(spec: TargetSpec, benchmarks: dict[str, Benchmark],
                     cpus: int) -> dict[str, Any]:
     """Measures one target from the benchmarks that ran (see the module comment)."""
-    by_threads = ratios_by_threads(benchmarks, spec.scheme, spec.operation, spec.mode,
-                                   spec.reference_scheme, spec.reference_operation)
+    by_threads, reps = ratios_by_threads(benchmarks, spec.scheme, spec.operation, spec.mode,
+                                         spec.reference_scheme, spec.reference_operation)
     raw_by_threads = by_threads
     hardware: dict[int, float] = {}
     if spec.hardware:
-        hardware = ratios_by_threads(benchmarks, spec.hardware[0], spec.operation, spec.mode,
-                                     spec.hardware[1], spec.operation)
+        hardware, hardware_reps = ratios_by_threads(benchmarks, spec.hardware[0], spec.operation,
+                                                    spec.mode, spec.hardware[1], spec.operation)
         by_threads = {t: r / hardware[t] for t, r in raw_by_threads.items() if t in hardware}
+        reps = {t: [a / b for a, b in zip(reps[t], hardware_reps[t])] for t in by_threads}
     least = 2 if spec.mode == "contended" else 1
     chosen = sorted(t for t in by_threads if least <= t <= cpus)
     note = None
@@ -251,6 +255,11 @@ def evaluate_target(spec: TargetSpec, benchmarks: dict[str, Benchmark],
     measured = geometric_mean([by_threads[t] for t in chosen]) if chosen else None
     if measured is None:
         note = "not measured: its benchmarks did not run"
+    # The target measured from each repetition alone (the k-th of every benchmark involved),
+    # for its spread and the dashboard's significance test; empty without repetitions.
+    count = min((len(reps[t]) for t in chosen), default=0)
+    by_repetition = [geometric_mean([reps[t][k] for t in chosen]) for k in range(count)] \
+        if count >= 2 else []
     target = {
         "name": spec.name,
         "goal": spec.goal,
@@ -259,6 +268,7 @@ def evaluate_target(spec: TargetSpec, benchmarks: dict[str, Benchmark],
         "met": None if measured is None else measured >= spec.threshold,
         "threads": chosen,
         "ratio_by_threads": {str(t): by_threads[t] for t in sorted(by_threads)},
+        "by_repetition": by_repetition,
         "note": note,
     }
     if spec.hardware:

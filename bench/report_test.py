@@ -178,6 +178,21 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(share["raw"], {"split_vs_cas_split": None,
                                         "raw_fetch_add_vs_raw_cas_loop": None})
 
+    def test_targets_record_each_repetition_for_their_spread(self):
+        benchmarks = []
+        for k, (plain, split) in enumerate(((100.0, 90.0), (100.0, 110.0), (200.0, 200.0))):
+            benchmarks += [entry("BM_GetPut/plain/uncontended", plain, repetition=k,
+                                 repetitions=3),
+                           entry("BM_GetPut/split/uncontended", split, repetition=k,
+                                 repetitions=3)]
+        self.run_report(raw_json(benchmarks, cpus=1))
+        target = {t["name"]: t for t in self.result()["targets"]}["split get/put uncontended"]
+        self.assertEqual([round(v, 6) for v in target["by_repetition"]], [0.9, 1.1, 1.0])
+        self.assertAlmostEqual(target["measured"], 1.1)  # the ratio of the medians, 110 / 100
+        self.run_report(raw_json(benchmarks[:2], cpus=1))
+        target = {t["name"]: t for t in self.result()["targets"]}["split get/put uncontended"]
+        self.assertEqual(target["by_repetition"], [])  # one repetition has no spread
+
     def test_targets_use_the_geometric_mean_over_thread_counts(self):
         self.run_report(raw_json([
             entry("BM_GetPut/plain/uncontended", 100.0, threads=1),
