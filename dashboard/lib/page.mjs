@@ -129,7 +129,7 @@ function targetTiles(model) {
       status: 'none', lines: ['no bench result among the inputs'] })];
   }
   return model.targets.latest.map((t, i) => {
-    const raw = t.raw ? Object.entries(t.raw).map(([k, v]) => `${k.replace(/_/g, ' ')} ${formatRatio(v)}`) : [];
+    const raw = t.raw ? [Object.entries(t.raw).map(([k, v]) => `${k.replace('_vs_', '/')} ${formatRatio(v)}`).join(', ')] : [];
     return tile({
       id: `target-${i}`, title: shortTarget(t.name), href: '#targets',
       value: t.measured === null ? 'not measured' :
@@ -154,8 +154,9 @@ function safetyTile(model) {
     id: 'safety', title: `safety matrix: ${map.scenarios.length} scenarios`, href: '#scenario-map',
     value: `${safe.length} of ${map.policies.length} policies never violate`,
     status: safe.length ? 'good' : 'bad',
-    html: `<table class="mini"><thead><tr><th>policy</th><th>violated</th><th>extra copies</th>` +
-      `<th>clean</th></tr></thead><tbody>${rows}</tbody></table>`,
+    html: `<table class="mini"><thead><tr><th>policy</th><th title="scenarios with a violation">viol.</th>` +
+      `<th title="scenarios with copies beyond ideal">copies</th><th title="clean scenarios">clean</th>` +
+      `</tr></thead><tbody>${rows}</tbody></table>`,
   });
 }
 
@@ -305,7 +306,10 @@ ${folded}</section>`;
 }
 
 function harnessSection(model) {
-  if (model.harness_speed.length === 0) return '';
+  if (model.harness_speed.length === 0) {
+    return '<section id="harness-speed"><h2>Harness speed</h2><p class="empty">No ' +
+      '<code>BM_Harness/...</code> benchmark in the latest bench result.</p></section>';
+  }
   const rows = model.harness_speed.map((r) => ({
     cells: [r.engine, r.benchmark, formatRate(r.items_per_second), String(r.repetitions)] }));
   return `<section id="harness-speed"><h2>Harness speed</h2>
@@ -510,7 +514,7 @@ tr.regression { background: #fff1f0; } tr.improvement { background: #f0fff4; }
 #verdict { display: flex; flex-direction: column; gap: 6px; }
 .tiles { display: grid; gap: 6px; }
 .targets-tiles { grid-template-columns: repeat(auto-fill, minmax(205px, 1fr)); }
-.health-tiles { grid-template-columns: 1.1fr 1.5fr 1fr 1fr 1fr 0.9fr; }
+.health-tiles { grid-template-columns: 1.25fr 2fr 1fr 1fr 1fr 0.85fr; }
 .tile { display: flex; flex-direction: column; gap: 1px; padding: 5px 8px; border-radius: 6px;
   border: 1px solid #ccc; border-left-width: 6px; color: inherit; text-decoration: none;
   font-size: 12px; min-width: 0; overflow: hidden; }
