@@ -107,8 +107,8 @@ class ChartList {
 
 // A tile: `value` is the answer in a few words (never empty: "no result" when its input is
 // absent), `status` colours it (good, bad, warn, none), `lines` add a few facts.
-function tile({ id, title, href, value, status, lines = [], html = '' }) {
-  return `<a class="tile ${status}" href="${href}" data-tile="${escapeHtml(id)}">
+function tile({ id, title, href, value, status, lines = [], html = '', wide = false, full = title }) {
+  return `<a class="tile ${status}${wide ? ' wide' : ''}" href="${href}" data-tile="${escapeHtml(id)}" title="${escapeHtml(full)}">
 <span class="tile-title">${escapeHtml(title)}</span>
 <span class="tile-value">${escapeHtml(value)}</span>
 ${lines.length ? `<span class="tile-lines">${lines.map((l) => `<span>${escapeHtml(l)}</span>`).join('')}</span>` : ''}${html}</a>`;
@@ -119,7 +119,7 @@ const kNoResult = 'no result';
 // Short names for target tiles (the full name is in the tile's title attribute and the table).
 function shortTarget(name) {
   return name.replace('split get/put contended: share of the hardware fetch_add/CAS ratio',
-                      'split vs CAS, share of hw ratio (contended)')
+                      'split vs cas_split get/put (contended), share of the hardware ratio')
       .replace(' uncontended', ' (uncont.)').replace(' contended', ' (contended)');
 }
 
@@ -131,7 +131,7 @@ function targetTiles(model) {
   return model.targets.latest.map((t, i) => {
     const raw = t.raw ? [Object.entries(t.raw).map(([k, v]) => `${k.replace('_vs_', '/')} ${formatRatio(v)}`).join(', ')] : [];
     return tile({
-      id: `target-${i}`, title: shortTarget(t.name), href: '#targets',
+      id: `target-${i}`, title: shortTarget(t.name), full: t.name, href: '#targets', wide: Boolean(t.raw),
       value: t.measured === null ? 'not measured' :
         `${formatRatio(t.measured)} ${t.met ? 'met' : 'NOT met'}`,
       status: t.met === true ? 'good' : t.met === false ? 'bad' : 'none',
@@ -513,7 +513,8 @@ tr.regression { background: #fff1f0; } tr.improvement { background: #f0fff4; }
 .empty { color: #666; }
 #verdict { display: flex; flex-direction: column; gap: 6px; }
 .tiles { display: grid; gap: 6px; }
-.targets-tiles { grid-template-columns: repeat(auto-fill, minmax(205px, 1fr)); }
+.targets-tiles { grid-template-columns: repeat(5, 1fr); }
+.tile.wide { grid-column: span 2; }
 .health-tiles { grid-template-columns: 1.25fr 2fr 1fr 1fr 1fr 0.85fr; }
 .tile { display: flex; flex-direction: column; gap: 1px; padding: 5px 8px; border-radius: 6px;
   border: 1px solid #ccc; border-left-width: 6px; color: inherit; text-decoration: none;
