@@ -117,11 +117,6 @@ export function writeOutput(plan, text) {
   }
 }
 
-// Kept for callers of the old name: plans and writes in one step.
-export function writeAtomically(file, text) {
-  writeOutput(planOutput(file), text);
-}
-
 function parseArgs(argv) {
   const inputs = [];
   let out = path.join(kRepoRoot, 'results', 'dashboard.html');

@@ -119,7 +119,7 @@ test('fidelity: agreeing over compared scenarios, each disagreement with its ste
 test('absent inputs give tiles that say "no result"', () => {
   const html = renderPage(buildModel([fixture('fuzz.json')]), ['f']);
   for (const tile of ['targets', 'safety', 'stress', 'budget', 'fidelity', 'harness']) {
-    assert.match(html, new RegExp(`data-tile="${tile}">\\s*<span class="tile-title">[^<]*</span>\\s*<span class="tile-value">no result<`), tile);
+    assert.match(html, new RegExp(`data-tile="${tile}"[^>]*>\\s*<span class="tile-title">[^<]*</span>\\s*<span class="tile-value">no result<`), tile);
   }
 });
 
