@@ -166,5 +166,11 @@ export function main(argv) {
 }
 
 if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  // Ctrl-C or SIGTERM while the page is written must not leave a temp file: with a handler the
+  // signal waits for the (synchronous) work to finish or clean up, then the exit says it came.
+  const interrupted = { SIGINT: 130, SIGTERM: 143 };
+  for (const [signal, code] of Object.entries(interrupted)) {
+    process.on(signal, () => process.exit(code));
+  }
   process.exitCode = main(process.argv.slice(2));
 }

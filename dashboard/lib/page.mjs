@@ -522,7 +522,7 @@ tr.regression { background: #fff1f0; } tr.improvement { background: #f0fff4; }
 .tile:hover { background: #f6f8fa; }
 .tile-title { color: #555; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .tile-value { font-size: 15px; font-weight: 600; }
-.tile-lines { display: flex; flex-direction: column; color: #555; font-size: 11px; }
+.tile-lines { display: flex; flex-direction: column; color: #555; font-size: 11px; overflow-wrap: anywhere; }
 .tile.good { border-left-color: #2e9e4f; } .tile.good .tile-value { color: #1a7f37; }
 .tile.bad { border-left-color: #d32f2f; } .tile.bad .tile-value { color: #c62828; }
 .tile.warn { border-left-color: #e0a100; } .tile.none { border-left-color: #aaa; }
