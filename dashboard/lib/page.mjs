@@ -89,7 +89,7 @@ function formatProbability(p) {
 
 function formatSpread(spread) {
   return spread ? `${spread.min.toFixed(3)}–${spread.max.toFixed(3)} (${spread.repetitions} rep.)` :
-    'no repetitions';
+    'none (one repetition)';
 }
 
 class ChartList {
@@ -171,8 +171,8 @@ function fuzzTile(model) {
   const rows = targets.map((t) => `<tr><td>${escapeHtml(t.label)}</td>` +
     `<td>${escapeHtml(formatCount(t.executions))}</td><td>${escapeHtml(formatRate(t.execs_per_second))}</td>` +
     `<td>${t.coverage}</td>` +
-    `<td class="${t.crashes_unexpected || t.missed_expected ? 'unmet' : ''}">${t.crashes_unexpected}` +
-    `${t.expect_crashes ? ` / ${t.crashes_expected} exp.` : ''}</td>` +
+    `<td class="${t.crashes_unexpected || t.missed_expected ? 'unmet' : ''}">` +
+    `${t.expect_crashes ? `${t.crashes_expected} exp.` : t.crashes_unexpected ? `${t.crashes_unexpected} NEW` : '0'}</td>` +
     `<td>${escapeHtml(formatSeconds(t.time_to_first_crash_seconds))}</td></tr>`).join('');
   return tile({
     id: 'fuzz', title: `fuzzing: ${targets.length} targets`, href: '#fuzz',
@@ -191,12 +191,12 @@ function stressTile(model) {
     return tile({ id: 'stress', title: 'storms', href: '#stress', value: kNoResult, status: 'none',
       lines: ['no stress result among the inputs'] });
   }
-  const reports = s.sanitizer_reports === null ? 'not recorded' : String(s.sanitizer_reports);
   const bad = s.violations > 0 || s.sanitizer_reports > 0;
   return tile({
     id: 'stress', title: `storms: ${s.storms.length}`, href: '#stress',
-    value: `${s.violations} violation(s), ${reports} sanitizer report(s)`,
-    status: bad ? 'bad' : s.sanitizer_reports === null ? 'warn' : 'good',
+    value: `${s.violations} violation(s), ` + (s.sanitizer_reports === null ?
+      'sanitizer reports not recorded' : `${s.sanitizer_reports} sanitizer report(s)`),
+    status: bad ? 'bad' : s.sanitizer_unrecorded ? 'warn' : 'good',
     lines: [`${formatCount(s.operations)} operations`,
       ...(s.sanitizer_unrecorded ? [`${s.sanitizer_unrecorded} storm(s) without sanitizer_reports`] : []),
       ...s.storms.filter((st) => st.violations > 0 || st.sanitizer_reports > 0)

@@ -85,7 +85,7 @@ test('storm health sums operations, violations and sanitizer reports; unrecorded
   model = buildModel([old]).stress;
   assert.equal(model.sanitizer_reports, null);
   assert.equal(model.sanitizer_unrecorded, 3);
-  assert.match(renderPage(buildModel([old]), ['x']), /not recorded sanitizer report/);
+  assert.match(renderPage(buildModel([old]), ['x']), /sanitizer reports not recorded/);
 });
 
 test('the budget heat map holds log10 of the larger refusal; zero stays zero', () => {
