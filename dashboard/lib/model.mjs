@@ -99,55 +99,69 @@ function countsForRatio(r, cpus) {
     !(r.mode === 'contended' && r.threads < 2 && cpus >= 2);
 }
 
-// The main performance chart: ratio to plain per operation (and mode), one bar per scheme, the
+// The main performance charts: ratio to plain per operation (and mode), one bar per scheme, the
 // geometric mean over the thread counts that fit the CPUs; with repetitions, `spread` holds the
 // lowest and highest of the same mean taken from each repetition alone (client.js draws it as a
-// whisker).
-function ratioChart(doc) {
+// whisker). Operations measured on the same set of schemes share a chart (the counters, the mm
+// policies), so no chart is mostly empty slots. The raw_* pairs are the hardware reference of the
+// contended target, shown with that target, not here.
+function ratioCharts(doc) {
   const samples = repetitions(doc);
   const rows = doc.ratios.filter((r) => countsForRatio(r, doc.run.cpus) && r.scheme !== 'plain' &&
+                                        !(r.scheme ?? '').startsWith('raw_') &&
                                         !isHarnessBenchmark(r.benchmark));
-  if (rows.length === 0) return null;
   const labelOf = (r) => `${r.operation} (${r.mode ?? '-'})`;
-  const labels = [...new Set(rows.map(labelOf))];
-  const schemes = [...new Set(rows.map((r) => r.scheme ?? '-'))];
-  let anySpread = false;
-  const datasets = schemes.map((scheme, i) => {
-    const data = [];
-    const spread = [];
-    for (const label of labels) {
-      const group = rows.filter((r) => labelOf(r) === label && (r.scheme ?? '-') === scheme);
-      data.push(geomean(group.map((r) => r.ratio_to_plain)));
-      // Per repetition k: the geometric mean over the group of (k-th sample / plain's k-th).
-      const perRep = group.map((r) => {
-        const own = samples.get(r.benchmark) ?? [];
-        const plainName = r.benchmark.split('/').map((part, j) => (j === 1 ? 'plain' : part))
-            .join('/');
-        const plain = samples.get(plainName) ?? [];
-        return own.slice(0, plain.length).map((v, k) => v / plain[k]);
-      });
-      const count = Math.min(...perRep.map((p) => p.length));
-      if (group.length && count >= 2) {
-        const values = [...Array(count).keys()].map((k) => geomean(perRep.map((p) => p[k])));
-        spread.push([Math.min(...values), Math.max(...values)]);
-        anySpread = true;
-      } else {
-        spread.push(null);
+  const schemesOf = new Map();
+  for (const r of rows) {
+    if (!schemesOf.has(labelOf(r))) schemesOf.set(labelOf(r), new Set());
+    schemesOf.get(labelOf(r)).add(r.scheme ?? '-');
+  }
+  const groups = new Map();  // scheme set -> labels
+  for (const [label, schemes] of schemesOf) {
+    const key = [...schemes].join(',');
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(label);
+  }
+  return [...groups.entries()].map(([key, labels]) => {
+    const schemes = key.split(',');
+    let anySpread = false;
+    const datasets = schemes.map((scheme, i) => {
+      const data = [];
+      const spread = [];
+      for (const label of labels) {
+        const group = rows.filter((r) => labelOf(r) === label && (r.scheme ?? '-') === scheme);
+        data.push(geomean(group.map((r) => r.ratio_to_plain)));
+        // Per repetition k: the geometric mean over the group of (k-th sample / plain's k-th).
+        const perRep = group.map((r) => {
+          const own = samples.get(r.benchmark) ?? [];
+          const plainName = r.benchmark.split('/').map((part, j) => (j === 1 ? 'plain' : part))
+              .join('/');
+          const plain = samples.get(plainName) ?? [];
+          return own.slice(0, plain.length).map((v, k) => v / plain[k]);
+        });
+        const count = Math.min(...perRep.map((p) => p.length));
+        if (group.length && count >= 2) {
+          const values = [...Array(count).keys()].map((k) => geomean(perRep.map((p) => p[k])));
+          spread.push([Math.min(...values), Math.max(...values)]);
+          anySpread = true;
+        } else {
+          spread.push(null);
+        }
       }
-    }
-    return { label: scheme, data, spread, backgroundColor: colour(i + 1) };
+      return { label: scheme, data, spread, backgroundColor: colour(i + 1) };
+    });
+    return {
+      title: `Ratio to plain by operation: ${schemes.join(', ')} (1.0 = as fast as plain${
+        anySpread ? '; whiskers: lowest and highest repetition' : ''})`,
+      format: 'ratio',
+      tall: labels.length > 4,
+      config: {
+        type: 'bar',
+        data: { labels, datasets },
+        options: { scales: { y: { beginAtZero: true, title: { display: true, text: 'x plain' } } } },
+      },
+    };
   });
-  return {
-    title: `Ratio to plain by operation (1.0 = as fast as a plain atomic${anySpread ?
-      '; whiskers: lowest and highest repetition' : ''})`,
-    format: 'ratio',
-    tall: true,
-    config: {
-      type: 'bar',
-      data: { labels, datasets },
-      options: { scales: { y: { beginAtZero: true, title: { display: true, text: 'x plain' } } } },
-    },
-  };
 }
 
 // Throughput against threads, one line chart per operation (and mode), one line per scheme;
@@ -462,7 +476,7 @@ export function buildModel(results, generated = new Date()) {
     history: benchRuns.length ? history(benchRuns) : null,
     throughput: latest ? {
       run: latest.doc.run.id, cpus: latest.doc.run.cpus,
-      ratio: ratioChart(latest.doc), lines: throughput.lines, bars: throughput.bars,
+      ratios: ratioCharts(latest.doc), lines: throughput.lines, bars: throughput.bars,
     } : null,
     harness_speed: latest ? harnessSpeed(latest.doc) : [],
     changes,

@@ -280,7 +280,7 @@ function targetsSection(model, charts) {
       metBadge(t.met), formatSpread(t.spread),
       t.raw ? Object.entries(t.raw).map(([k, v]) => `${k} ${formatRatio(v)}`).join('; ') : '-'],
   }));
-  const ratio = model.throughput?.ratio;
+  const ratios = model.throughput?.ratios ?? [];
   return `<section id="targets"><h2>Targets and ratio to plain</h2>
 <p>Throughput ratios measured side by side in one process (bench/report.py): each target's value
 is the geometric mean over the thread counts that fit the CPUs (contended: from 2 threads).
@@ -288,7 +288,7 @@ The contended split-vs-compare-exchange target is the share of the hardware's ow
 fetch_add / compare-exchange-loop ratio, measured on a bare word in the same run, so it means the
 same on every machine. Reported, never asserted.</p>
 ${table(headers, rows, ' id="targets-table"')}
-${ratio ? charts.canvas(ratio) : ''}</section>`;
+${ratios.map((spec) => charts.canvas(spec)).join('\n')}</section>`;
 }
 
 function throughputSection(model, charts) {

@@ -83,7 +83,7 @@ test('throughput charts have one line per scheme over the thread counts', () => 
   assert.deepEqual(line.config.data.datasets.map((d) => [d.label, d.data]),
                    [['plain', [10, 20, 30]], ['split', [9, 18, 27]]]);
   // The main chart: contended ratios from 2 threads up to the CPUs, not oversubscribed ones.
-  const bars = model.throughput.ratio;
+  const bars = model.throughput.ratios[0];
   assert.deepEqual(bars.config.data.labels, ['get_put (contended)']);
   assert.deepEqual(bars.config.data.datasets.map((d) => [d.label, d.data]), [['split', [0.9]]]);
 });

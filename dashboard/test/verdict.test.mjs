@@ -155,13 +155,21 @@ test('harness benchmarks are kept apart; single-thread groups are bars with repe
   add('BM_ForkPerPage/plain/uncontended/threads:1', 'plain', 'fork_per_page', 'uncontended', 1, [100, 100], 100);
   add('BM_ForkPerPage/split/uncontended/threads:1', 'split', 'fork_per_page', 'uncontended', 1, [80, 120], 100);
   add('BM_Harness/interleave/exhaustive', 'interleave', 'harness', 'exhaustive', 1, [5000, 6000], null);
+  add('BM_GetPut/plain/contended/threads:2', 'plain', 'get_put', 'contended', 2, [10], 10);
+  add('BM_GetPut/split/contended/threads:2', 'split', 'get_put', 'contended', 2, [9], 10);
+  add('BM_GetPut/bias/contended/threads:2', 'bias', 'get_put', 'contended', 2, [8], 10);
+  add('BM_GetPut/raw_fetch_add/contended/threads:2', 'raw_fetch_add', 'get_put', 'contended', 2, [9], 10);
   const model = buildModel([{ file: 'a.json', doc }]);
+  // Operations on other scheme sets get their own ratio chart; raw pairs are left out.
+  assert.deepEqual(model.throughput.ratios.map((c) => c.config.data.datasets.map((d) => d.label)),
+                   [['split'], ['split', 'bias']]);
+  assert.deepEqual(model.throughput.ratios[1].config.data.datasets[1].data, [0.8]);
   assert.deepEqual(model.harness_speed.map((h) => [h.engine, h.items_per_second]), [['interleave', 5500]]);
-  assert.equal(model.throughput.lines.length, 0, 'one thread count: no line chart');
-  assert.equal(model.throughput.bars.length, 1);
+  assert.deepEqual(model.throughput.lines, [], 'each group ran at one thread count: no line chart');
+  assert.equal(model.throughput.bars.length, 2, 'fork_per_page and get_put contended (one count)');
   assert.equal(model.throughput.bars[0].config.type, 'bar');
   assert.deepEqual(model.throughput.bars[0].config.data.labels, ['plain', 'split']);
-  const ratio = model.throughput.ratio;
+  const ratio = model.throughput.ratios[0];
   assert.deepEqual(ratio.config.data.labels, ['fork_per_page (uncontended)']);
   assert.deepEqual(ratio.config.data.datasets[0].spread, [[0.8, 1.2]]);
 });
