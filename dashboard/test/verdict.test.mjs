@@ -165,6 +165,9 @@ test('harness benchmarks are kept apart; single-thread groups are bars with repe
                    [['split'], ['split', 'bias']]);
   assert.deepEqual(model.throughput.ratios[1].config.data.datasets[1].data, [0.8]);
   assert.deepEqual(model.harness_speed.map((h) => [h.engine, h.items_per_second]), [['interleave', 5500]]);
+  const html = renderPage(model, ['a.json']);
+  assert.match(html, /data-tile="harness"[\s\S]*?1 engine benchmark\(s\)[\s\S]*?interleave\/exhaustive: 5\.50k\/s/);
+  assert.match(html, /<section id="harness-speed">[\s\S]*BM_Harness\/interleave\/exhaustive/);
   assert.deepEqual(model.throughput.lines, [], 'each group ran at one thread count: no line chart');
   assert.equal(model.throughput.bars.length, 2, 'fork_per_page and get_put contended (one count)');
   assert.equal(model.throughput.bars[0].config.type, 'bar');
