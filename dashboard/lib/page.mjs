@@ -7,6 +7,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { kAlpha } from './model.mjs';
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 
@@ -330,15 +332,13 @@ function historySection(model, charts) {
   }));
   return `<section id="history"><h2>History</h2>
 <p>Each target's ratio over the bench runs given (oldest first). The latest change is tested
-with a two-sided Mann-Whitney U test on the target's per-repetition values (p &lt; ${kAlphaText});
+with a two-sided Mann-Whitney U test on the target's per-repetition values (p &lt; ${kAlpha});
 with fewer than 2 repetitions a side it is "untested" (run <code>./harness bench --full</code>).
 <code>./harness run</code> keeps a copy of each run's results in <code>results/history/</code>.</p>
 ${h.chart ? charts.canvas(h.chart) : ''}
 ${table(['target', ...h.runs.map((r) => `${r.revision} ${r.started.slice(0, 16)}`), 'latest change', 'p', 'verdict'], rows, ' id="history-table"')}
 </section>`;
 }
-
-const kAlphaText = '0.05';
 
 function changesSection(model) {
   if (model.changes.length === 0) return '';
