@@ -15,12 +15,21 @@
 //
 // Order: for each operation, mode and thread count, every scheme runs right after its plain
 // twin, so drift on a shared machine hits both alike.
+//
+// The hardware's own ratio. How much a fetch_add beats a compare-exchange loop on one contended
+// word depends on the machine (cache-line transfer, retry cost), so the contended split-vs-
+// cas_split target is stated against it: next to the contended get/put benchmarks run two raw
+// pairs on one bare std::atomic<uint32_t>, "raw_fetch_add" (fetch_add then fetch_sub) and
+// "raw_cas_loop" (each step a load and compare_exchange_weak retry loop), with no counter logic
+// at all. bench/report.py divides split/cas_split by raw_fetch_add/raw_cas_loop.
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "bench_suite.h"
 #include "benchmark/benchmark.h"
@@ -267,6 +276,55 @@ void RegisterScheme(std::string_view scheme, std::size_t operation, Mode mode, i
                     });
 }
 
+// One bare word on its own cache line, shared by every thread of a raw contended pair.
+struct alignas(64) RawWord {
+  std::atomic<std::uint32_t> value{1};
+};
+
+RawWord& SharedRawWord() {
+  static RawWord word;
+  return word;
+}
+
+// +1 then -1 with one read-modify-write each: what the split word's get and put cost at best.
+void RawFetchAddPair(benchmark::State& state) {
+  std::atomic<std::uint32_t>& word = SharedRawWord().value;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(word.fetch_add(1, std::memory_order_relaxed));
+    benchmark::DoNotOptimize(word.fetch_sub(1, std::memory_order_release));
+  }
+  state.SetItemsProcessed(2 * state.iterations());
+}
+
+// The same +1 and -1, each a load and a compare-exchange retry loop: what any counter that
+// decides before it writes pays at best.
+void RawCasLoopPair(benchmark::State& state) {
+  std::atomic<std::uint32_t>& word = SharedRawWord().value;
+  for (auto _ : state) {
+    std::uint32_t old = word.load(std::memory_order_relaxed);
+    while (!word.compare_exchange_weak(old, old + 1, std::memory_order_relaxed)) {
+    }
+    benchmark::DoNotOptimize(old);
+    old = word.load(std::memory_order_relaxed);
+    while (!word.compare_exchange_weak(old, old - 1, std::memory_order_release,
+                                       std::memory_order_relaxed)) {
+    }
+    benchmark::DoNotOptimize(old);
+  }
+  state.SetItemsProcessed(2 * state.iterations());
+}
+
+void RegisterRawPairs(int threads) {
+  for (auto [scheme, body] :
+       {std::pair{"raw_fetch_add", &RawFetchAddPair}, std::pair{"raw_cas_loop", &RawCasLoopPair}}) {
+    RegisterAtThreads(BenchName("GetPut", scheme, ModeName(Mode::kContended)), threads,
+                      [body = body](benchmark::State& state) {
+                        LabelOversubscription(state);
+                        body(state);
+                      });
+  }
+}
+
 void RegisterRefcountBenchmarks() {
   for (std::size_t operation = 0; operation < kOperations<PlainRefcount<>>.size(); ++operation) {
     for (Mode mode : {Mode::kUncontended, Mode::kContended}) {
@@ -277,6 +335,9 @@ void RegisterRefcountBenchmarks() {
                                                              threads);
         RegisterScheme<BiasRefcount<>>("bias", operation, mode, threads);
         RegisterScheme<CasSplitRefcount<SeedLayout>>("cas_split", operation, mode, threads);
+        if (kOperations<PlainRefcount<>>[operation].name == "GetPut" && mode == Mode::kContended) {
+          RegisterRawPairs(threads);
+        }
       }
     }
   }

@@ -128,6 +128,9 @@ class ReportTest(unittest.TestCase):
                 entry("BM_GetPut/split/contended", 10.0 if threads == 4 else 96.0,
                       threads=threads),
                 entry("BM_GetPut/cas_split/contended", 40.0, threads=threads),
+                # The hardware's own ratio on this machine: a fetch_add pair is 3x a CAS loop.
+                entry("BM_GetPut/raw_fetch_add/contended", 120.0, threads=threads),
+                entry("BM_GetPut/raw_cas_loop/contended", 40.0, threads=threads),
             ]
         code, out, _ = self.run_report(raw_json(benchmarks, cpus=2))
         self.assertEqual(code, 0)  # targets are reported, never asserted
@@ -140,13 +143,55 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(targets["split get/put contended"]["threads"], [2])
         self.assertAlmostEqual(targets["split pin/unpin (read) uncontended"]["measured"], 0.8)
         self.assertFalse(targets["split pin/unpin (read) uncontended"]["met"])
-        vs_cas = targets["split get/put contended vs compare-exchange split"]
-        self.assertAlmostEqual(vs_cas["measured"], 2.4)
-        self.assertTrue(vs_cas["met"])
+        # split keeps 2.4x over cas_split where the bare word gets 3x: 0.8 of the hardware's.
+        share = targets[report.HARDWARE_SHARE_TARGET]
+        self.assertAlmostEqual(share["measured"], 0.8)
+        self.assertFalse(share["met"])
+        self.assertEqual(share["threads"], [2])
+        self.assertAlmostEqual(share["raw"]["split_vs_cas_split"], 2.4)
+        self.assertAlmostEqual(share["raw"]["raw_fetch_add_vs_raw_cas_loop"], 3.0)
+        self.assertRegex(out, r"split_vs_cas_split 2.400x; raw_fetch_add_vs_raw_cas_loop 3.000x")
         self.assertIsNone(targets["split pin/unpin (write) contended"]["measured"])
         self.assertIsNone(targets["split pin/unpin (write) contended"]["met"])
         self.assertRegex(out, r"split get/put uncontended\s+>= 0.97x plain\s+0.990x\s+1,2\s+MET")
         self.assertRegex(out, r"split get/put contended\s+>= 0.97x plain\s+0.960x\s+2\s+NOT MET")
+
+    def test_the_hardware_share_is_taken_per_thread_count_and_needs_the_raw_pairs(self):
+        benchmarks = []
+        for threads, (split, cas, fast, slow) in ((2, (90.0, 30.0, 100.0, 50.0)),
+                                                  (3, (10.0, 10.0, 10.0, 10.0))):
+            benchmarks += [entry("BM_GetPut/split/contended", split, threads=threads),
+                           entry("BM_GetPut/cas_split/contended", cas, threads=threads),
+                           entry("BM_GetPut/raw_fetch_add/contended", fast, threads=threads),
+                           entry("BM_GetPut/raw_cas_loop/contended", slow, threads=threads)]
+        self.run_report(raw_json(benchmarks, cpus=4))
+        share = {t["name"]: t for t in self.result()["targets"]}[report.HARDWARE_SHARE_TARGET]
+        # Thread count 2: 3x / 2x = 1.5; thread count 3: 1x / 1x = 1; geometric mean sqrt(1.5).
+        self.assertAlmostEqual(share["ratio_by_threads"]["2"], 1.5)
+        self.assertAlmostEqual(share["measured"], 1.5 ** 0.5)
+        self.assertTrue(share["met"])
+        # Without the raw pairs the share cannot be measured, even though split/cas_split can.
+        self.run_report(raw_json(benchmarks[:2], cpus=4))
+        share = {t["name"]: t for t in self.result()["targets"]}[report.HARDWARE_SHARE_TARGET]
+        self.assertIsNone(share["measured"])
+        self.assertIsNone(share["met"])
+        self.assertEqual(share["raw"], {"split_vs_cas_split": None,
+                                        "raw_fetch_add_vs_raw_cas_loop": None})
+
+    def test_targets_record_each_repetition_for_their_spread(self):
+        benchmarks = []
+        for k, (plain, split) in enumerate(((100.0, 90.0), (100.0, 110.0), (200.0, 200.0))):
+            benchmarks += [entry("BM_GetPut/plain/uncontended", plain, repetition=k,
+                                 repetitions=3),
+                           entry("BM_GetPut/split/uncontended", split, repetition=k,
+                                 repetitions=3)]
+        self.run_report(raw_json(benchmarks, cpus=1))
+        target = {t["name"]: t for t in self.result()["targets"]}["split get/put uncontended"]
+        self.assertEqual([round(v, 6) for v in target["by_repetition"]], [0.9, 1.1, 1.0])
+        self.assertAlmostEqual(target["measured"], 1.1)  # the ratio of the medians, 110 / 100
+        self.run_report(raw_json(benchmarks[:2], cpus=1))
+        target = {t["name"]: t for t in self.result()["targets"]}["split get/put uncontended"]
+        self.assertEqual(target["by_repetition"], [])  # one repetition has no spread
 
     def test_targets_use_the_geometric_mean_over_thread_counts(self):
         self.run_report(raw_json([

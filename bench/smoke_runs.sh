@@ -14,7 +14,7 @@ mkdir -p "$out/runs" "$out/raw"
 for run in 1 2; do
   # Enough benchmarks to measure every target, at 1 and 2 threads, 3 repetitions each.
   "$bench" --max_threads=2 --benchmark_min_time=0.01 --benchmark_repetitions=3 \
-    --benchmark_filter='^BM_(GetPut|PinUnpinRead|PinUnpinWrite)/(plain|split|split_8_8_16|cas_split)/' \
+    --benchmark_filter='^BM_(GetPut|PinUnpinRead|PinUnpinWrite)/(plain|split|split_8_8_16|cas_split|raw_fetch_add|raw_cas_loop)/' \
     --benchmark_out="$out/raw/run-$run.json" --benchmark_out_format=json >/dev/null
   python3 "$here/report.py" "$out/raw/run-$run.json" --output-dir "$out/runs" \
     --git-revision "smoke-$run"

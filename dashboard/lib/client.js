@@ -19,6 +19,36 @@
     count: (v) => String(v),
   };
 
+  // Whiskers for datasets that carry `spread`: [low, high] per bar (null: none), drawn over the
+  // bar from low to high with short caps.
+  const spreadWhiskers = {
+    id: 'spreadWhiskers',
+    afterDatasetsDraw(chart) {
+      const { ctx } = chart;
+      const y = chart.scales.y;
+      chart.data.datasets.forEach((dataset, i) => {
+        if (!dataset.spread || !chart.isDatasetVisible(i)) return;
+        chart.getDatasetMeta(i).data.forEach((bar, j) => {
+          const range = dataset.spread[j];
+          if (!range) return;
+          const top = y.getPixelForValue(range[1]);
+          const bottom = y.getPixelForValue(range[0]);
+          const cap = Math.min(6, (bar.width || 8) / 3);
+          ctx.save();
+          ctx.strokeStyle = '#222';
+          ctx.lineWidth = 1.2;
+          ctx.beginPath();
+          ctx.moveTo(bar.x, top); ctx.lineTo(bar.x, bottom);
+          ctx.moveTo(bar.x - cap, top); ctx.lineTo(bar.x + cap, top);
+          ctx.moveTo(bar.x - cap, bottom); ctx.lineTo(bar.x + cap, bottom);
+          ctx.stroke();
+          ctx.restore();
+        });
+      });
+    },
+  };
+  Chart.register(spreadWhiskers);
+
   Chart.defaults.animation = false;  // draw at once: screenshots and tests see the final chart
   Chart.defaults.maintainAspectRatio = false;
   document.querySelectorAll('canvas[data-chart]').forEach((canvas) => {
@@ -30,7 +60,11 @@
       title: { display: true, text: spec.title },
       tooltip: {
         callbacks: {
-          label: (item) => item.dataset.label + ': ' + format(item.parsed.y),
+          label: (item) => {
+            const range = item.dataset.spread && item.dataset.spread[item.dataIndex];
+            return item.dataset.label + ': ' + format(item.parsed.y) +
+              (range ? ' (repetitions ' + format(range[0]) + ' to ' + format(range[1]) + ')' : '');
+          },
         },
       },
     });

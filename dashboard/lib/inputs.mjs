@@ -2,9 +2,11 @@
 //
 // Guarantees: loadResults either returns every file parsed and checked, or throws an InputError
 // whose message starts with the offending file's path and says what is wrong with it (cannot be
-// read, empty, not JSON, unknown kind, a missing or mistyped field with its JSON path). A
-// directory argument stands for the *.json files directly inside it, in name order, leaving out
-// hidden ones (temp files of a run in progress).
+// read, empty, a byte order mark, not JSON with its line:column, unknown kind, a missing or
+// mistyped field with its JSON path). A directory argument stands for the *.json files anywhere
+// under it, in path order, leaving out hidden files and folders (temp files of a run in
+// progress) and node_modules. Files with the same bytes (a run's copy in results/history/) are
+// read once.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -15,7 +17,8 @@ const kRunFields = {
   compiler: 'string', flags: 'string', preset: 'string',
 };
 
-// Field types per kind; 'number?' and 'string?' also accept null.
+// Field types per kind; 'number?' and 'string?' also accept null; a trailing 'optional' lets
+// the field be absent (files written before it existed).
 const kSchemas = {
   bench: {
     top: { context: 'object', benchmarks: 'array', ratios: 'array', targets: 'array' },
@@ -39,6 +42,7 @@ const kSchemas = {
         target: 'string', policy: 'string?', seconds: 'number', executions: 'number',
         execs_per_second: 'number', coverage: 'number', features: 'number',
         corpus_size: 'number', crashes: 'array', expect_crashes: 'boolean', seed: 'number',
+        time_to_first_crash_seconds: 'number?optional', from_seeds: 'boolean?optional',
       },
     },
   },
@@ -49,7 +53,29 @@ const kSchemas = {
         storm: 'string', scheme: 'string?', policy: 'string?', threads: 'number',
         seconds: 'number', operations: 'number', ops_per_second: 'number',
         violations: 'number', seed: 'number', replay: 'string',
+        sanitizer_reports: 'number?optional', cpus: 'number?optional',
       },
+    },
+  },
+  budget: {
+    top: { target: 'number', layouts: 'array', workloads: 'array', attacks: 'array',
+      verdict: 'object' },
+    lists: {
+      workloads: { name: 'string', results: 'array' },
+      attacks: { attack: 'string', field: 'string', layout: 'string', mitigation: 'string' },
+    },
+    nested: {
+      workloads: {
+        results: { layout: 'string', read_refusal: 'number', write_refusal: 'number',
+          meets_target: 'boolean' },
+      },
+    },
+  },
+  fidelity: {
+    top: { scenarios: 'array', summary: 'object', skipped: 'string?' },
+    lists: {
+      scenarios: { scenario: 'string', agree: 'boolean?', skipped: 'string?',
+        first_difference: 'object?' },
     },
   },
   compare: {
@@ -74,10 +100,15 @@ function typeOf(value) {
 }
 
 function check(object, fields, where, file) {
-  for (const [field, wanted] of Object.entries(fields)) {
+  for (const [field, spec] of Object.entries(fields)) {
+    const optional = spec.endsWith('optional');
+    const wanted = optional ? spec.slice(0, -'optional'.length) : spec;
     const nullable = wanted.endsWith('?');
     const type = nullable ? wanted.slice(0, -1) : wanted;
-    if (!(field in object)) throw new InputError(`${file}: missing field ${where}.${field}`);
+    if (!(field in object)) {
+      if (optional) continue;
+      throw new InputError(`${file}: missing field ${where}.${field}`);
+    }
     const actual = typeOf(object[field]);
     if (actual === type || (nullable && actual === 'null')) {
       if (type === 'number' && actual === 'number' && !Number.isFinite(object[field])) {
@@ -92,20 +123,43 @@ function check(object, fields, where, file) {
 }
 
 // Parses and checks one result file's text; `file` names it in errors.
+// Line and column (1-based) of character `offset` in `text`.
+function lineColumn(text, offset) {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return `${line}:${offset - before.lastIndexOf('\n')}`;
+}
+
+// Keeps error messages short whatever the input holds.
+function clip(value, limit = 80) {
+  const text = String(value);
+  return text.length > limit ? `${text.slice(0, limit)}... (${text.length} characters)` : text;
+}
+
 export function parseResult(text, file) {
+  if (text.charCodeAt(0) === 0xfeff) {
+    throw new InputError(`${file}: starts with a UTF-8 byte order mark (EF BB BF); ` +
+                         'result files are plain UTF-8: save it without the BOM');
+  }
   if (text.trim() === '') throw new InputError(`${file}: empty file`);
   let doc;
   try {
     doc = JSON.parse(text);
   } catch (error) {
-    throw new InputError(`${file}: not valid JSON (${error.message})`);
+    // V8 says "... in JSON at position N" (Node 18-20) or "(line L column C)" (Node 21+).
+    const position = /at position (\d+)/.exec(error.message);
+    const lineCol = /\(line (\d+) column (\d+)\)/.exec(error.message);
+    const where = position ? `${lineColumn(text, Number(position[1]))}: ` :
+      lineCol ? `${lineCol[1]}:${lineCol[2]}: ` : '';
+    throw new InputError(`${file}:${where ? where.slice(0, -2) : ''}: not valid JSON ` +
+                         `(${clip(error.message, 160)})`);
   }
   if (typeOf(doc) !== 'object') throw new InputError(`${file}: not a JSON object`);
   if (typeof doc.kind !== 'string') throw new InputError(`${file}: missing field "kind"`);
-  const schema = kSchemas[doc.kind];
+  const schema = Object.hasOwn(kSchemas, doc.kind) ? kSchemas[doc.kind] : undefined;
   if (!schema) {
     throw new InputError(
-        `${file}: unknown kind "${doc.kind}" (expected one of ${kKinds.join(', ')})`);
+        `${file}: unknown kind "${clip(doc.kind)}" (expected one of ${kKinds.join(', ')})`);
   }
   if (typeOf(doc.run) !== 'object') throw new InputError(`${file}: missing field run`);
   check(doc, { run: 'object' }, '', file);
@@ -115,12 +169,52 @@ export function parseResult(text, file) {
     doc[list].forEach((item, i) => {
       if (typeOf(item) !== 'object') throw new InputError(`${file}: ${list}[${i}] is not an object`);
       check(item, fields, `${list}[${i}]`, file);
+      for (const [inner, innerFields] of Object.entries(schema.nested?.[list] ?? {})) {
+        check(item, { [inner]: 'array' }, `${list}[${i}]`, file);
+        item[inner].forEach((entry, j) => {
+          const where = `${list}[${i}].${inner}[${j}]`;
+          if (typeOf(entry) !== 'object') throw new InputError(`${file}: ${where} is not an object`);
+          check(entry, innerFields, where, file);
+        });
+      }
     });
   }
   return doc;
 }
 
-// Expands directories into their *.json files.
+// The *.json files under `dir` (recursively), in path order, leaving out hidden entries and
+// node_modules.
+function jsonFilesUnder(dir) {
+  const found = [];
+  const entries = fs.readdirSync(dir, { withFileTypes: true })
+      .filter((e) => !e.name.startsWith('.') && e.name !== 'node_modules')
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    const full = path.join(dir, entry.name);
+    let isDir = entry.isDirectory();
+    if (entry.isSymbolicLink()) {
+      try {
+        isDir = fs.statSync(full).isDirectory();
+      } catch {
+        isDir = false;
+      }
+      if (isDir) continue;  // never follow a link into a folder: it may loop
+    }
+    if (isDir) {
+      found.push(...jsonFilesUnder(full));
+    } else if (entry.name.endsWith('.json')) {
+      found.push(full);
+    }
+  }
+  return found;
+}
+
+function cannotRead(file, error) {
+  const why = { ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'a directory' };
+  return new InputError(`${file}: cannot read (${why[error.code] ?? error.message})`);
+}
+
+// Expands directories into the *.json files under them.
 export function expandInputs(args) {
   const files = [];
   for (const arg of args) {
@@ -128,13 +222,17 @@ export function expandInputs(args) {
     try {
       stat = fs.statSync(arg);
     } catch (error) {
-      throw new InputError(`${arg}: cannot read (${error.code === 'ENOENT' ? 'no such file' : error.message})`);
+      throw cannotRead(arg, error);
     }
     if (stat.isDirectory()) {
-      const inside = fs.readdirSync(arg)
-          .filter((f) => f.endsWith('.json') && !f.startsWith('.')).sort();
+      let inside;
+      try {
+        inside = jsonFilesUnder(arg);
+      } catch (error) {
+        throw cannotRead(error.path ?? arg, error);
+      }
       if (inside.length === 0) throw new InputError(`${arg}: directory holds no .json file`);
-      files.push(...inside.map((f) => path.join(arg, f)));
+      files.push(...inside);
     } else {
       files.push(arg);
     }
@@ -143,15 +241,22 @@ export function expandInputs(args) {
 }
 
 // Returns [{file, doc}] for every input, or throws an InputError naming the first bad file.
+// A file whose bytes equal an earlier one's is skipped (history copies of a run).
 export function loadResults(args) {
   if (args.length === 0) throw new InputError('no input files');
-  return expandInputs(args).map((file) => {
+  const seen = new Set();
+  const results = [];
+  for (const file of expandInputs(args)) {
     let text;
     try {
       text = fs.readFileSync(file, 'utf8');
     } catch (error) {
-      throw new InputError(`${file}: cannot read (${error.code === 'ENOENT' ? 'no such file' : error.message})`);
+      throw cannotRead(file, error);
     }
-    return { file, doc: parseResult(text, file) };
-  });
+    const doc = parseResult(text, file);
+    if (seen.has(text)) continue;
+    seen.add(text);
+    results.push({ file, doc });
+  }
+  return results;
 }

@@ -83,20 +83,123 @@ function threadLabel(threads, cpus) {
   return threads > cpus ? `${threads} (oversubscribed)` : String(threads);
 }
 
-// One line chart per (operation, mode): throughput against threads, one line per scheme.
+function geomean(values) {
+  return values.length ? Math.exp(values.reduce((s, v) => s + Math.log(v), 0) / values.length) :
+    null;
+}
+
+// Benchmarks of the harness itself (BM_Harness/<engine>/...) are not counters: kept apart.
+function isHarnessBenchmark(name) {
+  return name.startsWith('BM_Harness/');
+}
+
+// Contended ratios are taken from 2 threads on (one thread is not contention), as report.py does.
+function countsForRatio(r, cpus) {
+  return !r.oversubscribed && r.ratio_to_plain !== null &&
+    !(r.mode === 'contended' && r.threads < 2 && cpus >= 2);
+}
+
+// The main performance charts: ratio to plain per operation (and mode), one bar per scheme, the
+// geometric mean over the thread counts that fit the CPUs; with repetitions, `spread` holds the
+// lowest and highest of the same mean taken from each repetition alone (client.js draws it as a
+// whisker). Operations measured on the same set of schemes share a chart (the counters, the mm
+// policies), so no chart is mostly empty slots. The raw_* pairs are the hardware reference of the
+// contended target, shown with that target, not here.
+function ratioCharts(doc) {
+  const samples = repetitions(doc);
+  const rows = doc.ratios.filter((r) => countsForRatio(r, doc.run.cpus) && r.scheme !== 'plain' &&
+                                        !(r.scheme ?? '').startsWith('raw_') &&
+                                        !isHarnessBenchmark(r.benchmark));
+  const labelOf = (r) => `${r.operation} (${r.mode ?? '-'})`;
+  const schemesOf = new Map();
+  for (const r of rows) {
+    if (!schemesOf.has(labelOf(r))) schemesOf.set(labelOf(r), new Set());
+    schemesOf.get(labelOf(r)).add(r.scheme ?? '-');
+  }
+  const groups = new Map();  // scheme set -> labels
+  for (const [label, schemes] of schemesOf) {
+    const key = [...schemes].join(',');
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(label);
+  }
+  return [...groups.entries()].map(([key, labels]) => {
+    const schemes = key.split(',');
+    let anySpread = false;
+    const datasets = schemes.map((scheme, i) => {
+      const data = [];
+      const spread = [];
+      for (const label of labels) {
+        const group = rows.filter((r) => labelOf(r) === label && (r.scheme ?? '-') === scheme);
+        data.push(geomean(group.map((r) => r.ratio_to_plain)));
+        // Per repetition k: the geometric mean over the group of (k-th sample / plain's k-th).
+        const perRep = group.map((r) => {
+          const own = samples.get(r.benchmark) ?? [];
+          const plainName = r.benchmark.split('/').map((part, j) => (j === 1 ? 'plain' : part))
+              .join('/');
+          const plain = samples.get(plainName) ?? [];
+          return own.slice(0, plain.length).map((v, k) => v / plain[k]);
+        });
+        const count = Math.min(...perRep.map((p) => p.length));
+        if (group.length && count >= 2) {
+          const values = [...Array(count).keys()].map((k) => geomean(perRep.map((p) => p[k])));
+          spread.push([Math.min(...values), Math.max(...values)]);
+          anySpread = true;
+        } else {
+          spread.push(null);
+        }
+      }
+      return { label: scheme, data, spread, backgroundColor: colour(i + 1) };
+    });
+    return {
+      title: `Ratio to plain by operation: ${schemes.join(', ')} (1.0 = as fast as plain${
+        anySpread ? '; whiskers: lowest and highest repetition' : ''})`,
+      format: 'ratio',
+      tall: labels.length > 4,
+      config: {
+        type: 'bar',
+        data: { labels, datasets },
+        options: { scales: { y: { beginAtZero: true, title: { display: true, text: 'x plain' } } } },
+      },
+    };
+  });
+}
+
+// Throughput against threads, one line chart per operation (and mode), one line per scheme;
+// groups measured at one thread count only (the mm single-thread costs) are bar charts instead.
 function throughputCharts(doc) {
   const groups = new Map();
   for (const r of doc.ratios) {
+    if (isHarnessBenchmark(r.benchmark)) continue;
     const key = `${r.operation} / ${r.mode ?? '-'}`;
     if (!groups.has(key)) groups.set(key, []);
     groups.get(key).push(r);
   }
-  const charts = [];
+  const lines = [];
+  const bars = [];
   for (const [key, rows] of groups) {
     const threads = [...new Set(rows.map((r) => r.threads))].sort((a, b) => a - b);
     const schemes = [...new Set(rows.map((r) => r.scheme ?? '-'))];
-    charts.push({
+    if (threads.length === 1) {
+      bars.push({
+        title: `${key}: operations per second, ${threads[0]} thread(s)`,
+        format: 'rate',
+        config: {
+          type: 'bar',
+          data: {
+            labels: schemes,
+            datasets: [{ label: 'operations per second',
+              data: schemes.map((s) => rows.find((r) => (r.scheme ?? '-') === s).items_per_second),
+              backgroundColor: schemes.map((_, i) => colour(i)) }],
+          },
+          options: { plugins: { legend: { display: false } },
+            scales: { y: { beginAtZero: true } } },
+        },
+      });
+      continue;
+    }
+    lines.push({
       title: `${key}: throughput against threads`,
+      operation: key,
       format: 'rate',
       config: {
         type: 'line',
@@ -118,126 +221,219 @@ function throughputCharts(doc) {
       },
     });
   }
-  return charts;
+  return { lines, bars };
 }
 
-// One bar chart per mode: ratio to plain per operation and scheme, at the thread counts that
-// fit the CPUs (the geometric mean over them).
-function ratioCharts(doc) {
-  const charts = [];
-  const modes = [...new Set(doc.ratios.map((r) => r.mode ?? '-'))];
-  for (const mode of modes) {
-    const rows = doc.ratios.filter((r) => (r.mode ?? '-') === mode && !r.oversubscribed &&
-                                          r.ratio_to_plain !== null && r.scheme !== 'plain');
-    if (rows.length === 0) continue;
-    const operations = [...new Set(rows.map((r) => r.operation))];
-    const schemes = [...new Set(rows.map((r) => r.scheme ?? '-'))];
-    const geomean = (values) =>
-      values.length ? Math.exp(values.reduce((s, v) => s + Math.log(v), 0) / values.length) : null;
-    charts.push({
-      title: `${mode}: ratio to plain (1.0 = as fast as a plain atomic)`,
+// BM_Harness/<engine>/...: how fast the checkers themselves run (schedules or executions/s).
+function harnessSpeed(doc) {
+  const samples = repetitions(doc);
+  return [...samples.entries()].filter(([name]) => isHarnessBenchmark(name))
+      .map(([name, values]) => ({ benchmark: name, engine: name.split('/')[1] ?? '-',
+        items_per_second: median(values), repetitions: values.length }));
+}
+
+// A target's spread over repetitions, from report.py's by_repetition (absent in older files).
+function targetSpread(target) {
+  const values = target?.by_repetition ?? [];
+  if (values.length < 2) return null;
+  return { min: Math.min(...values), max: Math.max(...values), repetitions: values.length };
+}
+
+// Each target's measured ratio over the bench runs, and the U test of the latest change on the
+// target's per-repetition values.
+function history(benchRuns) {
+  const names = [...new Set(benchRuns.flatMap((r) => r.doc.targets.map((t) => t.name)))];
+  const labels = benchRuns.map((r) => `${r.doc.run.git_revision} ${r.doc.run.started.slice(5, 16)}`);
+  const rows = names.map((name) => {
+    const series = benchRuns.map((r) => r.doc.targets.find((t) => t.name === name) ?? null);
+    const present = series.filter((t) => t && t.measured !== null);
+    let latest = null;
+    if (present.length >= 2) {
+      const [before, after] = present.slice(-2);
+      const test = mannWhitneyU(before.by_repetition ?? [], after.by_repetition ?? []);
+      const change = (after.measured - before.measured) / before.measured;
+      let verdict;
+      if (test.p === null) verdict = 'untested';
+      else if (test.p < kAlpha) verdict = change < 0 ? 'regression' : 'improvement';
+      else verdict = 'no significant change';
+      latest = { before: before.measured, after: after.measured, change, p: test.p,
+        method: test.method, verdict,
+        repetitions: [before.by_repetition?.length ?? 0, after.by_repetition?.length ?? 0] };
+    }
+    return { name, measured: series.map((t) => t?.measured ?? null), latest };
+  });
+  return {
+    runs: benchRuns.map((r) => ({ id: r.doc.run.id, revision: r.doc.run.git_revision,
+      started: r.doc.run.started, file: r.file })),
+    rows,
+    chart: benchRuns.length >= 2 ? {
+      title: 'Targets over revisions (measured ratio)',
       format: 'ratio',
+      tall: true,
       config: {
-        type: 'bar',
+        type: 'line',
         data: {
-          labels: operations,
-          datasets: schemes.map((scheme, i) => ({
-            label: scheme,
-            data: operations.map((op) => geomean(
-                rows.filter((r) => r.operation === op && (r.scheme ?? '-') === scheme)
-                    .map((r) => r.ratio_to_plain))),
-            backgroundColor: colour(i + 1),
+          labels,
+          datasets: rows.map((row, i) => ({
+            label: row.name, data: row.measured, borderColor: colour(i), backgroundColor: colour(i),
+            spanGaps: true,
           })),
         },
-        options: { scales: { y: { beginAtZero: true, title: { display: true, text: 'x plain' } } } },
+        options: { scales: { y: { beginAtZero: true } } },
       },
-    });
-  }
-  return charts;
-}
-
-function targetsOverRuns(benchRuns) {
-  const names = [...new Set(benchRuns.flatMap((r) => r.doc.targets.map((t) => t.name)))];
-  return {
-    title: 'Targets over runs (measured ratio)',
-    format: 'ratio',
-    config: {
-      type: 'line',
-      data: {
-        labels: benchRuns.map((r) => r.doc.run.id),
-        datasets: names.map((name, i) => ({
-          label: name,
-          data: benchRuns.map((r) => r.doc.targets.find((t) => t.name === name)?.measured ?? null),
-          borderColor: colour(i), backgroundColor: colour(i), spanGaps: true,
-        })),
-      },
-      options: { scales: { y: { beginAtZero: true } } },
-    },
+    } : null,
   };
 }
 
 const kPolicyMeasures = ['violations', 'copies_at_fork', 'copies_at_fault', 'unshares',
   'copies_beyond_ideal', 'pins_refused', 'false_maybe_pinned'];
 
-function compareSection({ file, doc }) {
-  return {
-    file, run: doc.run.id, scenario: doc.scenario, policies: doc.policies,
-    measures: kPolicyMeasures,
-    chart: {
-      title: `${doc.scenario}: violations and copies per policy`,
-      format: 'count',
-      config: {
-        type: 'bar',
-        data: {
-          labels: doc.policies.map((p) => p.policy),
-          datasets: kPolicyMeasures.map((m, i) => ({
-            label: m, data: doc.policies.map((p) => p[m]), backgroundColor: colour(i),
-          })),
-        },
-        options: { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
-      },
-    },
-  };
+// The verdict of one policy on one scenario, worst first.
+export function cellVerdict(p) {
+  if (p.violations > 0) return 'violation';
+  if (p.copies_beyond_ideal > 0) return 'copies';
+  return 'clean';
 }
 
-function fuzzSection({ file, doc }) {
+// Scenario x policy: rows scenarios, columns policies, from the latest result of each scenario.
+function scenarioMap(compares) {
+  const latest = new Map();
+  for (const c of compares) latest.set(c.doc.scenario, c);  // compares are oldest first
+  const scenarios = [...latest.keys()].sort();
+  const policies = [...new Set([...latest.values()].flatMap((c) => c.doc.policies.map((p) => p.policy)))];
+  const rows = scenarios.map((scenario) => {
+    const { file, doc } = latest.get(scenario);
+    return {
+      scenario, file, run: doc.run.id,
+      cells: policies.map((policy) => {
+        const p = doc.policies.find((q) => q.policy === policy);
+        return p ? { policy, verdict: cellVerdict(p), ...Object.fromEntries(
+            kPolicyMeasures.map((m) => [m, p[m]])), first_violation: p.first_violation } :
+          { policy, verdict: 'absent' };
+      }),
+      policies: doc.policies,
+    };
+  });
+  const byPolicy = policies.map((policy, i) => {
+    const cells = rows.map((r) => r.cells[i]).filter((c) => c.verdict !== 'absent');
+    return { policy, scenarios: cells.length,
+      violated: cells.filter((c) => c.verdict === 'violation').length,
+      extra_copies: cells.filter((c) => c.verdict === 'copies').length,
+      clean: cells.filter((c) => c.verdict === 'clean').length };
+  });
+  return { scenarios, policies, rows, by_policy: byPolicy, measures: kPolicyMeasures };
+}
+
+// The latest row per key over documents oldest first.
+function latestRows(docs, list, keyOf) {
+  const rows = new Map();
+  for (const { file, doc } of docs) {
+    for (const row of doc[list]) rows.set(keyOf(row), { ...row, file, run: doc.run.id });
+  }
+  return [...rows.values()];
+}
+
+function fuzzModel(fuzzRuns) {
+  const targets = latestRows(fuzzRuns, 'targets', (t) => `${t.target}/${t.policy ?? ''}`);
   return {
-    file, run: doc.run.id, targets: doc.targets,
-    chart: {
-      title: `fuzzing (${doc.run.id}): executions per second`,
+    targets: targets.map((t) => ({
+      ...t,
+      label: `${t.target}${t.policy ? '/' + t.policy : ''}`,
+      crashes_expected: t.expect_crashes ? t.crashes.length : 0,
+      crashes_unexpected: t.expect_crashes ? 0 : t.crashes.length,
+      // A must-crash target that found nothing failed its purpose too.
+      missed_expected: t.expect_crashes && t.crashes.length === 0,
+    })),
+    executions: targets.reduce((s, t) => s + t.executions, 0),
+    execs_per_second: targets.reduce((s, t) => s + t.execs_per_second, 0),
+    chart: targets.length ? {
+      title: 'fuzzing: executions per second (latest run of each target)',
       format: 'rate',
       config: {
         type: 'bar',
         data: {
-          labels: doc.targets.map((t) => `${t.target}${t.policy ? ' / ' + t.policy : ''}`),
-          datasets: [{ label: 'executions per second', data: doc.targets.map((t) => t.execs_per_second),
+          labels: targets.map((t) => `${t.target}${t.policy ? ' / ' + t.policy : ''}`),
+          datasets: [{ label: 'executions per second', data: targets.map((t) => t.execs_per_second),
             backgroundColor: colour(0) }],
         },
-        options: { scales: { y: { beginAtZero: true } } },
+        options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true } } },
       },
-    },
+    } : null,
   };
 }
 
-function stressSection({ file, doc }) {
+function stressModel(stressRuns) {
+  const storms = latestRows(stressRuns, 'storms',
+                            (s) => `${s.storm}/${s.scheme ?? ''}/${s.policy ?? ''}/${s.threads}`);
   const label = (s) => [s.storm, s.scheme, s.policy, `${s.threads} threads`].filter(Boolean)
       .join(' / ');
+  const recorded = storms.filter((s) => typeof s.sanitizer_reports === 'number');
   return {
-    file, run: doc.run.id, storms: doc.storms,
-    chart: {
-      title: `storms (${doc.run.id}): operations per second`,
+    storms: storms.map((s) => ({ ...s, label: label(s) })),
+    operations: storms.reduce((sum, s) => sum + s.operations, 0),
+    violations: storms.reduce((sum, s) => sum + s.violations, 0),
+    sanitizer_reports: recorded.length ?
+      recorded.reduce((sum, s) => sum + s.sanitizer_reports, 0) : null,
+    sanitizer_unrecorded: storms.length - recorded.length,
+    chart: storms.length ? {
+      title: 'storms: operations per second (red: violations or sanitizer reports)',
       format: 'rate',
       config: {
         type: 'bar',
         data: {
-          labels: doc.storms.map(label),
-          datasets: [{ label: 'operations per second', data: doc.storms.map((s) => s.ops_per_second),
-            backgroundColor: doc.storms.map((s) => (s.violations > 0 ? '#e15759' : colour(3))) }],
+          labels: storms.map(label),
+          datasets: [{ label: 'operations per second', data: storms.map((s) => s.ops_per_second),
+            backgroundColor: storms.map((s) => (s.violations > 0 || s.sanitizer_reports > 0 ?
+              '#e15759' : colour(3))) }],
         },
-        options: { scales: { y: { beginAtZero: true } } },
+        options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true } } },
       },
-    },
+    } : null,
   };
+}
+
+// log10 of a probability for the heat map; 0 stays 0 (shown as "0", never -Infinity).
+function log10OrNull(p) {
+  return p > 0 ? Math.log10(p) : null;
+}
+
+function budgetModel(latest) {
+  if (!latest) return null;
+  const { file, doc } = latest;
+  const layouts = doc.layouts;
+  const rows = doc.workloads.map((w) => ({
+    name: w.name, file: w.file ?? null, estimated: w.estimated ?? null,
+    cells: layouts.map((layout) => {
+      const r = w.results.find((x) => x.layout === layout);
+      if (!r) return null;
+      const refusal = Math.max(r.read_refusal, r.write_refusal);
+      return { layout, refusal, log10: log10OrNull(refusal), read_refusal: r.read_refusal,
+        write_refusal: r.write_refusal, ordinary_saturation: r.ordinary_saturation ?? null,
+        false_maybe_pinned: r.false_maybe_pinned ?? null, meets_target: r.meets_target };
+    }),
+  }));
+  const seed = doc.verdict.seed ?? null;
+  return {
+    file, run: doc.run.id, target: doc.target, log10_target: Math.log10(doc.target), layouts,
+    rows, attacks: doc.attacks, meeting: doc.verdict.meeting ?? [], pareto: doc.verdict.pareto ?? [],
+    seed,
+  };
+}
+
+function fidelityModel(latest) {
+  if (!latest) return null;
+  const { file, doc } = latest;
+  return {
+    file, run: doc.run.id, kernel: doc.kernel ?? null, skipped: doc.skipped,
+    summary: doc.summary, false_pin: doc.false_pin ?? null,
+    scenarios: doc.scenarios,
+    disagreements: doc.scenarios.filter((s) => s.agree === false),
+  };
+}
+
+// The run every other run is compared with: the newest of all inputs.
+function newestRun(results) {
+  return [...results].sort(byStarted).at(-1)?.doc.run ?? null;
 }
 
 // The whole page's content from [{file, doc}].
@@ -250,11 +446,23 @@ export function buildModel(results, generated = new Date()) {
     changes.push({ ...compareRuns(benchRuns[i - 1].doc, benchRuns[i].doc),
       before_file: benchRuns[i - 1].file, after_file: benchRuns[i].file });
   }
+  const newest = newestRun(results);
+  const throughput = latest ? throughputCharts(latest.doc) : null;
   return {
     generated: generated.toISOString(),
+    // Named once on the first screen: the newest run's revision, machine and date, and how
+    // many others the inputs span.
+    headline: newest ? {
+      revision: newest.git_revision, host: newest.host, cpus: newest.cpus,
+      started: newest.started, compiler: newest.compiler,
+      revisions: [...new Set(results.map((r) => r.doc.run.git_revision))],
+      hosts: [...new Set(results.map((r) => r.doc.run.host))],
+    } : null,
     runs: results.map(({ file, doc }) => ({ file, kind: doc.kind, ...doc.run })),
     targets: {
       runs: benchRuns.map((r) => r.doc.run.id),
+      latest_run: latest?.doc.run.id ?? null,
+      latest: latest ? latest.doc.targets.map((t) => ({ ...t, spread: targetSpread(t) })) : [],
       rows: [...new Set(benchRuns.flatMap((r) => r.doc.targets.map((t) => t.name)))].map(
           (name) => {
             const first = benchRuns.map((r) => r.doc.targets.find((t) => t.name === name))
@@ -264,15 +472,18 @@ export function buildModel(results, generated = new Date()) {
               by_run: benchRuns.map((r) => r.doc.targets.find((t) => t.name === name) ?? null),
             };
           }),
-      chart: benchRuns.length >= 2 ? targetsOverRuns(benchRuns) : null,
     },
+    history: benchRuns.length ? history(benchRuns) : null,
     throughput: latest ? {
       run: latest.doc.run.id, cpus: latest.doc.run.cpus,
-      charts: [...ratioCharts(latest.doc), ...throughputCharts(latest.doc)],
+      ratios: ratioCharts(latest.doc), lines: throughput.lines, bars: throughput.bars,
     } : null,
+    harness_speed: latest ? harnessSpeed(latest.doc) : [],
     changes,
-    compare: ofKind('compare').map(compareSection),
-    fuzz: ofKind('fuzz').map(fuzzSection),
-    stress: ofKind('stress').map(stressSection),
+    scenario_map: scenarioMap(ofKind('compare')),
+    fuzz: fuzzModel(ofKind('fuzz')),
+    stress: stressModel(ofKind('stress')),
+    budget: budgetModel(ofKind('budget').at(-1)),
+    fidelity: fidelityModel(ofKind('fidelity').at(-1)),
   };
 }

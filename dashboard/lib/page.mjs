@@ -7,6 +7,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { kAlpha } from './model.mjs';
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 
@@ -68,58 +70,274 @@ function metBadge(met) {
   return { html: '<span class="badge none">not measured</span>' };
 }
 
+function formatCount(value) {
+  if (value === null || value === undefined) return '-';
+  for (const [size, unit] of [[1e9, 'G'], [1e6, 'M'], [1e3, 'k']]) {
+    if (Math.abs(value) >= size) return `${(value / size).toFixed(1)}${unit}`;
+  }
+  return String(value);
+}
+
+function formatSeconds(value) {
+  if (value === null || value === undefined) return '-';
+  return value < 10 ? `${value.toFixed(2)} s` : `${value.toFixed(0)} s`;
+}
+
+function formatProbability(p) {
+  if (p === null || p === undefined) return '-';
+  if (p === 0) return '0';
+  return p.toExponential(1);
+}
+
+function formatSpread(spread) {
+  return spread ? `${spread.min.toFixed(3)}–${spread.max.toFixed(3)} (${spread.repetitions} rep.)` :
+    'none (one repetition)';
+}
+
 class ChartList {
   constructor() {
     this.specs = [];
   }
   canvas(spec) {
     this.specs.push(spec);
-    return `<div class="chart"><canvas data-chart="${this.specs.length - 1}" ` +
+    return `<div class="chart${spec.tall ? ' tall' : ''}"><canvas data-chart="${this.specs.length - 1}" ` +
       `aria-label="${escapeHtml(spec.title)}" role="img"></canvas></div>`;
   }
 }
+
+// ---- The verdict board: one tile per question, each linking to its detail section. ----------
+
+// A tile: `value` is the answer in a few words (never empty: "no result" when its input is
+// absent), `status` colours it (good, bad, warn, none), `lines` add a few facts.
+function tile({ id, title, href, value, status, lines = [], html = '', wide = false, full = title }) {
+  return `<a class="tile ${status}${wide ? ' wide' : ''}" href="${href}" data-tile="${escapeHtml(id)}" title="${escapeHtml(full)}">
+<span class="tile-title">${escapeHtml(title)}</span>
+<span class="tile-value">${escapeHtml(value)}</span>
+${lines.length ? `<span class="tile-lines">${lines.map((l) => `<span>${escapeHtml(l)}</span>`).join('')}</span>` : ''}${html}</a>`;
+}
+
+const kNoResult = 'no result';
+
+// Short names for target tiles (the full name is in the tile's title attribute and the table).
+function shortTarget(name) {
+  return name.replace('split get/put contended: share of the hardware fetch_add/CAS ratio',
+                      'split vs cas_split get/put (contended), share of the hardware ratio')
+      .replace(' uncontended', ' (uncont.)').replace(' contended', ' (contended)');
+}
+
+function targetTiles(model) {
+  if (model.targets.latest.length === 0) {
+    return [tile({ id: 'targets', title: 'performance targets', href: '#targets', value: kNoResult,
+      status: 'none', lines: ['no bench result among the inputs'] })];
+  }
+  return model.targets.latest.map((t, i) => {
+    const raw = t.raw ? [Object.entries(t.raw).map(([k, v]) => `${k.replace('_vs_', '/')} ${formatRatio(v)}`).join(', ')] : [];
+    return tile({
+      id: `target-${i}`, title: shortTarget(t.name), full: t.name, href: '#targets', wide: Boolean(t.raw),
+      value: t.measured === null ? 'not measured' :
+        `${formatRatio(t.measured)} ${t.met ? 'met' : 'NOT met'}`,
+      status: t.met === true ? 'good' : t.met === false ? 'bad' : 'none',
+      lines: [`goal ${t.goal}`, `spread ${formatSpread(t.spread)}`, ...raw],
+    });
+  });
+}
+
+function safetyTile(model) {
+  const map = model.scenario_map;
+  if (map.scenarios.length === 0) {
+    return tile({ id: 'safety', title: 'safety matrix (policies)', href: '#scenario-map',
+      value: kNoResult, status: 'none', lines: ['no compare result among the inputs'] });
+  }
+  const safe = map.by_policy.filter((p) => p.violated === 0);
+  const rows = map.by_policy.map((p) => `<tr><td>${escapeHtml(p.policy)}</td>` +
+    `<td class="${p.violated ? 'unmet' : 'met'}">${p.violated}</td><td>${p.extra_copies}</td>` +
+    `<td>${p.clean}</td></tr>`).join('');
+  return tile({
+    id: 'safety', title: `safety matrix: ${map.scenarios.length} scenarios`, href: '#scenario-map',
+    value: `${safe.length} of ${map.policies.length} policies never violate`,
+    status: safe.length ? 'good' : 'bad',
+    html: `<table class="mini"><thead><tr><th>policy</th><th title="scenarios with a violation">viol.</th>` +
+      `<th title="scenarios with copies beyond ideal">copies</th><th title="clean scenarios">clean</th>` +
+      `</tr></thead><tbody>${rows}</tbody></table>`,
+  });
+}
+
+function fuzzTile(model) {
+  const { targets } = model.fuzz;
+  if (targets.length === 0) {
+    return tile({ id: 'fuzz', title: 'fuzzing', href: '#fuzz', value: kNoResult, status: 'none',
+      lines: ['no fuzz result among the inputs'] });
+  }
+  const unexpected = targets.reduce((s, t) => s + t.crashes_unexpected, 0);
+  const missed = targets.filter((t) => t.missed_expected).length;
+  const rows = targets.map((t) => `<tr><td>${escapeHtml(t.label)}</td>` +
+    `<td>${escapeHtml(formatCount(t.executions))}</td><td>${escapeHtml(formatRate(t.execs_per_second))}</td>` +
+    `<td>${t.coverage}</td>` +
+    `<td class="${t.crashes_unexpected || t.missed_expected ? 'unmet' : ''}">` +
+    `${t.expect_crashes ? `${t.crashes_expected} exp.` : t.crashes_unexpected ? `${t.crashes_unexpected} NEW` : '0'}</td>` +
+    `<td>${escapeHtml(formatSeconds(t.time_to_first_crash_seconds))}</td></tr>`).join('');
+  return tile({
+    id: 'fuzz', title: `fuzzing: ${targets.length} targets`, href: '#fuzz',
+    value: unexpected ? `${unexpected} unexpected crash(es)` :
+      missed ? `${missed} must-crash target(s) found nothing` : 'no unexpected crash',
+    status: unexpected || missed ? 'bad' : 'good',
+    lines: [`${formatCount(model.fuzz.executions)} executions, ${formatRate(model.fuzz.execs_per_second)}`],
+    html: `<table class="mini"><thead><tr><th>target</th><th>execs</th><th>exec/s</th><th>cov</th>` +
+      `<th>crashes</th><th>1st crash</th></tr></thead><tbody>${rows}</tbody></table>`,
+  });
+}
+
+function stressTile(model) {
+  const s = model.stress;
+  if (s.storms.length === 0) {
+    return tile({ id: 'stress', title: 'storms', href: '#stress', value: kNoResult, status: 'none',
+      lines: ['no stress result among the inputs'] });
+  }
+  const bad = s.violations > 0 || s.sanitizer_reports > 0;
+  return tile({
+    id: 'stress', title: `storms: ${s.storms.length}`, href: '#stress',
+    value: `${s.violations} violation(s), ` + (s.sanitizer_reports === null ?
+      'sanitizer reports not recorded' : `${s.sanitizer_reports} sanitizer report(s)`),
+    status: bad ? 'bad' : s.sanitizer_unrecorded ? 'warn' : 'good',
+    lines: [`${formatCount(s.operations)} operations`,
+      ...(s.sanitizer_unrecorded ? [`${s.sanitizer_unrecorded} storm(s) without sanitizer_reports`] : []),
+      ...s.storms.filter((st) => st.violations > 0 || st.sanitizer_reports > 0)
+          .slice(0, 3).map((st) => `${st.label}: ${st.violations} viol., ${st.sanitizer_reports ?? '?'} reports`)],
+  });
+}
+
+function budgetTile(model) {
+  const b = model.budget;
+  if (!b) {
+    return tile({ id: 'budget', title: 'bit budget', href: '#budget', value: kNoResult,
+      status: 'none', lines: ['no budget result among the inputs'] });
+  }
+  const seed = b.seed;
+  return tile({
+    id: 'budget', title: `bit budget (target ${formatProbability(b.target)})`, href: '#budget',
+    value: seed ? `seed ${seed.layout}: ${seed.meets ? 'meets' : 'does NOT meet'}` : 'no seed verdict',
+    status: seed ? (seed.meets ? 'good' : 'bad') : 'none',
+    lines: [
+      ...(seed && !seed.meets ? [`fails: ${seed.failing_workloads.join(', ')}`] : []),
+      `meeting: ${b.meeting.length ? b.meeting.join(', ') : 'none'}`,
+      `Pareto: ${b.pareto.join(', ') || '-'}`],
+  });
+}
+
+function fidelityTile(model) {
+  const f = model.fidelity;
+  if (!f) {
+    return tile({ id: 'fidelity', title: 'model vs kernel', href: '#fidelity', value: kNoResult,
+      status: 'none', lines: ['no fidelity result among the inputs'] });
+  }
+  if (f.skipped) {
+    return tile({ id: 'fidelity', title: 'model vs kernel', href: '#fidelity',
+      value: 'skipped', status: 'warn', lines: [f.skipped] });
+  }
+  const { agree, disagree, skipped, total } = f.summary;
+  return tile({
+    id: 'fidelity', title: `model vs kernel${f.kernel ? ` (${f.kernel})` : ''}`, href: '#fidelity',
+    value: `${agree} / ${total - skipped} agree`,
+    status: disagree ? 'bad' : 'good',
+    lines: [`${disagree} disagree, ${skipped} skipped`,
+      ...f.disagreements.slice(0, 2).map((d) => `${d.scenario.split('/').at(-1)} line ${d.first_difference?.line ?? '?'}`)],
+  });
+}
+
+function harnessTile(model) {
+  const rows = model.harness_speed;
+  if (rows.length === 0) {
+    return tile({ id: 'harness', title: 'harness speed', href: '#harness-speed', value: kNoResult,
+      status: 'none', lines: ['no BM_Harness benchmark in the latest bench result'] });
+  }
+  return tile({
+    id: 'harness', title: 'harness speed', href: '#harness-speed',
+    value: `${rows.length} engine benchmark(s)`, status: 'none',
+    lines: rows.slice(0, 4).map((r) => `${r.benchmark.replace('BM_Harness/', '')}: ${formatRate(r.items_per_second)}`),
+  });
+}
+
+function verdictBoard(model) {
+  return `<section id="verdict" aria-label="verdict board">
+<div class="tiles targets-tiles">${targetTiles(model).join('\n')}</div>
+<div class="tiles health-tiles">${[safetyTile(model), fuzzTile(model), stressTile(model),
+    budgetTile(model), fidelityTile(model), harnessTile(model)].join('\n')}</div>
+</section>`;
+}
+
+// ---- Detail sections. ------------------------------------------------------------------------
 
 function targetsSection(model, charts) {
   const { targets } = model;
   if (targets.runs.length === 0) {
     return '<section id="targets"><h2>Targets</h2><p class="empty">No bench run among the inputs.</p></section>';
   }
-  const headers = ['target', 'goal'];
-  targets.runs.forEach((id, i) => headers.push(i === targets.runs.length - 1 ? `${id} (latest)` : id, 'met'));
-  const rows = targets.rows.map((row) => ({
-    attributes: ` data-target="${escapeHtml(row.name)}"`,
-    cells: [row.name, row.goal, ...row.by_run.flatMap((t) => t === null ? ['-', '-'] : [
+  const headers = ['target', 'goal', `${targets.latest_run} (latest)`, 'met', 'spread over repetitions', 'raw figures'];
+  const rows = targets.latest.map((t) => ({
+    attributes: ` data-target="${escapeHtml(t.name)}"`,
+    cells: [t.name, t.goal,
       { html: `<span class="measured" data-measured="${t.measured ?? ''}">${escapeHtml(formatRatio(t.measured))}</span>` +
         (t.note ? ` <small>${escapeHtml(t.note)}</small>` : '') +
         (t.threads?.length ? ` <small>threads ${escapeHtml(t.threads.join(','))}</small>` : '') },
-      metBadge(t.met),
-    ])],
+      metBadge(t.met), formatSpread(t.spread),
+      t.raw ? Object.entries(t.raw).map(([k, v]) => `${k} ${formatRatio(v)}`).join('; ') : '-'],
   }));
-  return `<section id="targets"><h2>Targets</h2>
+  const ratios = model.throughput?.ratios ?? [];
+  return `<section id="targets"><h2>Targets and ratio to plain</h2>
 <p>Throughput ratios measured side by side in one process (bench/report.py): each target's value
-is the geometric mean over the thread counts that fit the CPUs. Reported, never asserted.</p>
+is the geometric mean over the thread counts that fit the CPUs (contended: from 2 threads).
+The contended split-vs-compare-exchange target is the share of the hardware's own
+fetch_add / compare-exchange-loop ratio, measured on a bare word in the same run, so it means the
+same on every machine. Reported, never asserted.</p>
 ${table(headers, rows, ' id="targets-table"')}
-${targets.chart ? charts.canvas(targets.chart) : ''}</section>`;
-}
-
-function runsSection(model) {
-  const rows = model.runs.map((r) => ({
-    cells: [r.kind, r.id, r.started, r.git_revision, r.host, String(r.cpus), r.compiler,
-      { html: `<code>${escapeHtml(r.flags)}</code>` }, r.preset, { html: `<code>${escapeHtml(r.file)}</code>` }],
-  }));
-  return `<section id="runs"><h2>Runs</h2>
-${table(['kind', 'run', 'started', 'revision', 'host', 'CPUs', 'compiler', 'flags', 'preset', 'file'], rows, ' id="runs-table"')}
-</section>`;
+${ratios.map((spec) => charts.canvas(spec)).join('\n')}</section>`;
 }
 
 function throughputSection(model, charts) {
   if (!model.throughput) return '';
-  const { run, cpus, charts: specs } = model.throughput;
+  const { run, cpus, lines, bars } = model.throughput;
+  const folded = lines.map((spec) => `<details class="chart-fold"><summary>${escapeHtml(spec.operation)}</summary>
+${charts.canvas(spec)}</details>`).join('\n');
   return `<section id="throughput"><h2>Throughput (run ${escapeHtml(run)})</h2>
 <p>Operations per second of all threads together; uncontended: each thread on its own counter
 and cache line; contended: every thread on one counter. More threads than the ${cpus} CPUs is
 marked oversubscribed: it measures the scheduler, not scaling.</p>
-<div class="grid">${specs.map((s) => charts.canvas(s)).join('\n')}</div></section>`;
+${bars.length ? `<h3>Single-thread mm costs</h3><div class="grid">${bars.map((b) => charts.canvas(b)).join('\n')}</div>` : ''}
+<h3>Throughput against threads, by operation</h3>
+${folded}</section>`;
+}
+
+function harnessSection(model) {
+  if (model.harness_speed.length === 0) {
+    return '<section id="harness-speed"><h2>Harness speed</h2><p class="empty">No ' +
+      '<code>BM_Harness/...</code> benchmark in the latest bench result.</p></section>';
+  }
+  const rows = model.harness_speed.map((r) => ({
+    cells: [r.engine, r.benchmark, formatRate(r.items_per_second), String(r.repetitions)] }));
+  return `<section id="harness-speed"><h2>Harness speed</h2>
+<p>How fast the checkers run: schedules or executions per second (Google Benchmark
+<code>BM_Harness/...</code>, median of the repetitions).</p>
+${table(['engine', 'benchmark', 'per second', 'repetitions'], rows, ' class="harness"')}</section>`;
+}
+
+function historySection(model, charts) {
+  const h = model.history;
+  if (!h) return '';
+  const rows = h.rows.map((r) => ({
+    cells: [r.name, ...r.measured.map((m) => formatRatio(m)),
+      r.latest ? formatChange(r.latest.change) : '-',
+      r.latest ? formatP(r.latest.p) : '-',
+      r.latest ? { text: r.latest.verdict, cls: r.latest.verdict === 'regression' ? 'unmet' :
+        r.latest.verdict === 'improvement' ? 'met' : '' } : 'one run only'],
+  }));
+  return `<section id="history"><h2>History</h2>
+<p>Each target's ratio over the bench runs given (oldest first). The latest change is tested
+with a two-sided Mann-Whitney U test on the target's per-repetition values (p &lt; ${kAlpha});
+with fewer than 2 repetitions a side it is "untested" (run <code>./harness bench --full</code>).
+<code>./harness run</code> keeps a copy of each run's results in <code>results/history/</code>.</p>
+${h.chart ? charts.canvas(h.chart) : ''}
+${table(['target', ...h.runs.map((r) => `${r.revision} ${r.started.slice(0, 16)}`), 'latest change', 'p', 'verdict'], rows, ' id="history-table"')}
+</section>`;
 }
 
 function changesSection(model) {
@@ -132,76 +350,155 @@ function changesSection(model) {
         `${r.old_repetitions} / ${r.new_repetitions}`, formatP(r.p), r.method,
         { text: r.verdict, cls: r.verdict === 'regression' ? 'unmet' : r.verdict === 'improvement' ? 'met' : '' }],
     }));
-    return `<h3>${escapeHtml(c.before)} &rarr; ${escapeHtml(c.after)}</h3>
-<p class="summary"><strong class="${c.regressions ? 'unmet' : ''}">${c.regressions} regression(s)</strong>,
-${c.improvements} improvement(s), ${c.untested} untested of ${c.rows.length} benchmarks.</p>
-${table(['benchmark', 'before (median)', 'after (median)', 'change', 'repetitions', 'p (U test)', 'method', 'verdict'], rows, ' class="changes"')}`;
+    return `<details><summary>${escapeHtml(c.before)} &rarr; ${escapeHtml(c.after)}:
+<strong class="${c.regressions ? 'unmet' : ''}">${c.regressions} regression(s)</strong>,
+${c.improvements} improvement(s), ${c.untested} untested of ${c.rows.length} benchmarks</summary>
+${table(['benchmark', 'before (median)', 'after (median)', 'change', 'repetitions', 'p (U test)', 'method', 'verdict'], rows, ' class="changes"')}</details>`;
   });
-  return `<section id="changes"><h2>Changes between runs</h2>
+  return `<section id="changes"><h2>Changes between runs, per benchmark</h2>
 <p>Per benchmark, the median throughput of each run's repetitions and a two-sided Mann-Whitney U
 test on them (as Google Benchmark's compare.py): a change is significant when p &lt; ${model.changes[0].alpha};
 a significant drop is a <span class="unmet">regression</span>. With fewer than
-${model.changes[0].min_repetitions} repetitions a side there is no test ("untested"); 9 are
-recommended, and with 3 or fewer a side no p reaches 0.05. Run <code>./harness bench --full</code>
-for repetitions.</p>
+${model.changes[0].min_repetitions} repetitions a side there is no test ("untested").</p>
 ${parts.join('\n')}</section>`;
 }
 
-function compareSectionHtml(model, charts) {
-  if (model.compare.length === 0) return '';
-  const parts = model.compare.map((c) => {
-    const rows = c.policies.map((p) => ({
-      cells: [p.policy, ...c.measures.map((m) => ({ text: String(p[m]), cls: m === 'violations' && p[m] > 0 ? 'unmet' : '' })),
+const kVerdictText = { violation: 'violation', copies: 'copies beyond ideal', clean: 'clean',
+  absent: 'not run' };
+
+function scenarioMapSection(model) {
+  const map = model.scenario_map;
+  if (map.scenarios.length === 0) {
+    return '<section id="scenario-map"><h2>Scenario × policy</h2><p class="empty">No compare result among the inputs.</p></section>';
+  }
+  const head = `<tr><th>scenario</th>${map.policies.map((p) => `<th>${escapeHtml(p)}</th>`).join('')}</tr>`;
+  const body = map.rows.map((row) => `<tr><th class="scenario"><a href="#scenario-${escapeHtml(row.scenario)}">${escapeHtml(row.scenario.split('/').at(-1))}</a></th>${row.cells.map((c) => {
+    const hover = c.verdict === 'absent' ? 'not run' : map.measures.map((m) => `${m}: ${c[m]}`).join('\n') +
+      (c.first_violation ? `\nfirst violation: ${c.first_violation}` : '');
+    const text = c.verdict === 'violation' ? `${c.violations} viol.` :
+      c.verdict === 'copies' ? `+${c.copies_beyond_ideal} copies` : c.verdict === 'clean' ? 'clean' : '-';
+    return `<td class="cell ${c.verdict}" data-scenario="${escapeHtml(row.scenario)}" data-policy="${escapeHtml(c.policy)}" title="${escapeHtml(hover)}">${escapeHtml(text)}</td>`;
+  }).join('')}</tr>`).join('\n');
+  const details = map.rows.map((row) => {
+    const rows = row.policies.map((p) => ({
+      cells: [p.policy, ...map.measures.map((m) => ({ text: String(p[m]), cls: m === 'violations' && p[m] > 0 ? 'unmet' : '' })),
         p.first_violation ?? '-'],
     }));
-    return `<h3>${escapeHtml(c.scenario)} <small>(run ${escapeHtml(c.run)})</small></h3>
-${table(['policy', ...c.measures, 'first violation'], rows, ' class="policies"')}
-${charts.canvas(c.chart)}`;
-  });
-  return `<section id="compare"><h2>Policy comparison</h2>${parts.join('\n')}</section>`;
+    return `<details id="scenario-${escapeHtml(row.scenario)}"><summary>${escapeHtml(row.scenario)} <small>(run ${escapeHtml(row.run)})</small></summary>
+${table(['policy', ...map.measures, 'first violation'], rows, ' class="policies"')}</details>`;
+  }).join('\n');
+  return `<section id="scenario-map"><h2>Scenario × policy</h2>
+<p>Each mm scenario (rows) under each COW/pin policy (columns), from <code>pinsplit compare</code>:
+<span class="cell violation">violation</span> (the truth oracle caught a wrong result),
+<span class="cell copies">copies beyond ideal</span> (safe but copies more than the omniscient
+policy), <span class="cell clean">clean</span>. Hover a cell for its counts; the tables below are
+folded.</p>
+<table id="scenario-map-table"><thead>${head}</thead><tbody>${body}</tbody></table>
+${details}</section>`;
 }
 
 function fuzzSectionHtml(model, charts) {
-  if (model.fuzz.length === 0) return '';
-  const parts = model.fuzz.map((f) => {
-    const rows = f.targets.map((t) => {
-      const unexpected = t.crashes.length > 0 && !t.expect_crashes;
-      return {
-        cells: [t.target, t.policy ?? '-', String(t.seconds), String(t.executions),
-          formatRate(t.execs_per_second), String(t.coverage), String(t.features), String(t.corpus_size),
-          { text: `${t.crashes.length}${t.expect_crashes ? ' (expected)' : ''}`, cls: unexpected ? 'unmet' : '' },
-          String(t.seed)],
-      };
-    });
-    const crashes = f.targets.flatMap((t) => t.crashes.map((c) => `<li><code>${escapeHtml(c.file ?? '')}</code>` +
-      `<pre>${escapeHtml(c.decoded ?? '')}</pre></li>`));
-    return `<h3>run ${escapeHtml(f.run)}</h3>
-${table(['target', 'policy', 'seconds', 'executions', 'execs/s', 'coverage', 'features', 'corpus', 'crashes', 'seed'], rows, ' class="fuzz"')}
-${crashes.length ? `<details><summary>crashes</summary><ul>${crashes.join('')}</ul></details>` : ''}
-${charts.canvas(f.chart)}`;
-  });
-  return `<section id="fuzz"><h2>Fuzzing</h2>${parts.join('\n')}</section>`;
+  const { targets, chart } = model.fuzz;
+  if (targets.length === 0) return '<section id="fuzz"><h2>Fuzzing</h2><p class="empty">No fuzz result among the inputs.</p></section>';
+  const rows = targets.map((t) => ({
+    cells: [t.target, t.policy ?? '-', String(t.seconds), String(t.executions),
+      formatRate(t.execs_per_second), String(t.coverage), String(t.features), String(t.corpus_size),
+      { text: `${t.crashes.length}${t.expect_crashes ? ' (expected)' : ''}`, cls: t.crashes_unexpected || t.missed_expected ? 'unmet' : '' },
+      formatSeconds(t.time_to_first_crash_seconds),
+      t.from_seeds === undefined ? '-' : t.from_seeds ? 'yes' : 'no', String(t.seed), t.run],
+  }));
+  const crashes = targets.flatMap((t) => t.crashes.map((c) => `<li><code>${escapeHtml(c.file ?? '')}</code>` +
+    `<pre>${escapeHtml(c.decoded ?? '')}</pre></li>`));
+  return `<section id="fuzz"><h2>Fuzzing</h2>
+<p>The latest result of each target. Must-crash targets (a policy known to be wrong) are expected
+to crash; any other crash is a finding.</p>
+${table(['target', 'policy', 'seconds', 'executions', 'execs/s', 'coverage', 'features', 'corpus', 'crashes', 'first crash after', 'from seeds', 'seed', 'run'], rows, ' class="fuzz"')}
+${crashes.length ? `<details><summary>crashes (${crashes.length})</summary><ul>${crashes.join('')}</ul></details>` : ''}
+${chart ? charts.canvas(chart) : ''}</section>`;
 }
 
 function stressSectionHtml(model, charts) {
-  if (model.stress.length === 0) return '';
-  const parts = model.stress.map((s) => {
-    const rows = s.storms.map((st) => ({
-      cells: [st.storm, st.scheme ?? '-', st.policy ?? '-', String(st.threads), String(st.seconds),
-        String(st.operations), formatRate(st.ops_per_second),
-        { text: String(st.violations), cls: st.violations > 0 ? 'unmet' : 'met' }, String(st.seed),
-        { html: `<code>${escapeHtml(st.replay)}</code>` }],
-    }));
-    return `<h3>run ${escapeHtml(s.run)}</h3>
-${table(['storm', 'scheme', 'policy', 'threads', 'seconds', 'operations', 'ops/s', 'violations', 'seed', 'replay'], rows, ' class="storms"')}
-${charts.canvas(s.chart)}`;
-  });
-  return `<section id="stress"><h2>Storms</h2>${parts.join('\n')}</section>`;
+  const { storms, chart } = model.stress;
+  if (storms.length === 0) return '<section id="stress"><h2>Storms</h2><p class="empty">No stress result among the inputs.</p></section>';
+  const rows = storms.map((st) => ({
+    cells: [st.storm, st.scheme ?? '-', st.policy ?? '-', String(st.threads), String(st.cpus ?? '-'),
+      String(st.seconds), String(st.operations), formatRate(st.ops_per_second),
+      { text: String(st.violations), cls: st.violations > 0 ? 'unmet' : 'met' },
+      { text: st.sanitizer_reports === undefined ? 'not recorded' : String(st.sanitizer_reports),
+        cls: st.sanitizer_reports > 0 ? 'unmet' : '' },
+      String(st.seed), { html: `<code>${escapeHtml(st.replay)}</code>` }],
+  }));
+  return `<section id="stress"><h2>Storms</h2>
+${table(['storm', 'scheme', 'policy', 'threads', 'CPUs', 'seconds', 'operations', 'ops/s', 'violations', 'sanitizer reports', 'seed', 'replay'], rows, ' class="storms"')}
+${chart ? charts.canvas(chart) : ''}</section>`;
+}
+
+// Heat colour for log10 of a refusal probability: green far below the target, red above it.
+function heat(log10, log10Target) {
+  if (log10 === null) return 'hsl(120 55% 80%)';  // exactly 0
+  const t = Math.max(0, Math.min(1, (log10 - (log10Target - 6)) / 6));  // 6 decades below -> 0
+  return `hsl(${Math.round(120 - 120 * t)} 65% ${Math.round(82 - 20 * t)}%)`;
+}
+
+function budgetSection(model) {
+  const b = model.budget;
+  if (!b) return '<section id="budget"><h2>Bit budget</h2><p class="empty">No budget result among the inputs (<code>pinsplit budget --json</code>).</p></section>';
+  const head = `<tr><th>workload</th>${b.layouts.map((l) => `<th class="${b.pareto.includes(l) ? 'pareto' : ''}">${escapeHtml(l)}${b.pareto.includes(l) ? ' ◆' : ''}</th>`).join('')}</tr>`;
+  const body = b.rows.map((r) => `<tr><th>${escapeHtml(r.name)}${r.estimated ? ' <small>(estimated)</small>' : ''}</th>${r.cells.map((c) => c === null ? '<td>-</td>' :
+    `<td class="heat${c.meets_target ? '' : ' fails'}" style="background:${heat(c.log10, b.log10_target)}" title="${escapeHtml(
+        `read refusal ${formatProbability(c.read_refusal)}\nwrite refusal ${formatProbability(c.write_refusal)}` +
+        `\nordinary saturation ${formatProbability(c.ordinary_saturation)}\nfalse maybe-pinned ${formatProbability(c.false_maybe_pinned)}` +
+        `\n${c.meets_target ? 'meets' : 'misses'} the target`)}">${c.log10 === null ? '0' : c.log10.toFixed(1)}</td>`).join('')}</tr>`).join('\n');
+  const attacks = b.attacks.map((a) => ({
+    cells: [a.attack, a.field, a.layout, a.mitigation, formatCount(a.syscalls ?? null),
+      formatCount(a.memlock_bytes ?? null), formatCount(a.kernel_bytes ?? null), a.estimated ? 'estimated' : 'measured'],
+  }));
+  return `<section id="budget"><h2>Bit budget</h2>
+<p>log<sub>10</sub> of the refusal probability (the larger of read and write refusal) per workload
+and layout, target ${formatProbability(b.target)} (log<sub>10</sub> ${b.log10_target.toFixed(1)}); outlined
+cells miss it. ◆ marks the Pareto frontier: ${escapeHtml(b.pareto.join(', ') || 'none')}. Layouts meeting
+the target on every workload: ${escapeHtml(b.meeting.join(', ') || 'none')}.
+${b.seed ? `The seed layout ${escapeHtml(b.seed.layout)} ${b.seed.meets ? 'meets it' : `does not (fails ${escapeHtml(b.seed.failing_workloads.join(', '))})`}.` : ''}
+Hover a cell for every probability.</p>
+<table id="budget-heat"><thead>${head}</thead><tbody>${body}</tbody></table>
+<h3>Attack cost</h3>
+${table(['attack', 'field', 'layout', 'mitigation', 'syscalls', 'memlock bytes', 'kernel bytes', ''], attacks, ' id="attack-table"')}
+</section>`;
+}
+
+function fidelitySection(model) {
+  const f = model.fidelity;
+  if (!f) return '<section id="fidelity"><h2>Model vs kernel</h2><p class="empty">No fidelity result among the inputs (<code>pinsplit fidelity --json</code>).</p></section>';
+  const rows = f.scenarios.map((s) => ({
+    cells: [s.scenario, { text: s.skipped ? `skipped: ${s.skipped}` : s.agree ? 'agree' : 'DISAGREE',
+      cls: s.agree === false ? 'unmet' : s.agree ? 'met' : '' },
+    s.first_difference ? `line ${s.first_difference.line}: ${s.first_difference.op}` : '-',
+    s.first_difference ? s.first_difference.model : '-', s.first_difference ? s.first_difference.host : '-',
+    (s.stand_ins ?? []).join('; ') || '-'],
+  }));
+  return `<section id="fidelity"><h2>Model vs kernel</h2>
+<p>${f.skipped ? `Skipped: ${escapeHtml(f.skipped)}.` : `${f.summary.agree} of ${f.summary.total - f.summary.skipped} scenarios agree
+(${f.summary.disagree} disagree, ${f.summary.skipped} skipped) on kernel ${escapeHtml(f.kernel ?? '?')}.`}
+${f.false_pin ? `False pins: the host copies from ${f.false_pin.host_copy_threshold} references, the bias model from ${f.false_pin.bias_model_threshold}, the split word ${escapeHtml(f.false_pin.split)}.` : ''}</p>
+${table(['scenario', 'verdict', 'first difference', 'model', 'host', 'stand-ins'], rows, ' id="fidelity-table"')}
+</section>`;
+}
+
+function runsSection(model) {
+  const rows = model.runs.map((r) => ({
+    cells: [r.kind, r.id, r.started, r.git_revision, r.host, String(r.cpus), r.compiler,
+      { html: `<code>${escapeHtml(r.flags)}</code>` }, r.preset, { html: `<code>${escapeHtml(r.file)}</code>` }],
+  }));
+  return `<details id="runs"><summary>Run metadata (${model.runs.length} files)</summary>
+${table(['kind', 'run', 'started', 'revision', 'host', 'CPUs', 'compiler', 'flags', 'preset', 'file'], rows, ' id="runs-table"')}
+</details>`;
 }
 
 const kStyle = `
-body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; color: #222; }
-h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ccc; margin-top: 1.6em; }
+body { font: 14px/1.35 system-ui, sans-serif; margin: 0 14px 2em; color: #222; }
+header { display: flex; align-items: baseline; gap: 1em; margin: 6px 0 4px; }
+h1 { margin: 0; font-size: 20px; } header .run { color: #444; }
+h2 { border-bottom: 1px solid #ccc; margin-top: 1.6em; }
 table { border-collapse: collapse; margin: 0.6em 0; }
 th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; } td small { color: #666; }
@@ -211,21 +508,65 @@ code { font-size: 12px; } pre { margin: 0.2em 0; }
 .badge.met { background: #dff3e4; } .badge.unmet { background: #fde2e1; } .badge.none { background: #eee; }
 tr.regression { background: #fff1f0; } tr.improvement { background: #f0fff4; }
 .down { color: #c62828; } .up { color: #1a7f37; }
-.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(460px, 1fr)); gap: 12px; }
-.chart { position: relative; height: 300px; min-width: 300px; }
-.empty { color: #666; }`;
+.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(420px, 1fr)); gap: 12px; }
+.chart { position: relative; height: 280px; min-width: 300px; } .chart.tall { height: 360px; }
+.empty { color: #666; }
+#verdict { display: flex; flex-direction: column; gap: 6px; }
+.tiles { display: grid; gap: 6px; }
+.targets-tiles { grid-template-columns: repeat(5, 1fr); }
+.tile.wide { grid-column: span 2; }
+.health-tiles { grid-template-columns: 1.25fr 2fr 1fr 1fr 1fr 0.85fr; }
+.tile { display: flex; flex-direction: column; gap: 1px; padding: 5px 8px; border-radius: 6px;
+  border: 1px solid #ccc; border-left-width: 6px; color: inherit; text-decoration: none;
+  font-size: 12px; min-width: 0; overflow: hidden; }
+.tile:hover { background: #f6f8fa; }
+.tile-title { color: #555; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.tile-value { font-size: 15px; font-weight: 600; }
+.tile-lines { display: flex; flex-direction: column; color: #555; font-size: 11px; overflow-wrap: anywhere; }
+.tile.good { border-left-color: #2e9e4f; } .tile.good .tile-value { color: #1a7f37; }
+.tile.bad { border-left-color: #d32f2f; } .tile.bad .tile-value { color: #c62828; }
+.tile.warn { border-left-color: #e0a100; } .tile.none { border-left-color: #aaa; }
+.tile.none .tile-value { color: #666; }
+table.mini { margin: 2px 0 0; font-size: 11px; } table.mini th, table.mini td { padding: 0 4px; }
+.cell { text-align: center; font-size: 12px; white-space: nowrap; }
+.cell.violation { background: #f8c4c4; color: #8b0000; } .cell.copies { background: #fde9b6; }
+.cell.clean { background: #cdeccf; } .cell.absent { background: #eee; color: #777; }
+span.cell { padding: 0 4px; border-radius: 3px; }
+th.scenario { font-weight: normal; } th.pareto { background: #e6ecff; }
+td.heat { text-align: center; font-variant-numeric: tabular-nums; }
+td.heat.fails { outline: 2px solid #b00020; outline-offset: -2px; }
+details { margin: 4px 0; } summary { cursor: pointer; }
+details.chart-fold { border: 1px solid #eee; padding: 2px 8px; }`;
+
+function headline(model, inputs) {
+  const h = model.headline;
+  if (!h) return '';
+  const more = [];
+  if (h.revisions.length > 1) more.push(`${h.revisions.length} revisions`);
+  if (h.hosts.length > 1) more.push(`${h.hosts.length} machines`);
+  return `<span class="run" id="headline">revision <strong>${escapeHtml(h.revision)}</strong> ·
+${escapeHtml(h.host)} (${h.cpus} CPUs, ${escapeHtml(h.compiler)}) · ${escapeHtml(h.started)}
+· ${inputs.length} result file(s)${more.length ? ` spanning ${escapeHtml(more.join(' and '))}` : ''}
+· <a href="#runs">run metadata</a></span>`;
+}
 
 // The complete HTML document for `model`.
 export function renderPage(model, inputs) {
   const charts = new ChartList();
   const sections = [
+    verdictBoard(model),
+    scenarioMapSection(model),
     targetsSection(model, charts),
-    runsSection(model),
+    historySection(model, charts),
     throughputSection(model, charts),
     changesSection(model),
-    compareSectionHtml(model, charts),
     fuzzSectionHtml(model, charts),
     stressSectionHtml(model, charts),
+    budgetSection(model),
+    fidelitySection(model),
+    harnessSection(model),
+    `<section id="metadata"><h2>Run metadata</h2>
+<p>Generated ${escapeHtml(model.generated)} from ${inputs.length} file(s).</p>${runsSection(model)}</section>`,
   ].join('\n');
   const chartData = JSON.stringify(charts.specs).replace(/</g, '\\u003c');
   const chartJs = chartJsSource();
@@ -236,9 +577,7 @@ export function renderPage(model, inputs) {
 <title>pinsplit dashboard</title>
 <style>${kStyle}</style></head>
 <body data-charts="${charts.specs.length}">
-<h1>pinsplit dashboard</h1>
-<p>Generated ${escapeHtml(model.generated)} from ${inputs.length} file(s):
-${inputs.map((f) => `<code>${escapeHtml(f)}</code>`).join(', ')}.</p>
+<header><h1>pinsplit</h1>${headline(model, inputs)}</header>
 ${sections}
 <script id="chart-data" type="application/json">${chartData}</script>
 <script>/* Chart.js, inlined from ${escapeHtml(path.basename(chartJs.file))} (MIT License) */

@@ -36,7 +36,7 @@ test('bad inputs exit 2 with an error naming the file', () => {
     fs.writeFileSync(file, text);
     const result = generate('--out', out, path.join(fixtures, 'fuzz.json'), file);
     assert.equal(result.status, 2, `${name}: ${result.stderr}`);
-    assert.match(result.stderr, new RegExp(`dashboard: error: ${file.replace(/[.]/g, '\\.')}: `));
+    assert.match(result.stderr, new RegExp(`dashboard: error: ${file.replace(/[.]/g, '\\.')}(:\\d+:\\d+)?: `));
     assert.ok(result.stderr.includes(why), `${name}: ${result.stderr}`);
     assert.ok(!fs.existsSync(out), `${name}: no page is written`);
   }
@@ -66,8 +66,8 @@ test('writes the page atomically, prints its path and replaces an older page', (
 
 test('input text cannot inject markup or close the embedded JSON', () => {
   const dir = tempDir();
-  const doc = JSON.parse(fs.readFileSync(path.join(fixtures, 'compare.json'), 'utf8'));
-  doc.scenario = '</script><img src=x onerror=alert(1)>';
+  const doc = JSON.parse(fs.readFileSync(path.join(fixtures, 'fuzz.json'), 'utf8'));
+  doc.targets[0].target = '</script><img src=x onerror=alert(1)>';  // a tile, a table, a chart
   const file = path.join(dir, 'evil.json');
   fs.writeFileSync(file, JSON.stringify(doc));
   const out = path.join(dir, 'page.html');

@@ -66,7 +66,8 @@ test('runs are ordered by start time and compared one after another', () => {
   assert.deepEqual(model.changes.map((c) => [c.before, c.after]),
                    [['early', 'middle'], ['middle', 'late']]);
   assert.equal(model.throughput.run, 'late');
-  assert.ok(model.targets.chart, 'two or more runs chart their targets over time');
+  assert.ok(model.history.chart, 'two or more runs chart their targets over time');
+  assert.deepEqual(model.history.runs.map((r) => r.id), ['early', 'middle', 'late']);
 });
 
 test('throughput charts have one line per scheme over the thread counts', () => {
@@ -77,10 +78,12 @@ test('throughput charts have one line per scheme over the thread counts', () => 
     plain_items_per_second: threads * 10, ratio_to_plain: scheme === 'plain' ? 1 : 0.9,
     oversubscribed: threads > 2 })));
   const model = buildModel([{ file: 'a.json', doc }]);
-  const line = model.throughput.charts.find((c) => c.config.type === 'line');
+  const line = model.throughput.lines[0];
   assert.deepEqual(line.config.data.labels, ['1', '2', '3 (oversubscribed)']);
   assert.deepEqual(line.config.data.datasets.map((d) => [d.label, d.data]),
                    [['plain', [10, 20, 30]], ['split', [9, 18, 27]]]);
-  const bars = model.throughput.charts.find((c) => c.config.type === 'bar');
+  // The main chart: contended ratios from 2 threads up to the CPUs, not oversubscribed ones.
+  const bars = model.throughput.ratios[0];
+  assert.deepEqual(bars.config.data.labels, ['get_put (contended)']);
   assert.deepEqual(bars.config.data.datasets.map((d) => [d.label, d.data]), [['split', [0.9]]]);
 });
