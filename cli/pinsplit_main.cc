@@ -13,6 +13,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "budget_command.h"
 #include "command_line.h"
 #include "fuzz_commands.h"
 #include "pinsplit/any_refcount.h"
@@ -47,7 +48,10 @@ constexpr char kUsage[] =
     "        turn a fuzz input (corpus entry, crash) into an op script that replay reproduces\n"
     "  pinsplit encode --target=NAME [--impl=NAME] [--output=FILE] FILE\n"
     "        turn an op script into a fuzz input (seed corpora)\n"
-    "  pinsplit impls                                 list the counter names --impl accepts\n\n"
+    "  pinsplit impls                                 list the counter names --impl accepts\n"
+    "  pinsplit budget [--workload=FILE|PRESET,...] [--layout=R/W/O,...] [--target=P] [--retry]\n"
+    "                  [--json] [--output=FILE]\n"
+    "        refusal rates of every layout per workload, attack prices, verdict (docs/budget.md)\n\n"
     "Exit status: 0 all assertions hold, 1 an assertion failed, 2 bad script or flags.\n"
     "The language is documented in docs/op-script.md.";
 
@@ -163,6 +167,7 @@ int main(int argc, char** argv) {
     return DecodeCommand(args, absl::GetFlag(FLAGS_impl), absl::GetFlag(FLAGS_policy));
   }
   if (args[0] == "encode") return EncodeCommand(args, absl::GetFlag(FLAGS_impl));
+  if (args[0] == "budget") return BudgetCommand(args);
   if (args[0] == "impls") {
     std::cout << absl::StrJoin(KnownRefcounts(), "\n") << "\n";
     return kExitOk;
