@@ -28,7 +28,8 @@ ABSL_FLAG(std::string, impl, "",
           "split for counter scripts, the policy's own counter for process-level scripts");
 ABSL_FLAG(std::string, policy, "split",
           "mm policy for process-level scripts: mapcount, refcount, anon-exclusive, split, ideal");
-ABSL_FLAG(bool, json, false, "compare: print JSON (kind \"compare\") instead of a table");
+ABSL_FLAG(bool, json, false,
+          "compare, budget: print JSON (kind \"compare\", \"budget\") instead of a table");
 ABSL_FLAG(bool, quiet, false, "print only failures and the verdict, not every step");
 
 namespace pinsplit {

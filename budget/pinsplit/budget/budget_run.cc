@@ -115,6 +115,7 @@ std::string JsonEstimate(const SimEstimate& e) {
 
 std::string JsonStrings(const std::vector<std::string>& items) {
   std::vector<std::string> quoted;
+  quoted.reserve(items.size());
   for (const std::string& s : items) quoted.push_back(JsonString(s));
   return absl::StrCat("[", absl::StrJoin(quoted, ", "), "]");
 }
@@ -165,10 +166,10 @@ absl::StatusOr<BudgetReport> RunBudget(const BudgetOptions& options, std::ostrea
     if (progress != nullptr) {
       const auto agreeing = std::count(w.agrees.begin(), w.agrees.end(), true);
       *progress << absl::StrFormat(
-          "budget: %-26s %zu layouts analysed, %zu simulated (%d events, %d/%zu agree), %.2f s "
-          "elapsed\n",
-          workload.name, report.layouts.size(), sample.size(), events, agreeing, w.agrees.size(),
-          Seconds(start));
+          "budget: [%zu/%zu] %-26s %zu layouts analysed, %zu simulated (%d events, %d/%zu agree), "
+          "%.2f s elapsed\n",
+          report.workloads.size() + 1, options.workloads.size(), workload.name,
+          report.layouts.size(), sample.size(), events, agreeing, w.agrees.size(), Seconds(start));
     }
     report.workloads.push_back(std::move(w));
   }
@@ -362,6 +363,7 @@ std::string FormatBudgetJson(const BudgetReport& report, const std::string& run)
   std::map<std::string, std::string> how;
   for (const AttackCost& a : report.attacks) how[a.attack] = a.how;
   std::vector<std::string> hows;
+  hows.reserve(how.size());
   for (const auto& [attack, text] : how) {
     hows.push_back(absl::StrCat(JsonString(attack), ": ", JsonString(text)));
   }

@@ -62,10 +62,12 @@ LayoutResult Analyze(const WorkloadDemand& demand, const LayoutSpec& layout,
   LayoutResult r;
   r.layout = layout;
   if (!layout.bias) {
-    r.read_refusal_log10 = Log10FieldRefusal(layout.ReadCapacity(), demand.read, retry);
-    r.write_refusal_log10 = Log10FieldRefusal(layout.WriteCapacity(), demand.write, retry);
-    r.ordinary_saturation_log10 =
-        Log10FieldRefusal(layout.OrdinaryCapacity(), demand.ordinary, RetryPolicy{});
+    r.read_refusal_log10 =
+        Log10FieldRefusal(static_cast<double>(layout.ReadCapacity()), demand.read, retry);
+    r.write_refusal_log10 =
+        Log10FieldRefusal(static_cast<double>(layout.WriteCapacity()), demand.write, retry);
+    r.ordinary_saturation_log10 = Log10FieldRefusal(static_cast<double>(layout.OrdinaryCapacity()),
+                                                    demand.ordinary, RetryPolicy{});
   } else {
     const double max = static_cast<double>(kBiasMaxCount);
     const double weight = static_cast<double>(kBiasPinWeight);

@@ -123,6 +123,7 @@ class Simulator {
       return Finish(result);
     }
     std::vector<double> weights;
+    weights.reserve(transient.size());
     for (int i : transient) weights.push_back(workload_.classes[i].ArrivalRate());
     std::discrete_distribution<int> pick(weights.begin(), weights.end());
     std::exponential_distribution<double> gap(total_rate);

@@ -1,5 +1,6 @@
 #include "pinsplit/budget/workload.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <set>
