@@ -12,6 +12,7 @@
 #include "pinsplit/budget/layout_space.h"
 #include "pinsplit/budget/presets.h"
 #include "pinsplit/budget/simulation.h"
+#include "pinsplit/budget/simulator.h"
 
 namespace pinsplit::budget {
 namespace {
@@ -260,6 +261,39 @@ TEST(Simulation, ShortBackOffRetriesAreCorrelatedAndBeatTheFormula) {
   const SimResult sim = *Simulate(w, layout, options);
   const LayoutResult formula = Analyze(DemandOf(w), layout, options.retry, 1e-6);
   EXPECT_GT(sim.read.low(), FromLog10(formula.read_refusal_log10));
+}
+
+}  // namespace
+}  // namespace pinsplit::budget
+
+namespace pinsplit::budget {
+namespace {
+
+// A counter that never refuses a pin: a full READ field carries out of the word. The simulation
+// must notice through its tally check instead of reporting a refusal rate of zero.
+class NeverFullSplit : public SplitRefcount<SplitLayout<2, 2, 28>> {
+ public:
+  using SplitRefcount::SplitRefcount;
+  PinResult try_pin(PinKind kind) {
+    word_.fetch_add(pin_one(kind), std::memory_order_acquire);
+    return PinResult::kPinned;
+  }
+};
+
+TEST(Simulation, TallyCheckCatchesACounterThatNeverRefuses) {
+  SimOptions options;
+  options.arrivals = 2000;
+  const Workload w = *LoadPreset("dio_source_queue_depth");
+  absl::StatusOr<SimResult> broken =
+      SimulateOn<NeverFullSplit>(w, LayoutSpec{2, 2, 28, false}, options);
+  ASSERT_FALSE(broken.ok());
+  EXPECT_TRUE(absl::IsInternal(broken.status()));
+  EXPECT_THAT(std::string(broken.status().message()), HasSubstr("disagrees with the tally"));
+  // The real word on the same run is fine and refuses most pins (a = 32 on 3 pins).
+  absl::StatusOr<SimResult> real =
+      SimulateOn<SplitRefcount<SplitLayout<2, 2, 28>>>(w, LayoutSpec{2, 2, 28, false}, options);
+  ASSERT_TRUE(real.ok()) << real.status();
+  EXPECT_GT(real->read.p, 0.5);
 }
 
 }  // namespace
