@@ -130,6 +130,14 @@ TEST(Simulation, NarrowIntervalsWhereRefusalsAreFrequent) {
   }
 }
 
+// A Poisson READ load of 1.6 Erlangs: on 2/2/28 (3 READ pins) about one attempt in ten is
+// refused, often enough to measure retries.
+Workload PoissonReads() {
+  return *ParseWorkload(
+      "pin dio kind=read term=short\n  rate 16000 estimate\n  hold_mean 0.0001 estimate\n",
+      "poisson_reads", "test");
+}
+
 // The retry formula assumes each attempt sees an independent state. With a back-off of 100 mean
 // holds (the default) that holds; with 10, exponential back-offs are often short enough to hit
 // the same busy period, and the simulation finds final refusals about twice the formula.
@@ -139,7 +147,7 @@ TEST(Simulation, RetryAgreesWithTheIndependentRetryApproximation) {
   options.arrivals = 100000;
   options.retry.enabled = true;
   ASSERT_EQ(options.retry.backoff_multiple, 100);
-  const Workload w = *LoadPreset("odirect_db_512");
+  const Workload w = PoissonReads();
   const LayoutSpec layout{2, 2, 28, false};
   absl::StatusOr<SimResult> sim = Simulate(w, layout, options);
   ASSERT_TRUE(sim.ok());
@@ -256,7 +264,7 @@ TEST(Simulation, ShortBackOffRetriesAreCorrelatedAndBeatTheFormula) {
   options.arrivals = 100000;
   options.retry.enabled = true;
   options.retry.backoff_multiple = 2;
-  const Workload w = *LoadPreset("odirect_db_512");
+  const Workload w = PoissonReads();
   const LayoutSpec layout{2, 2, 28, false};
   const SimResult sim = *Simulate(w, layout, options);
   const LayoutResult formula = Analyze(DemandOf(w), layout, options.retry, 1e-6);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 namespace pinsplit::budget {
 
@@ -23,6 +24,24 @@ double ErlangB(std::uint64_t n, double a);
 // log10 P(N >= m) for N ~ Poisson(a): the chance that at least m transient holders are present at
 // a random instant when nothing is refused (an infinite-server system).
 double Log10PoissonTail(std::uint64_t m, double a);
+
+// A finite-source (Engset) class: `sources` holders, each idle source asking at `rate` per
+// second and holding `hold` seconds on average (beta = rate x hold, per idle source).
+struct FiniteSourceClass {
+  std::uint64_t sources = 0;
+  double rate = 0;
+  double beta = 0;
+};
+
+// log10 of the probability that an attempt is refused, averaged over every attempt, on a field
+// with `servers` free places offered Poisson load `poisson_load` (attempt rate `poisson_rate`)
+// and finite-source classes. The stationary distribution is product-form (Poisson terms a^m/m!,
+// Engset terms C(N, m) beta^m) truncated at `servers`; a Poisson attempt sees the time
+// congestion, a class-i attempt the time congestion of the system with N_i - 1 sources (the
+// arrival theorem), and class i attempts at the rate rate_i N_i Z(N_i - 1) / Z(N_i). With no
+// finite-source class this is Log10ErlangB.
+double Log10MixedLoss(std::uint64_t servers, double poisson_load, double poisson_rate,
+                      const std::vector<FiniteSourceClass>& finite);
 
 // 10^x, 0 for -infinity.
 double FromLog10(double log10_p);

@@ -76,3 +76,30 @@ TEST(PoissonTail, KnownValues) {
 
 }  // namespace
 }  // namespace pinsplit::budget
+
+namespace pinsplit::budget {
+namespace {
+
+TEST(MixedLoss, EngsetSmallCasesAndBounds) {
+  const double inf = -std::numeric_limits<double>::infinity();
+  // N sources never exceed N places: no refusal at all.
+  EXPECT_EQ(Log10MixedLoss(8, 0, 0, {{8, 100.0, 5.0}}), inf);
+  // Two sources, one place: a source asks while the other holds with probability
+  // beta / (1 + beta) (the one-source system's time congestion).
+  for (double beta : {0.25, 1.0, 4.0}) {
+    EXPECT_NEAR(std::pow(10, Log10MixedLoss(1, 0, 0, {{2, 10.0, beta}})), beta / (1 + beta), 1e-12);
+  }
+  // Three sources, two places: the two-source system full, beta^2 / (1 + 2 beta + beta^2).
+  const double beta = 0.5;
+  EXPECT_NEAR(std::pow(10, Log10MixedLoss(2, 0, 0, {{3, 1.0, beta}})),
+              beta * beta / (1 + 2 * beta + beta * beta), 1e-12);
+  // Without finite sources it is Erlang B; many sources with a small beta approach it.
+  EXPECT_EQ(Log10MixedLoss(10, 5.0, 1.0, {}), Log10ErlangB(10, 5.0));
+  EXPECT_NEAR(std::pow(10, Log10MixedLoss(10, 0, 0, {{20000, 1.0, 5.0 / 20000}})), ErlangB(10, 5.0),
+              2e-4);
+  // No room at all: every attempt refused.
+  EXPECT_EQ(Log10MixedLoss(0, 0, 0, {{3, 1.0, 1.0}}), 0.0);
+}
+
+}  // namespace
+}  // namespace pinsplit::budget

@@ -13,8 +13,20 @@ constexpr double kLn10 = 2.302585092994045684;
 
 void Add(FieldDemand& field, const HolderClass& c) {
   field.fixed += c.FixedHolders();
+  if (c.finite()) {
+    field.finite.push_back(
+        {static_cast<std::uint64_t>(c.Sources()), c.rate.value, c.rate.value * c.hold_mean.value});
+    return;
+  }
   field.load += c.OfferedLoad();
   field.rate += c.ArrivalRate();
+}
+
+bool HasFiniteSources(const FieldDemand& demand) {
+  for (const FiniteSourceClass& c : demand.finite) {
+    if (c.sources > 0 && c.rate > 0) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -40,8 +52,11 @@ WorkloadDemand DemandOf(const Workload& workload) {
 
 double Log10FieldRefusal(double capacity, const FieldDemand& demand, const RetryPolicy& retry) {
   if (demand.fixed > capacity) return 0.0;
-  if (demand.load <= 0) return kMinusInf;
   const auto servers = static_cast<std::uint64_t>(capacity - demand.fixed);
+  if (HasFiniteSources(demand)) {
+    return Log10MixedLoss(servers, demand.load, demand.rate, demand.finite);
+  }
+  if (demand.load <= 0) return kMinusInf;
   if (!retry.enabled) return Log10ErlangB(servers, demand.load);
   double offered = demand.load;
   double log10_b = Log10ErlangB(servers, offered);
@@ -75,12 +90,17 @@ LayoutResult Analyze(const WorkloadDemand& demand, const LayoutSpec& layout,
     pins.fixed = demand.read.fixed + demand.write.fixed;
     pins.load = demand.read.load + demand.write.load;
     pins.rate = demand.read.rate + demand.write.rate;
+    pins.finite = demand.read.finite;
+    pins.finite.insert(pins.finite.end(), demand.write.finite.begin(), demand.write.finite.end());
     const double pin_capacity =
         demand.ordinary.fixed > max ? 0 : std::floor((max - demand.ordinary.fixed) / weight);
     r.read_refusal_log10 = r.write_refusal_log10 = Log10FieldRefusal(pin_capacity, pins, retry);
     const double ref_capacity = std::max(0.0, max - weight * pins.fixed);
     r.ordinary_saturation_log10 = Log10FieldRefusal(ref_capacity, demand.ordinary, RetryPolicy{});
-    const double log10_no_pin = pins.fixed > 0 ? kMinusInf : -pins.load / kLn10;
+    double log10_no_pin = pins.fixed > 0 ? kMinusInf : -pins.load / kLn10;
+    for (const FiniteSourceClass& c : pins.finite) {
+      log10_no_pin -= static_cast<double>(c.sources) * std::log10(1 + c.beta);
+    }
     const double log10_refs =
         demand.ordinary.fixed >= weight
             ? 0.0

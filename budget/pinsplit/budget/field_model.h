@@ -14,16 +14,24 @@
 // P(no pin held) x P(refs >= 1024), pins and references independent and never refused
 // (infinite-server: P(no pin) = [k = 0] e^-a, refs = k + Poisson(a)).
 //
+// Finite sources (`sources N`, e.g. a queue depth or 8 sub-page buffers): a field that has them
+// uses the product-form loss formula instead (erlang.h, Log10MixedLoss); N sources can never
+// hold more than N pins, where Poisson arrivals would. P(no pin) for bias gains
+// prod (1 + beta)^-N.
+//
 // Retry (the -EAGAIN path): a refused pin retries up to `retries` times after a back-off much
 // longer than a hold, so each attempt sees an independent state; retries add load,
 // a' = a (1 + B + ... + B^r) with B = B(n, a') (a fixed point), and the pin fails for good with
 // probability B^(r+1). An approximation: the simulation measures it exactly, and finds it good
 // for back-offs of 100 holds and too optimistic for short ones (attempts then hit the same busy
-// period: about 2x at 10 holds on odirect_db_512, 2/2/28).
+// period: about 2x at 10 holds, a Poisson READ load of 1.6 on 2/2/28). The retry formula covers
+// Poisson classes; a refused finite source goes idle and asks again later, which is its retry.
 #pragma once
 
 #include <optional>
+#include <vector>
 
+#include "pinsplit/budget/erlang.h"
 #include "pinsplit/budget/layout_space.h"
 #include "pinsplit/budget/workload.h"
 
@@ -37,9 +45,10 @@ struct RetryPolicy {
 
 // What a workload asks of one kind of field.
 struct FieldDemand {
-  double fixed = 0;  // k
-  double load = 0;   // a, Erlangs
-  double rate = 0;   // arrivals per second
+  double fixed = 0;                       // k
+  double load = 0;                        // a, Erlangs, of the Poisson classes
+  double rate = 0;                        // Poisson arrivals per second
+  std::vector<FiniteSourceClass> finite;  // finite-source (Engset) classes
 };
 
 struct WorkloadDemand {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <queue>
 #include <random>
 #include <string>
@@ -110,12 +111,20 @@ class Simulator {
   absl::StatusOr<SimResult> Run() {
     if (absl::Status s = PlaceFixedHolders(); !s.ok()) return s;
     std::vector<int> transient;
-    double total_rate = 0, longest_hold = 0;
+    double expected_rate = 0, longest_hold = 0;
+    idle_.assign(workload_.classes.size(), 0);
     for (std::size_t i = 0; i < workload_.classes.size(); ++i) {
       const HolderClass& c = workload_.classes[i];
       if (c.fixed() || c.ArrivalRate() <= 0) continue;
       transient.push_back(static_cast<int>(i));
-      total_rate += c.ArrivalRate();
+      if (c.finite()) {
+        has_finite_ = true;
+        idle_[i] = static_cast<std::uint64_t>(c.Sources());
+        // Attempts per second with each source idle 1 / (1 + beta) of the time (untruncated).
+        expected_rate += c.ArrivalRate() / (1 + c.rate.value * c.hold_mean.value);
+      } else {
+        expected_rate += c.ArrivalRate();
+      }
       longest_hold = std::max(longest_hold, c.hold_mean.value);
     }
     SimResult result;
@@ -125,27 +134,57 @@ class Simulator {
       measured_ = options_.batches;
       return Finish(result);
     }
-    std::vector<double> weights;
-    weights.reserve(transient.size());
-    for (int i : transient) weights.push_back(workload_.classes[i].ArrivalRate());
-    std::discrete_distribution<int> pick(weights.begin(), weights.end());
-    std::exponential_distribution<double> gap(total_rate);
+    // The arrival rate now: Poisson classes at their rate, finite-source classes at their rate
+    // times the sources idle. Memoryless, so the next arrival may be redrawn after any event.
+    auto class_rate = [&](int i) {
+      const HolderClass& c = workload_.classes[i];
+      return c.finite() ? c.rate.value * static_cast<double>(idle_[i]) : c.ArrivalRate();
+    };
+    auto current_rate = [&] {
+      double r = 0;
+      for (int i : transient) r += class_rate(i);
+      return r;
+    };
+    auto pick = [&](double total) {
+      double u = std::uniform_real_distribution<double>(0, total)(rng_);
+      for (int i : transient) {
+        u -= class_rate(i);
+        if (u < 0) return i;
+      }
+      return transient.back();
+    };
+    auto next_gap = [&](double r) {
+      return r > 0 ? std::exponential_distribution<double>(r)(rng_)
+                   : std::numeric_limits<double>::infinity();
+    };
     const double backoff = options_.retry.enabled ? options_.retry.backoff_multiple : 0;
     warmup_ = 10 * longest_hold * (1 + backoff * options_.retry.retries);
-    const double window = static_cast<double>(options_.arrivals) / total_rate;
-    batch_length_ = window / options_.batches;
-    const double end = warmup_ + window;
-    double now = 0, next_arrival = gap(rng_);
+    // The measured window holds about `arrivals` attempts at the rate the warm-up saw (finite
+    // sources that are refused ask again at once, so the untruncated estimate can be far off).
+    double window = static_cast<double>(options_.arrivals) / expected_rate;
+    std::uint64_t warmup_attempts = 0;
+    bool window_set = false;
+    double end = std::numeric_limits<double>::infinity();
+    double rate = current_rate();
+    double now = 0, next_arrival = next_gap(rate);
     while (true) {
       const bool arrival = events_.empty() || next_arrival <= events_.top().time;
       const double at = arrival ? next_arrival : events_.top().time;
+      if (!window_set && at >= warmup_) {
+        if (warmup_attempts > 0 && warmup_ > 0) {
+          window = static_cast<double>(options_.arrivals) /
+                   (static_cast<double>(warmup_attempts) / warmup_);
+        }
+        batch_length_ = window / options_.batches;
+        end = warmup_ + window;
+        window_set = true;
+      }
       if (at > end) break;
       Advance(now, at);
       now = at;
       if (arrival) {
-        const int cls = transient[pick(rng_)];
-        Attempt(cls, 0, BatchOf(now), now);
-        next_arrival = now + gap(rng_);
+        if (!window_set) ++warmup_attempts;
+        Attempt(pick(rate), 0, BatchOf(now), now);
       } else {
         const Event e = events_.top();
         events_.pop();
@@ -155,8 +194,18 @@ class Simulator {
           Attempt(e.cls, e.attempt, e.batch, now);
         }
       }
+      if (has_finite_) {
+        rate = current_rate();
+        next_arrival = now + next_gap(rate);
+      } else if (arrival) {
+        next_arrival = now + next_gap(rate);
+      }
       ++result.events;
       if (absl::Status s = Check(); !s.ok()) return s;
+    }
+    if (!window_set) {  // nothing happened after the warm-up began
+      batch_length_ = window / options_.batches;
+      end = warmup_ + window;
     }
     Advance(now, end);
     measured_ = options_.batches;
@@ -250,6 +299,7 @@ class Simulator {
     const Field field = FieldOf(c.kind);
     Tally& tally = TallyOf(field);
     if (attempt == 0 && batch >= 0) ++tally.attempts[batch];
+    if (c.finite()) --idle_[cls];  // the source asks; it is idle again unless it gets the pin
     bool taken;
     if (field == Field::kOrdinary) {
       const GetResult g = word_.try_get();
@@ -268,8 +318,9 @@ class Simulator {
       events_.push({now + Hold(c), cls, -1, batch});
       return;
     }
-    const bool retries =
-        options_.retry.enabled && field != Field::kOrdinary && attempt < options_.retry.retries;
+    if (c.finite()) ++idle_[cls];  // refused: the source goes back to idle (its own retry)
+    const bool retries = options_.retry.enabled && field != Field::kOrdinary && !c.finite() &&
+                         attempt < options_.retry.retries;
     if (retries) {
       const double mean = options_.retry.backoff_multiple * c.hold_mean.value;
       events_.push(
@@ -289,6 +340,7 @@ class Simulator {
       const PinKind kind = c.kind == ClassKind::kReadPin ? PinKind::kRead : PinKind::kWrite;
       r = word_.unpin(kind);
       --(kind == PinKind::kRead ? read_pins_ : write_pins_);
+      if (c.finite()) ++idle_[cls];
     }
     if (r != PutResult::kLive)
       return absl::InternalError("a release dropped the owner's reference");
@@ -345,6 +397,8 @@ class Simulator {
   std::vector<double> false_pinned_time_;
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
   double warmup_ = 0, batch_length_ = 0;
+  std::vector<std::uint64_t> idle_;  // per class: idle sources of a finite-source class
+  bool has_finite_ = false;
   int measured_ = 0;
 };
 

@@ -43,12 +43,13 @@ class WorkloadParser {
     const absl::string_view head = tokens[0].text;
     if (head == "title") return Title();
     if (head == "pin" || head == "ordinary") return ClassHeader(head == "pin");
-    if (head == "count" || head == "rate" || head == "hold_mean" || head == "multiplicity") {
+    if (head == "count" || head == "rate" || head == "hold_mean" || head == "multiplicity" ||
+        head == "sources") {
       return NumberLine();
     }
     return Err(0, absl::StrCat("unknown key '", head,
-                               "' (expected title, pin, ordinary, count, rate, hold_mean or "
-                               "multiplicity)"));
+                               "' (expected title, pin, ordinary, count, rate, hold_mean, "
+                               "multiplicity or sources)"));
   }
 
   // Checks the last class once the file has ended.
@@ -155,9 +156,13 @@ class WorkloadParser {
     const std::vector<Token>& t = *tokens_;
     if (!open_) return Err(0, "a number belongs to a class: write `pin` or `ordinary` first");
     const absl::string_view key = t[0].text;
+    if (key == "sources" && current_.kind == ClassKind::kOrdinary) {
+      return Err(0, "sources belongs to pin classes (ordinary references are Poisson)");
+    }
     SourcedNumber* slot = key == "count"       ? &current_.count
                           : key == "rate"      ? &current_.rate
                           : key == "hold_mean" ? &current_.hold_mean
+                          : key == "sources"   ? &current_.sources
                                                : &current_.multiplicity;
     if (slot->present) {
       return Err(0, absl::StrCat("'", key, "' is given twice in class '", current_.name, "'"));
@@ -166,12 +171,14 @@ class WorkloadParser {
     const std::optional<double> value = ParseNumber(t[1].text);
     if (!value.has_value()) return Err(1, absl::StrCat("'", t[1].text, "' is not a number"));
     if (*value < 0) return Err(1, absl::StrCat("negative ", key, " ", t[1].text));
-    const bool integral = key == "count" || key == "multiplicity";
+    const bool integral = key == "count" || key == "multiplicity" || key == "sources";
     if (integral && std::floor(*value) != *value) {
       return Err(1, absl::StrCat(key, " must be a whole number, not ", t[1].text));
     }
     if (key == "hold_mean" && *value == 0) return Err(1, "hold_mean must be above 0 seconds");
-    if (key == "multiplicity" && *value == 0) return Err(1, "multiplicity must be at least 1");
+    if ((key == "multiplicity" || key == "sources") && *value == 0) {
+      return Err(1, absl::StrCat(key, " must be at least 1"));
+    }
     if (integral && *value > kMaxFixedHolders) {
       return Err(1, absl::StrCat(key, " ", t[1].text,
                                  " is out of range: no 32-bit field holds more than 2147483647"));
@@ -196,6 +203,10 @@ class WorkloadParser {
     slot->value = *value;
     slot->provenance = std::move(provenance);
     slot->present = true;
+    if (current_.finite() && current_.Sources() > kMaxSources) {
+      return Err(1, absl::StrCat("sources x multiplicity of class '", current_.name,
+                                 "' is out of range: at most 65536"));
+    }
     if (key == "count" || key == "multiplicity") {
       const double fixed = current_.count.present ? current_.count.value : 0.0;
       if (fixed * current_.Multiplicity() > kMaxFixedHolders) {
@@ -214,7 +225,7 @@ class WorkloadParser {
     auto err = [&](absl::string_view what) {
       return SyntaxError(c.line, 1, absl::StrCat("class '", c.name, "': ", what));
     };
-    if (c.count.present && (c.rate.present || c.hold_mean.present)) {
+    if (c.count.present && (c.rate.present || c.hold_mean.present || c.sources.present)) {
       return err("give either count, or rate and hold_mean, not both");
     }
     if (!c.count.present && !(c.rate.present && c.hold_mean.present)) {
@@ -246,7 +257,7 @@ bool Workload::Estimated() const {
 std::vector<const SourcedNumber*> Workload::Numbers() const {
   std::vector<const SourcedNumber*> out;
   for (const HolderClass& c : classes) {
-    for (const SourcedNumber* n : {&c.count, &c.rate, &c.hold_mean, &c.multiplicity}) {
+    for (const SourcedNumber* n : {&c.count, &c.rate, &c.hold_mean, &c.multiplicity, &c.sources}) {
       if (n->present) out.push_back(n);
     }
   }

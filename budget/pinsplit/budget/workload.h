@@ -47,16 +47,26 @@ struct HolderClass {
   SourcedNumber rate;          // arrivals per second (Poisson), per unit of multiplicity
   SourcedNumber hold_mean;     // seconds
   SourcedNumber multiplicity;  // independent copies of the class; 1 when absent
+  // Finite sources (pin classes only): each copy has this many holders that each ask at `rate`
+  // while idle (an Engset class, e.g. a queue depth); absent: Poisson arrivals at `rate`.
+  SourcedNumber sources;
   int line = 0;
 
   bool fixed() const { return count.present; }
+  bool finite() const { return sources.present; }
+  // Sources of a finite-source class, all copies together.
+  double Sources() const { return finite() ? sources.value * Multiplicity() : 0.0; }
   double Multiplicity() const { return multiplicity.present ? multiplicity.value : 1.0; }
   // Holders that stay for the whole run: count x multiplicity.
   double FixedHolders() const { return fixed() ? count.value * Multiplicity() : 0.0; }
-  // Arrivals per second, all copies together.
-  double ArrivalRate() const { return fixed() ? 0.0 : rate.value * Multiplicity(); }
-  // Offered load in Erlangs: mean number held at once were nothing ever refused.
-  double OfferedLoad() const { return ArrivalRate() * (fixed() ? 0.0 : hold_mean.value); }
+  // Poisson arrivals per second, all copies together (a finite-source class: with every
+  // source idle).
+  double ArrivalRate() const {
+    if (fixed()) return 0.0;
+    return rate.value * (finite() ? Sources() : Multiplicity());
+  }
+  // Offered load in Erlangs of a Poisson class: mean number held at once were nothing refused.
+  double OfferedLoad() const { return fixed() || finite() ? 0.0 : ArrivalRate() * hold_mean.value; }
 };
 
 struct Workload {
@@ -73,6 +83,9 @@ struct Workload {
 
 // The largest fixed demand a class may declare: no field of a 32-bit word holds more.
 inline constexpr double kMaxFixedHolders = 2147483647.0;
+// The most sources a finite-source class may have (all copies): the exact convolution is
+// quadratic in them.
+inline constexpr double kMaxSources = 65536.0;
 
 // Parses a `.workload` file. `name` and `file` are recorded as given.
 absl::StatusOr<Workload> ParseWorkload(absl::string_view text, std::string name, std::string file);

@@ -42,6 +42,20 @@ TEST(Workload, ParsesClassesNumbersAndProvenance) {
   EXPECT_EQ(w->Numbers().size(), 4u);
 }
 
+TEST(Workload, FiniteSourcesMultiplyAndCarryNoPoissonLoad) {
+  absl::StatusOr<Workload> w = ParseWorkload(
+      "pin qd kind=read term=short\n  rate 100 estimate\n  hold_mean 0.01 estimate\n"
+      "  sources 32 estimate\n  multiplicity 2 estimate\n",
+      "qd", "qd.workload");
+  ASSERT_TRUE(w.ok()) << w.status();
+  const HolderClass& c = w->classes[0];
+  EXPECT_TRUE(c.finite());
+  EXPECT_DOUBLE_EQ(c.Sources(), 64);
+  EXPECT_DOUBLE_EQ(c.ArrivalRate(), 6400);  // every source idle
+  EXPECT_DOUBLE_EQ(c.OfferedLoad(), 0);     // not a Poisson class
+  EXPECT_EQ(w->Numbers().size(), 4u);
+}
+
 // Every bad file names the line and column of the mistake.
 struct BadCase {
   const char* what;
@@ -96,6 +110,20 @@ const BadCase kBadCases[] = {
     {"no classes", "title nothing\n", "line 2, column 1", "at least one"},
     {"bad class name", "ordinary 9lives\n  count 1 estimate\n", "line 1, column 10",
      "is not a name"},
+    {"sources on an ordinary class",
+     "ordinary a\n  rate 1 estimate\n  hold_mean 1 estimate\n  sources 4 estimate\n",
+     "line 4, column 3", "sources belongs to pin classes"},
+    {"zero sources",
+     "pin a kind=read term=short\n  rate 1 estimate\n  hold_mean 1 estimate\n  sources 0 "
+     "estimate\n",
+     "line 4, column 11", "at least 1"},
+    {"sources out of range",
+     "pin a kind=read term=short\n  rate 1 estimate\n  hold_mean 1 estimate\n  sources 300 "
+     "estimate\n  multiplicity 300 estimate\n",
+     "line 5, column 16", "at most 65536"},
+    {"sources with a count",
+     "pin a kind=read term=long\n  count 1 estimate\n  sources 2 estimate\n", "line 1, column 1",
+     "not both"},
 };
 
 class BadWorkload : public ::testing::TestWithParam<BadCase> {};
