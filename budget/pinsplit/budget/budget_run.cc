@@ -300,7 +300,8 @@ std::string FormatBudgetJson(const BudgetReport& report, const std::string& run)
           {"count", &c.count},
           {"rate", &c.rate},
           {"hold_mean", &c.hold_mean},
-          {"multiplicity", &c.multiplicity}};
+          {"multiplicity", &c.multiplicity},
+          {"sources", &c.sources}};
       for (const auto& [key, n] : numbers) {
         if (!n->present) continue;
         inputs.push_back(absl::StrFormat(
