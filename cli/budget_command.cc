@@ -1,5 +1,7 @@
 #include "budget_command.h"
 
+#include <atomic>
+#include <csignal>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -35,6 +37,10 @@ namespace pinsplit {
 namespace {
 
 using budget::Workload;
+
+// Ctrl-C / SIGTERM: finish the current simulation step, report what is done, exit 130.
+std::atomic<bool> stop_requested{false};
+extern "C" void RequestStop(int) { stop_requested.store(true, std::memory_order_relaxed); }
 
 Workload LoadWorkloadOrExit(const std::string& spec) {
   const bool is_path = absl::StrContains(spec, '/') || absl::EndsWith(spec, ".workload");
@@ -106,7 +112,12 @@ int BudgetCommand(const std::vector<std::string>& args) {
   std::cerr << absl::StrCat("budget: seed ", options.sim.seed, ", ", options.workloads.size(),
                             " workload(s)\n");
 
+  options.sim.stop = &stop_requested;
+  std::signal(SIGINT, RequestStop);
+  std::signal(SIGTERM, RequestStop);
   absl::StatusOr<budget::BudgetReport> report = budget::RunBudget(options, &std::cerr);
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
   if (!report.ok()) {
     std::cerr << "budget: " << report.status().message() << "\n";
     return absl::IsInternal(report.status()) ? kExitViolation : kExitBadInput;
@@ -125,6 +136,10 @@ int BudgetCommand(const std::vector<std::string>& args) {
     std::cerr << "budget: wrote " << output << "\n";
   }
   std::cout.flush();
+  if (report->interrupted) {
+    std::cerr << "budget: interrupted; the workloads finished before it are reported\n";
+    return 130;
+  }
   return std::cout.good() ? kExitOk : kExitBadInput;
 }
 

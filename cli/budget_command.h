@@ -11,7 +11,8 @@ namespace pinsplit {
 // pinsplit budget [--workload=FILE|PRESET,...] [--layout=R/W/O,...|all] [--target=P] [--retry]
 //                 [--seed=N] [--sim_arrivals=N] [--json] [--output=FILE] [FILE|PRESET...]
 // Returns the exit status: 0 done, 1 a simulation found its counter word disagreeing with its
-// own tally, 2 bad input (a workload file's error carries line:column; nothing is written).
+// own tally, 2 bad input (a workload file's error carries line:column; nothing is written),
+// 130 interrupted by Ctrl-C or SIGTERM (the finished workloads are written, marked interrupted).
 int BudgetCommand(const std::vector<std::string>& args);
 
 }  // namespace pinsplit

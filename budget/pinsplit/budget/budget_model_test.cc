@@ -306,3 +306,27 @@ TEST(Simulation, TallyCheckCatchesACounterThatNeverRefuses) {
 
 }  // namespace
 }  // namespace pinsplit::budget
+
+namespace pinsplit::budget {
+namespace {
+
+TEST(BudgetRun, StopKeepsTheFinishedWorkloadsAndSaysInterrupted) {
+  std::atomic<bool> stop{true};
+  BudgetOptions options;
+  options.workloads.push_back(*LoadPreset("iommufd"));
+  options.sim.stop = &stop;
+  absl::StatusOr<BudgetReport> report = RunBudget(options, nullptr);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->interrupted);
+  EXPECT_TRUE(report->workloads.empty());
+  EXPECT_FALSE(report->verdict.seed_meets);
+  EXPECT_THAT(FormatBudgetJson(*report, "{}"), HasSubstr("\"interrupted\": true"));
+  stop = false;
+  report = RunBudget(options, nullptr);
+  ASSERT_TRUE(report.ok());
+  EXPECT_FALSE(report->interrupted);
+  EXPECT_EQ(report->workloads.size(), 1u);
+}
+
+}  // namespace
+}  // namespace pinsplit::budget

@@ -63,7 +63,7 @@ Verdict Judge(const BudgetReport& report, const std::vector<LayoutResult>& seed_
     }
     if (!dominated) v.pareto.push_back(report.layouts[i].Name());
   }
-  v.seed_meets = true;
+  v.seed_meets = !report.workloads.empty();  // nothing judged, nothing met
   for (std::size_t w = 0; w < report.workloads.size(); ++w) {
     if (!seed_results[w].meets_target) {
       v.seed_meets = false;
@@ -138,7 +138,14 @@ absl::StatusOr<BudgetReport> RunBudget(const BudgetOptions& options, std::ostrea
       }
     }
   }
+  auto stopped = [&] {
+    return options.sim.stop != nullptr && options.sim.stop->load(std::memory_order_relaxed);
+  };
   for (const Workload& workload : options.workloads) {
+    if (stopped()) {
+      report.interrupted = true;
+      break;
+    }
     WorkloadReport w;
     w.workload = workload;
     const auto analytic_start = std::chrono::steady_clock::now();
@@ -152,6 +159,10 @@ absl::StatusOr<BudgetReport> RunBudget(const BudgetOptions& options, std::ostrea
     std::uint64_t events = 0;
     for (const LayoutSpec& layout : sample) {
       absl::StatusOr<SimResult> sim = Simulate(workload, layout, options.sim);
+      if (absl::IsCancelled(sim.status())) {
+        report.interrupted = true;
+        break;
+      }
       if (!sim.ok()) {
         return absl::Status(sim.status().code(), absl::StrCat(workload.name, " on ", layout.Name(),
                                                               ": ", sim.status().message()));
@@ -161,6 +172,7 @@ absl::StatusOr<BudgetReport> RunBudget(const BudgetOptions& options, std::ostrea
       events += sim->events;
       w.simulated.push_back(*std::move(sim));
     }
+    if (report.interrupted) break;  // this workload is incomplete: leave it out
     report.simulation_events += events;
     report.simulation_seconds += Seconds(sim_start);
     if (progress != nullptr) {
@@ -177,6 +189,7 @@ absl::StatusOr<BudgetReport> RunBudget(const BudgetOptions& options, std::ostrea
     std::vector<AttackCost> rows = AttackCosts(layout);
     report.attacks.insert(report.attacks.end(), rows.begin(), rows.end());
   }
+  seed_results.resize(report.workloads.size());
   report.verdict = Judge(report, seed_results);
   report.total_seconds = Seconds(start);
   return report;
@@ -256,8 +269,10 @@ std::string FormatBudgetText(const BudgetReport& report, const std::vector<Layou
                            Count(a.users), " user(s)", a.applies ? "" : " (does not apply)"));
   }
   const Verdict& v = report.verdict;
-  absl::StrAppendFormat(&out, "\n== verdict over %zu workloads and %zu layouts\n",
-                        report.workloads.size(), report.layouts.size());
+  absl::StrAppendFormat(
+      &out, "\n== verdict over %zu workloads and %zu layouts%s\n", report.workloads.size(),
+      report.layouts.size(),
+      report.interrupted ? " (INTERRUPTED: the remaining workloads were not run)" : "");
   absl::StrAppendFormat(&out, "   meeting the target for every workload (%zu): %s\n",
                         v.meeting.size(),
                         v.meeting.empty() ? "none" : absl::StrJoin(v.meeting, " "));
@@ -287,11 +302,12 @@ std::string FormatBudgetJson(const BudgetReport& report, const std::string& run)
   std::vector<std::string> layouts;
   for (const LayoutSpec& l : report.layouts) layouts.push_back(l.Name());
   std::string out = absl::StrFormat(
-      "{\"kind\": \"budget\", \"run\": %s, \"target\": %s, \"seed\": %d,\n"
+      "{\"kind\": \"budget\", \"run\": %s, \"target\": %s, \"seed\": %d, \"interrupted\": %s,\n"
       " \"retry\": {\"enabled\": %s, \"retries\": %d, \"backoff_multiple\": %s},\n"
       " \"layouts\": %s,\n \"workloads\": [",
-      run, JsonNumber(report.target), report.seed, report.retry.enabled ? "true" : "false",
-      report.retry.retries, JsonNumber(report.retry.backoff_multiple), JsonStrings(layouts));
+      run, JsonNumber(report.target), report.seed, report.interrupted ? "true" : "false",
+      report.retry.enabled ? "true" : "false", report.retry.retries,
+      JsonNumber(report.retry.backoff_multiple), JsonStrings(layouts));
   for (std::size_t wi = 0; wi < report.workloads.size(); ++wi) {
     const WorkloadReport& w = report.workloads[wi];
     std::vector<std::string> inputs;

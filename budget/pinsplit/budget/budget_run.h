@@ -56,11 +56,14 @@ struct BudgetReport {
   std::vector<AttackCost> attacks;
   Verdict verdict;
   double analytic_seconds = 0, simulation_seconds = 0, total_seconds = 0;
+  // options.sim.stop was raised: the workloads finished before it are reported, the rest not.
+  bool interrupted = false;
   std::uint64_t simulation_events = 0;
 };
 
 // Runs everything; progress lines (one per workload) go to `progress` when it is not null.
-// Internal when a simulation finds its word disagreeing with its tally.
+// Internal when a simulation finds its word disagreeing with its tally. When options.sim.stop
+// is raised the report holds the workloads finished so far and says `interrupted`.
 absl::StatusOr<BudgetReport> RunBudget(const BudgetOptions& options, std::ostream* progress);
 
 // Human-readable: a table per workload over `shown` layouts (the sample, bias and the Pareto

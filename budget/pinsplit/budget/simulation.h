@@ -17,6 +17,7 @@
 // simulation and the formula agree when the formula's value lies inside the interval.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -29,6 +30,8 @@
 namespace pinsplit::budget {
 
 struct SimOptions {
+  // Checked every 65536 events; once true the run returns Cancelled (Ctrl-C in the CLI).
+  const std::atomic<bool>* stop = nullptr;
   std::uint64_t seed = 1;
   std::uint64_t arrivals = 100000;  // transient arrivals in the measured window, roughly
   int batches = 20;
@@ -56,7 +59,8 @@ struct SimResult {
 };
 
 // Runs the simulation for one layout of the compiled-in sample (SimulatedLayouts) or bias.
-// InvalidArgument for a layout outside the sample; Internal when the word and the tally differ.
+// InvalidArgument for a layout outside the sample; Internal when the word and the tally differ;
+// Cancelled when options.stop became true.
 absl::StatusOr<SimResult> Simulate(const Workload& workload, const LayoutSpec& layout,
                                    const SimOptions& options);
 

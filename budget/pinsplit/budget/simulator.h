@@ -202,6 +202,10 @@ class Simulator {
       }
       ++result.events;
       if (absl::Status s = Check(); !s.ok()) return s;
+      if ((result.events & 0xffff) == 0 && options_.stop != nullptr &&
+          options_.stop->load(std::memory_order_relaxed)) {
+        return absl::CancelledError("interrupted");
+      }
     }
     if (!window_set) {  // nothing happened after the warm-up began
       batch_length_ = window / options_.batches;
