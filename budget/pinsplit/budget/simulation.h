@@ -1,18 +1,21 @@
 // Discrete-event simulation of one page's holders, driving a real counter word.
 //
 // Fixed holders take their pins and references at time 0 and keep them. Transient classes arrive
-// as Poisson processes and hold for a time drawn from their hold distribution. Every pin is a
+// as Poisson processes, or source by source for a finite-source class (each idle source asks at
+// its rate; a refused one goes back to idle), and hold for a time drawn from their hold
+// distribution. Every pin is a
 // try_pin() on the word (kFull counted as a refusal), every release an unpin() or put(); an
 // ordinary reference is a try_get(), and one that finds the field full (split: the word
 // saturates; bias: kFull) is counted as a saturation, and the word is put back where it was, as
 // if that reference had been refused, so the run goes on. After every event the word is checked
 // against the simulation's own tally; a difference is an error, not a statistic.
 //
-// With retry, a refused pin tries again after an exponential back-off (mean: a multiple of its
-// class's mean hold) up to `retries` times; the refusal counted is the final one.
+// With retry, a refused pin of a Poisson class tries again after an exponential back-off (mean: a
+// multiple of its class's mean hold) up to `retries` times; the refusal counted is the final one.
 //
 // Estimates come with a confidence interval: batch means over `batches` equal slices of the
-// measured time (after a warm-up of ten of the longest mean holds), Student t at 99.9%, widened
+// measured time (after a warm-up of ten of the longest mean holds; the window is sized for about
+// `arrivals` attempts at the rate the warm-up saw), Student t at 99.9%, widened
 // by ln(1000)/N (the 99.9% bound on a probability when none of N attempts was refused). The
 // simulation and the formula agree when the formula's value lies inside the interval.
 #pragma once
