@@ -98,6 +98,14 @@ std::string SimCell(const SimEstimate& e) {
   return absl::StrFormat("%.2g [%.2g,%.2g]", e.p, e.low(), e.high());
 }
 
+std::string DemandText(const FieldDemand& f) {
+  std::string out = absl::StrFormat("k=%g a=%.3g", f.fixed, f.load);
+  for (const FiniteSourceClass& c : f.finite) {
+    absl::StrAppendFormat(&out, " N=%d beta=%.3g", c.sources, c.beta);
+  }
+  return out;
+}
+
 std::string JsonNumber(double x) {
   if (!std::isfinite(x)) return "null";
   return absl::StrFormat("%.6g", x);
@@ -220,10 +228,10 @@ std::string FormatBudgetText(const BudgetReport& report, const std::vector<Layou
                           w.workload.title);
     const WorkloadDemand d = DemandOf(w.workload);
     absl::StrAppendFormat(&out,
-                          "   demand: READ k=%g a=%.3g | R/W k=%g a=%.3g | ordinary k=%g a=%.3g "
-                          "(k fixed holders incl. the owner's ref, a Erlangs)\n",
-                          d.read.fixed, d.read.load, d.write.fixed, d.write.load, d.ordinary.fixed,
-                          d.ordinary.load);
+                          "   demand: READ %s | R/W %s | ordinary %s\n"
+                          "   (k fixed holders incl. the owner's ref, a Poisson Erlangs, N finite "
+                          "sources of beta Erlangs each)\n",
+                          DemandText(d.read), DemandText(d.write), DemandText(d.ordinary));
     absl::StrAppendFormat(&out, "   %-8s %-9s %-9s %-9s %-9s %-5s  %-26s %-26s %-26s\n", "layout",
                           "READ", "R/W", "ordinary", "maybe-pin", "meets", "sim READ [99.9% CI]",
                           "sim R/W", "sim ordinary");
