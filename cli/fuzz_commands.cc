@@ -18,8 +18,10 @@
 
 ABSL_FLAG(std::string, target, "",
           "decode/encode: the fuzz target whose input format to use (refcount_ops, interleave, "
-          "mm_ops; for mm_ops, --policy picks the policy)");
-ABSL_FLAG(std::string, output, "", "decode/encode: write to this file instead of stdout");
+          "mm_ops; for mm_ops, --policy picks the policy); budget: the target refusal probability "
+          "(default 1e-6)");
+ABSL_FLAG(std::string, output, "",
+          "decode/encode/budget: write to this file instead of stdout");
 
 namespace pinsplit {
 namespace {

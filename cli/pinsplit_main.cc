@@ -11,6 +11,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "budget_command.h"
 #include "command_line.h"
 #include "fuzz_commands.h"
 #include "pinsplit/any_refcount.h"
@@ -27,7 +28,8 @@ ABSL_FLAG(std::string, impl, "",
           "split for counter scripts, the policy's own counter for process-level scripts");
 ABSL_FLAG(std::string, policy, "split",
           "mm policy for process-level scripts: mapcount, refcount, anon-exclusive, split, ideal");
-ABSL_FLAG(bool, json, false, "compare: print JSON (kind \"compare\") instead of a table");
+ABSL_FLAG(bool, json, false,
+          "compare, budget: print JSON (kind \"compare\", \"budget\") instead of a table");
 ABSL_FLAG(bool, quiet, false, "print only failures and the verdict, not every step");
 
 namespace pinsplit {
@@ -47,7 +49,10 @@ constexpr char kUsage[] =
     "        turn a fuzz input (corpus entry, crash) into an op script that replay reproduces\n"
     "  pinsplit encode --target=NAME [--impl=NAME] [--output=FILE] FILE\n"
     "        turn an op script into a fuzz input (seed corpora)\n"
-    "  pinsplit impls                                 list the counter names --impl accepts\n\n"
+    "  pinsplit impls                                 list the counter names --impl accepts\n"
+    "  pinsplit budget [--workload=FILE|PRESET,...] [--layout=R/W/O,...] [--target=P] [--retry]\n"
+    "                  [--json] [--output=FILE]\n"
+    "        refusal rates of every layout per workload, attack prices, verdict (docs/budget.md)\n\n"
     "Exit status: 0 all assertions hold, 1 an assertion failed or a violation was found, 2 bad\n"
     "input: a bad script, flag or value, an unreadable input, an output that cannot be written\n"
     "(standard output included), or a checker's own limit. docs/cli.md says what each command\n"
@@ -179,6 +184,7 @@ int main(int argc, char** argv) {
     return DecodeCommand(args, absl::GetFlag(FLAGS_impl), absl::GetFlag(FLAGS_policy));
   }
   if (args[0] == "encode") return EncodeCommand(args, absl::GetFlag(FLAGS_impl));
+  if (args[0] == "budget") return BudgetCommand(args);
   if (args[0] == "impls") {
     if (args.size() != 1) ExitBadInput("impls takes no argument");
     NoteFlagsThatDoNotApply({"impl", "policy", "json", "quiet", "target", "output"}, "impls");
@@ -186,5 +192,5 @@ int main(int argc, char** argv) {
                              kExitOk);
   }
   ExitBadInput(absl::StrCat("unknown command ", Quoted(args[0]),
-                            " (replay, compare, decode, encode, impls)"));
+                            " (replay, compare, decode, encode, impls, budget)"));
 }
