@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "command_line.h"
 #include "fuzz_commands.h"
+#include "host_command.h"
 #include "pinsplit/any_refcount.h"
 #include "pinsplit/interleave_script.h"
 #include "pinsplit/mm/mm_replay.h"
@@ -26,7 +27,8 @@ ABSL_FLAG(std::string, impl, "",
           "counter scheme: split (the seed layout 4/4/24), split:R/W/O, bias or plain; default "
           "split for counter scripts, the policy's own counter for process-level scripts");
 ABSL_FLAG(std::string, policy, "split",
-          "mm policy for process-level scripts: mapcount, refcount, anon-exclusive, split, ideal");
+          "mm policy for process-level scripts: mapcount, refcount, anon-exclusive, split, ideal; "
+          "host replays on the running kernel (docs/host.md)");
 ABSL_FLAG(bool, json, false, "compare: print JSON (kind \"compare\") instead of a table");
 ABSL_FLAG(bool, quiet, false, "print only failures and the verdict, not every step");
 
@@ -47,6 +49,10 @@ constexpr char kUsage[] =
     "        turn a fuzz input (corpus entry, crash) into an op script that replay reproduces\n"
     "  pinsplit encode --target=NAME [--impl=NAME] [--output=FILE] FILE\n"
     "        turn an op script into a fuzz input (seed corpora)\n"
+    "  pinsplit fidelity [--json] [--output=F] [--false_pin] [FILES...]\n"
+    "        replay scripts (default scenarios/mm/) on the kernel and the anon-exclusive model\n"
+    "  pinsplit host false-pin [--json] [--output=F]  references that make the kernel's fork copy\n"
+    "  pinsplit host-check                            what the kernel offers the host backend\n"
     "  pinsplit impls                                 list the counter names --impl accepts\n\n"
     "Exit status: 0 all assertions hold, 1 an assertion failed, 2 bad script or flags.\n"
     "The language is documented in docs/op-script.md.";
@@ -94,6 +100,7 @@ absl::StatusOr<mm::MmScript> ParseMmOrReport(const std::string& path, const std:
 }
 
 int ReplayMm(const std::string& path, const std::string& text) {
+  if (absl::GetFlag(FLAGS_policy) == "host") return HostReplayCommand(path, text, absl::GetFlag(FLAGS_quiet));
   absl::StatusOr<mm::MmScript> script = ParseMmOrReport(path, text);
   if (!script.ok()) return kExitBadInput;
   mm::MmOptions options;
@@ -141,11 +148,12 @@ int Compare(const std::vector<std::string>& args) {
     std::cerr << args[1] << ": " << rows.status().message() << "\n";
     return kExitBadInput;
   }
+  const std::optional<HostCompareRow> host = HostCompareRowFor(*script);
   if (absl::GetFlag(FLAGS_json)) {
     const std::string run = RunInfoJson();
-    std::cout << mm::FormatCompareJson(*rows, args[1], run);
+    std::cout << WithHostRow(mm::FormatCompareJson(*rows, args[1], run), host, true);
   } else {
-    std::cout << mm::FormatCompareTable(*rows);
+    std::cout << WithHostRow(mm::FormatCompareTable(*rows), host, false);
   }
   return kExitOk;
 }
@@ -163,6 +171,9 @@ int main(int argc, char** argv) {
     return DecodeCommand(args, absl::GetFlag(FLAGS_impl), absl::GetFlag(FLAGS_policy));
   }
   if (args[0] == "encode") return EncodeCommand(args, absl::GetFlag(FLAGS_impl));
+  if (args[0] == "fidelity") return FidelityCommand(args);
+  if (args[0] == "host") return HostCommand(args);
+  if (args[0] == "host-check") return HostCheckCommand(args);
   if (args[0] == "impls") {
     std::cout << absl::StrJoin(KnownRefcounts(), "\n") << "\n";
     return kExitOk;
