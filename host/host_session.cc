@@ -139,6 +139,7 @@ absl::StatusOr<AgentReply> HostSession::Await(const std::string& name, Agent& ag
   }
   AgentReply reply;
   const ssize_t got = recv(agent.socket, &reply, sizeof reply, 0);
+  if (got <= 0) return Died(name, agent);  // end of file or reset: the agent is gone
   if (got != sizeof reply) {
     return absl::InternalError(absl::StrCat("agent ", name, " sent a short reply (", got, ")"));
   }

@@ -84,6 +84,18 @@ int CountDir(const std::string& path) {
   return n;
 }
 
+// Mounts and temp files are counted in a private $TMPDIR (other programs on the machine mount
+// and create temp files too); children and fds are this process's own.
+const std::string& PrivateTmp() {
+  static const std::string dir = [] {
+    std::string templ = "/tmp/pinsplit-host-test-XXXXXX";
+    if (mkdtemp(templ.data()) == nullptr) std::abort();
+    setenv("TMPDIR", templ.c_str(), 1);
+    return templ;
+  }();
+  return dir;
+}
+
 Leftovers Count() {
   Leftovers l;
   std::ifstream children("/proc/self/task/" + std::to_string(gettid()) + "/children");
@@ -92,9 +104,8 @@ Leftovers Count() {
   l.fds = CountDir("/proc/self/fd");
   std::ifstream mounts("/proc/self/mountinfo");
   std::string line;
-  while (std::getline(mounts, line)) ++l.mounts;
-  const char* tmp = std::getenv("TMPDIR");
-  l.temp_files = CountDir(tmp != nullptr ? tmp : "/tmp");
+  while (std::getline(mounts, line)) l.mounts += line.find(PrivateTmp()) != std::string::npos;
+  l.temp_files = CountDir(PrivateTmp());
   return l;
 }
 
@@ -181,6 +192,7 @@ TEST(HostSession, RefusalsLeaveTheSessionUsable) {
 TEST(HostHygiene, NothingOutlivesARunEvenAKilledAgentOrAHungOne) {
   SKIP_UNLESS_HOST_CAN_RUN();
   const Leftovers before = Count();
+  ASSERT_EQ(before.temp_files, 2);  // . and ..
   {
     auto session = NewSession();
     ASSERT_NE(session, nullptr);
@@ -222,6 +234,7 @@ TEST(HostHygiene, NothingOutlivesARunEvenAKilledAgentOrAHungOne) {
     EXPECT_TRUE(absl::IsCancelled(s)) << s;
   }
   EXPECT_EQ(Count(), before);
+  rmdir(PrivateTmp().c_str());
 }
 
 TEST(HostFidelity, AgreesWithAnonExclusiveAndCatchesThe58To518Policy) {
