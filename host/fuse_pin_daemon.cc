@@ -19,7 +19,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <map>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -73,8 +72,9 @@ class FusePinDaemon::Impl {
     std::string dir;
     int fd = -1;
     bool mounted = false;
-    bool arm_on_open = false;  // warm-up is over: opening read_pin arms the connection
-    bool armed = false;        // read_pin is open: the daemon leaves this queue unread
+    bool arm_on_open = false;    // warm-up is over: opening read_pin arms the connection
+    bool armed = false;          // read_pin is open: the daemon leaves this queue unread
+    std::uint64_t armed_fh = 0;  // the pinner's open file, whose RELEASE means it gave up
     Kind kind = Kind::kIdle;
     std::uint64_t unique = 0;               // the pinner's request, once read
     std::uint32_t size = 0;                 // bytes the pinner's call transfers
@@ -333,13 +333,15 @@ class FusePinDaemon::Impl {
         c.unique = req->in.unique;
         c.size = w.size;
         if (c.since == absl::Time()) c.since = absl::Now();
-        uniques_[c.unique] = &c;
         return req->args.substr(sizeof(w), w.size);
       }
-      if (req->in.opcode == FUSE_RELEASE && req->in.nodeid == kReadPinNode) released = true;
+      if (req->in.opcode == FUSE_RELEASE && ArgsAs<fuse_release_in>(req->args).fh == c.armed_fh) {
+        released = true;  // the pinner closed its file (or died) without a pending pwrite
+      }
       HandleLocked(c, *req);
     }
     if (!released) {
+      c.kind = Kind::kIdle;  // nothing is queued: the pinner has not written yet
       return absl::FailedPreconditionError(absl::StrFormat(
           "pin %d is not held: read_pin is open but nothing was written to it yet", pin_id));
     }
@@ -386,7 +388,6 @@ class FusePinDaemon::Impl {
       ReplyLocked(c, c.unique, error, nullptr, 0);
       ++cancelled_;
     }
-    uniques_.erase(c.unique);
     c.kind = Kind::kIdle;
     c.size = 0;
     c.unique = 0;
@@ -540,13 +541,14 @@ class FusePinDaemon::Impl {
       case FUSE_OPEN:
       case FUSE_OPENDIR: {
         fuse_open_out out{};
-        out.fh = node;
+        out.fh = ++next_fh_;
         out.open_flags = in.opcode == FUSE_OPEN ? FOPEN_DIRECT_IO : 0;
         ReplyWith(c, in.unique, out);
         // The pinner opened read_pin: its pwrite comes next and must stay unread.
         if (in.opcode == FUSE_OPEN && node == kReadPinNode && c.arm_on_open &&
             c.kind == Kind::kIdle) {
           c.armed = true;
+          c.armed_fh = out.fh;
         }
         return;
       }
@@ -573,7 +575,6 @@ class FusePinDaemon::Impl {
         c.unique = in.unique;
         c.size = r.size;
         c.since = absl::Now();
-        uniques_[c.unique] = &c;
         cv_.notify_all();
         return;
       }
@@ -594,9 +595,9 @@ class FusePinDaemon::Impl {
         // The pinner got a signal; when it is dying, the kernel waits for this request's answer
         // before the process can exit. End the pin as the kernel ends a request still queued.
         const auto intr = ArgsAs<fuse_interrupt_in>(args);
-        auto it = uniques_.find(intr.unique);
-        if (it != uniques_.end()) {
-          EndLocked(*it->second, -EINTR, "cancelled: its pinner was interrupted or exited");
+        // Request ids are per connection, and a connection holds at most one pin.
+        if (c.kind != Kind::kIdle && c.unique == intr.unique) {
+          EndLocked(c, -EINTR, "cancelled: its pinner was interrupted or exited");
         }
         return;  // an interrupt itself is never answered
       }
@@ -631,13 +632,13 @@ class FusePinDaemon::Impl {
 
   const std::string base_;
   const Options options_;
-  std::vector<Connection> conns_;  // sized once; never reallocated (uniques_ points into it)
+  std::vector<Connection> conns_;  // sized once
   int wake_fd_ = -1;
   std::thread thread_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::map<std::uint64_t, Connection*> uniques_;  // requests read and not answered
-  std::string buffer_;                            // one request; used under mu_
+  std::uint64_t next_fh_ = 0;  // every open gets its own file handle
+  std::string buffer_;         // one request; used under mu_
   int cancelled_ = 0;
   bool stopping_ = false;
   bool stopped_ = false;

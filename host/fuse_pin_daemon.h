@@ -12,8 +12,8 @@
 // host backend: an agent) and blocks in it until the daemon answers.
 //
 // One connection per pin id. The kernel copies a WRITE request's data out of the pinned page
-// when the daemon reads the request (splice does not help: since the 2024 fix "fuse: fix pipe
-// buffer lifetime for direct_io", splicing user pages copies them too; the tests show it). To
+// when the daemon reads the request (splice does not help: splicing the request out of
+// /dev/fuse copied the page at splice time too, measured on 6.18.44 while writing this). To
 // read through a R/O pin later than the pin was taken, the daemon must leave that request
 // unread, and /dev/fuse is a FIFO: everything queued behind it would wait. So every pin id is
 // its own FUSE mount with its own /dev/fuse queue, `Options::pins` of them, mounted by Mount():
@@ -49,6 +49,8 @@
 // Misuse and what it does (never a hang, never UB in the daemon):
 //   - a pin id outside 0 .. Options::pins - 1: PathFor() names a directory that does not exist
 //     (opening it fails with ENOENT); the methods return OutOfRange;
+//   - reusing a pin id before the previous pinner's HeldFuseIo returned from Join() is fine
+//     (each open has its own file handle, so its close is not mistaken for the new pinner's);
 //   - a second pread on a write-pinned id fails in the caller with EBUSY; a second open of an
 //     armed read_pin, a stat or a listing on an armed id is queued behind the unread pwrite and
 //     waits until that pin ends (do not: one pinner per id at a time);

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -254,6 +255,35 @@ TEST(FusePinDaemon, PinsAreServedInAnyOrderWithoutBlockingEachOther) {
   EXPECT_TRUE((*second)->Join(kWait).ok());
   EXPECT_EQ(daemon->PathFor(1), daemon->mount_point() + "/1");
   EXPECT_EQ(daemon->AwaitPinned(32, kWait).code(), absl::StatusCode::kOutOfRange);
+}
+
+TEST(FusePinDaemon, AnEarlierPinnersCloseIsNotTakenForTheNextPinnersExit) {
+  MOUNT_OR_SKIP(daemon);
+  AnonPage page(1);
+  auto first = StartHeldFuseIo(daemon->PathFor(0), page.bytes, false);
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(daemon->AwaitPinned(0, kWait).ok());
+  ASSERT_TRUE(daemon->Release(0).ok());
+  ASSERT_TRUE((*first)->Join(kWait).ok());
+  // The next pinner opens read_pin (arming the connection) before the first one closes its file.
+  const int fd = open((daemon->PathFor(0) + "/read_pin").c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  first->reset();  // its RELEASE is queued before the next pinner's pwrite
+  absl::SleepFor(absl::Milliseconds(50));
+  auto early = daemon->ReadThroughPin(0);
+  EXPECT_EQ(early.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(absl::StrContains(early.status().message(), "cancelled")) << early.status();
+  EXPECT_FALSE(daemon->IsPinned(0));
+  std::thread pinner([&] { (void)!pwrite(fd, page.bytes, kPage, 0); });
+  ASSERT_TRUE(daemon->AwaitPinned(0, kWait).ok());
+  page.bytes[1] = 42;
+  auto seen = daemon->ReadThroughPin(0);
+  EXPECT_TRUE(seen.ok()) << seen.status();
+  if (seen.ok()) EXPECT_EQ((*seen)[1], 42);
+  EXPECT_TRUE(daemon->Release(0).ok());
+  pinner.join();
+  close(fd);
+  EXPECT_EQ(daemon->cancelled_count(), 0);
 }
 
 // The pinner is a separate process; it is ended while its pin is held.
