@@ -118,8 +118,43 @@ class FusePinDaemon::Impl {
 
   // The first open, FLUSH, write and read of each connection, answered eagerly: the kernel
   // learns that FLUSH is not implemented (so no close ever waits behind an unread WRITE), and
-  // names and attributes are cached. Then opening read_pin arms the connection.
-  absl::Status WarmUp() {
+  // names and attributes are cached. Then opening read_pin arms the connection. The I/O runs in
+  // a thread of its own with a deadline: if the daemon does not answer, every connection is
+  // aborted (a forced unmount), which ends the I/O, rather than hang Mount().
+  absl::Status WarmUp(absl::Duration deadline) {
+    std::mutex done_mu;
+    std::condition_variable done_cv;
+    bool done = false;
+    absl::Status status;
+    std::thread warm([&] {
+      absl::Status s = WarmUpIo();
+      std::lock_guard<std::mutex> lock(done_mu);
+      status = s;
+      done = true;
+      done_cv.notify_all();
+    });
+    {
+      std::unique_lock<std::mutex> lock(done_mu);
+      if (!done_cv.wait_for(lock, absl::ToChronoNanoseconds(deadline), [&] { return done; })) {
+        lock.unlock();
+        for (Connection& c : conns_) {
+          if (c.mounted) umount2(c.dir.c_str(), MNT_FORCE);
+        }
+        lock.lock();
+        done_cv.wait(lock, [&] { return done; });
+        status = absl::DeadlineExceededError(
+            absl::StrFormat("the FUSE daemon did not answer its warm-up within %s",
+                            absl::FormatDuration(deadline)));
+      }
+    }
+    warm.join();
+    if (!status.ok()) return status;
+    std::lock_guard<std::mutex> lock(mu_);
+    for (Connection& c : conns_) c.arm_on_open = true;
+    return absl::OkStatus();
+  }
+
+  absl::Status WarmUpIo() {
     char byte = 0;
     for (Connection& c : conns_) {
       for (const char* file : {"read_pin", "write_pin"}) {
@@ -129,12 +164,11 @@ class FusePinDaemon::Impl {
         const ssize_t r = file[0] == 'r' ? pwrite(fd, &byte, 1, 0) : pread(fd, &byte, 1, 0);
         const int err = errno;
         close(fd);
-        if (r < 0)
+        if (r < 0) {
           return absl::InternalError(absl::StrCat("warm-up I/O on ", path, ": ", ErrnoText(err)));
+        }
       }
     }
-    std::lock_guard<std::mutex> lock(mu_);
-    for (Connection& c : conns_) c.arm_on_open = true;
     return absl::OkStatus();
   }
 
@@ -656,7 +690,7 @@ absl::StatusOr<std::unique_ptr<FusePinDaemon>> FusePinDaemon::Mount(Options opti
   }
   auto impl = std::make_unique<Impl>(base, options);
   absl::Status status = impl->MountAll();
-  if (status.ok()) status = impl->WarmUp();
+  if (status.ok()) status = impl->WarmUp(absl::Seconds(20));
   if (!status.ok()) {
     impl->Unmount();
     return status;

@@ -84,7 +84,7 @@
 namespace pinsplit::host {
 
 // The largest single pinning I/O: 16 pages, one FUSE request.
-inline constexpr std::size_t kMaxPinBytes = 16 * 4096;
+inline constexpr std::size_t kMaxPinBytes = std::size_t{16} * 4096;
 
 class FusePinDaemon {
  public:
