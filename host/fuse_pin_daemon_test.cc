@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -191,6 +192,47 @@ TEST(FusePinDaemon, ReadPinUnsharesTheCowPageAndReadsItsContentsWhenRead) {
   EXPECT_FALSE(daemon->IsPinned(0));
   EXPECT_EQ(daemon->cancelled_count(), 0);
   EXPECT_EQ(daemon->Release(0).code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// cow.c's R/O pin cases (scenarios/mm/cow/ro_pin_*.ops) with the FUSE short-term R/O pin
+// standing in for gup_test's long-term one: after the pin, the process writes the page and the
+// pin must see the write.
+enum class CowCase { kShared, kPreviouslyShared, kReadOnlyExclusive };
+
+void ExpectReadPinSeesLaterWrite(CowCase which) {
+  MOUNT_OR_SKIP(daemon);
+  AnonPage page(1);
+  ASSERT_NE(page.bytes, nullptr);
+  std::unique_ptr<SharingChild> child;
+  if (which != CowCase::kReadOnlyExclusive) {
+    child = std::make_unique<SharingChild>(page.bytes);
+    ASSERT_TRUE(child->alive());
+    if (which == CowCase::kPreviouslyShared) {
+      EXPECT_EQ(child->Report(), 1);  // and the child exits
+      child.reset();
+    }
+  } else {
+    ASSERT_EQ(mprotect(page.bytes, kPage, PROT_READ), 0);
+    ASSERT_EQ(mprotect(page.bytes, kPage, PROT_READ | PROT_WRITE), 0);
+  }
+  auto io = StartHeldFuseIo(daemon->PathFor(0), page.bytes, false);
+  ASSERT_TRUE(io.ok()) << io.status();
+  ASSERT_TRUE(daemon->AwaitPinned(0, kWait).ok());
+  std::memset(page.bytes, 0xff, kPage);
+  auto seen = daemon->ReadThroughPin(0);
+  ASSERT_TRUE(seen.ok()) << seen.status();
+  EXPECT_EQ(BytesOtherThan(*seen, '\xff'), 0u) << "the pin lost coherence with the process";
+  if (child) EXPECT_EQ(child->Report(), 1);
+  ASSERT_TRUE(daemon->Release(0).ok());
+  EXPECT_TRUE((*io)->Join(kWait).ok());
+}
+
+TEST(FusePinDaemon, CowReadPinOnSharedPage) { ExpectReadPinSeesLaterWrite(CowCase::kShared); }
+TEST(FusePinDaemon, CowReadPinOnPreviouslySharedPage) {
+  ExpectReadPinSeesLaterWrite(CowCase::kPreviouslyShared);
+}
+TEST(FusePinDaemon, CowReadPinOnReadOnlyMappedExclusivePage) {
+  ExpectReadPinSeesLaterWrite(CowCase::kReadOnlyExclusive);
 }
 
 TEST(FusePinDaemon, WritePinBreaksCowAndItsDataLandInThePage) {
