@@ -26,6 +26,9 @@ ABSL_FLAG(bool, stand_ins, true,
           "host: run pins the backend has no faithful mechanism for (read pins, short-term write "
           "pins) through the io_uring long-term R/W pin, marked as stand-ins; false refuses them "
           "(exit 2 naming the operation)");
+ABSL_FLAG(bool, fuse, true,
+          "host: take short-term and read pins through the FUSE direct-I/O daemon where the "
+          "script's use of the pin fits one (docs/host.md); false: the io_uring stand-in");
 ABSL_FLAG(int, host_timeout_ms, 10000, "host: watchdog for each agent reply, in milliseconds");
 ABSL_FLAG(bool, false_pin, false, "fidelity: also run the false-pin experiment (host false-pin)");
 ABSL_FLAG(int, max_refs, 2048, "host false-pin: the largest number of extra references tried");
@@ -36,6 +39,7 @@ namespace {
 host::HostOptions Options() {
   host::HostOptions o;
   o.stand_ins = absl::GetFlag(FLAGS_stand_ins);
+  o.fuse = absl::GetFlag(FLAGS_fuse);
   o.timeout_ms = absl::GetFlag(FLAGS_host_timeout_ms);
   return o;
 }
@@ -77,7 +81,9 @@ HostRun RunOnHost(const mm::MmScript& script, std::ostream* trace) {
     run.status = session.status();
     return run;
   }
+  run.status = (*session)->Plan(script);
   for (const mm::MmOp& op : script.ops) {
+    if (!run.status.ok()) break;
     host::HostStep step;
     run.status = (*session)->Step(op, &step);
     if (!run.status.ok()) break;
@@ -366,9 +372,13 @@ int HostCommand(const std::vector<std::string>& args) {
   std::cout << absl::StrFormat(
       "extra references on an exclusive page, in a process that has pinned before, at which fork "
       "copies it (up to %d):\n  kernel %s: %s\n  model, anon-exclusive on bias: %s\n  model, "
-      "split word: %s\n  kernel without an earlier pin, %d references: fork %s\n",
+      "split word: %s\n  kernel without an earlier pin, %d references: fork %s\n  kernel, "
+      "runs near the edge (references: copies/runs): %s\n",
       r->max_refs, caps.kernel, num(r->host_copy_threshold), num(r->bias_model_threshold),
-      num(r->split_model_threshold), r->max_refs, r->host_control_copied ? "copies" : "shares");
+      num(r->split_model_threshold), r->max_refs, r->host_control_copied ? "copies" : "shares",
+      absl::StrJoin(r->edge, " ", [](std::string* out, const host::FalsePinResult::Edge& e) {
+        absl::StrAppendFormat(out, "%d: %d/%d", e.refs, e.copies, e.runs);
+      }));
   const std::string json =
       absl::StrFormat("{\"kind\": \"false_pin\", \"run\": %s, \"kernel\": %s, \"false_pin\": %s}\n",
                       RunInfoJson(), JsonString(caps.kernel), host::FalsePinJson(*r));

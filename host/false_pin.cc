@@ -1,5 +1,7 @@
 #include "false_pin.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -108,13 +110,30 @@ absl::StatusOr<FalsePinResult> MeasureFalsePin(const HostOptions& options, std::
   absl::StatusOr<std::optional<std::uint32_t>> host = Threshold(max_refs, host_trial);
   if (!host.ok()) return host.status();
   result.host_copy_threshold = *host;
-  if (*host && **host > 0) {  // both sides of the edge again: is it stable?
-    for (std::uint32_t n : {**host - 1, **host}) {
-      absl::StatusOr<bool> again = host_trial(n);
-      if (!again.ok()) return again.status();
-      if (*again != (n == **host)) {
-        return absl::AbortedError(absl::StrFormat(
-            "the kernel's answer at %d references changed between runs: no stable threshold", n));
+  if (*host) {
+    // The edge again, kRepeats times per count: the kernel's count holds transient references
+    // (a busy machine shows more of them), so one search is one sample.
+    const std::uint32_t lo = **host >= 3 ? **host - 3 : 0;
+    const std::uint32_t hi = std::min(max_refs, **host + 2);
+    for (std::uint32_t n = lo; n <= hi; ++n) {
+      FalsePinResult::Edge edge{n, 0, 0};
+      for (int i = 0; i < FalsePinResult::kRepeats; ++i) {
+        absl::StatusOr<bool> again = host_trial(n);
+        if (!again.ok()) return again.status();
+        ++edge.runs;
+        edge.copies += *again ? 1 : 0;
+      }
+      result.edge.push_back(edge);
+    }
+    // Always copies from the threshold on (within the window); sometimes from the first copy.
+    result.host_copy_threshold.reset();
+    for (auto it = result.edge.rbegin(); it != result.edge.rend() && it->copies == it->runs; ++it) {
+      result.host_copy_threshold = it->refs;
+    }
+    for (const FalsePinResult::Edge& e : result.edge) {
+      if (e.copies > 0) {
+        result.host_first_copy = e.refs;
+        break;
       }
     }
   }
@@ -137,16 +156,23 @@ std::string FalsePinJson(const FalsePinResult& r) {
   const auto num = [](const std::optional<std::uint32_t>& v) {
     return v ? absl::StrCat(*v) : std::string("null");
   };
+  std::vector<std::string> edge;
+  for (const FalsePinResult::Edge& e : r.edge) {
+    edge.push_back(
+        absl::StrFormat("{\"refs\": %d, \"copies\": %d, \"runs\": %d}", e.refs, e.copies, e.runs));
+  }
   std::vector<std::string> trials;
   for (const auto& [n, copied] : r.host_trials) {
     trials.push_back(absl::StrFormat("[%d, %s]", n, copied ? "true" : "false"));
   }
   return absl::StrFormat(
       "{\"host_copy_threshold\": %s, \"bias_model_threshold\": %s, \"split\": %s, "
-      "\"max_refs\": %d, \"host_without_earlier_pin_copies\": %s, \"host_trials\": [%s]}",
+      "\"max_refs\": %d, \"host_without_earlier_pin_copies\": %s, "
+      "\"host_first_copy\": %s, \"host_edge\": [%s], \"host_trials\": [%s]}",
       num(r.host_copy_threshold), num(r.bias_model_threshold),
       r.split_model_threshold ? absl::StrCat(*r.split_model_threshold) : "\"never\"", r.max_refs,
-      r.host_control_copied ? "true" : "false", absl::StrJoin(trials, ", "));
+      r.host_control_copied ? "true" : "false", num(r.host_first_copy), absl::StrJoin(edge, ", "),
+      absl::StrJoin(trials, ", "));
 }
 
 }  // namespace pinsplit::host

@@ -137,6 +137,7 @@ absl::StatusOr<ScenarioFidelity> CompareOnHost(const std::string& scenario, cons
   if (!model.ok()) return model.status();
   absl::StatusOr<std::unique_ptr<HostSession>> host = HostSession::Create(options.host);
   if (!host.ok()) return host.status();
+  if (absl::Status s = (*host)->Plan(*script); !s.ok()) return s;
 
   std::vector<std::string> names, pins;
   const auto note = [&](const FidelityDifference& d) {

@@ -14,7 +14,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <map>
+#include <memory>
 
+#include "absl/time/time.h"
+#include "host/fuse_pin_daemon.h"
 #include "io_uring_ring.h"
 
 namespace pinsplit::host {
@@ -24,6 +28,10 @@ constexpr int kAgentSocket = 3;
 
 struct AgentState {
   std::uintptr_t base = kDefaultAgentBase;
+  // Held FUSE calls by pin id. On the heap and never destroyed by a fork's child: the threads
+  // that would end them exist only in the process that started them.
+  std::map<std::uint32_t, std::unique_ptr<HeldFuseIo>>* fuse =
+      new std::map<std::uint32_t, std::unique_ptr<HeldFuseIo>>();
   std::uint64_t mapped = 0;
   std::uint64_t writable = 0;
   pid_t controller = 0;
@@ -119,6 +127,8 @@ void Fork(AgentState& s, int child_socket, AgentReply& r) {
   }
   if (pid == 0) {
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != s.controller) _exit(127);
+    for (auto& [id, io] : *s.fuse) (void)io.release();  // the parent's calls, not ours
+    s.fuse->clear();
     dup2(child_socket, kAgentSocket);
     close(child_socket);
     return;  // the child serves its own socket from now on; the reply is its parent's
@@ -138,6 +148,29 @@ void Pin(AgentState& s, const AgentCommand& c, AgentReply& r) {
   }
   r.fd = ring->fd;
   r.ring = ring->params;
+}
+
+void FusePin(AgentState& s, const AgentCommand& c, AgentReply& r) {
+  if (!Mapped(s, c.addr)) return Refuse(r, "nothing is mapped there");
+  if (s.fuse->count(c.count) != 0) return Refuse(r, "that FUSE pin id is in use");
+  absl::StatusOr<std::unique_ptr<HeldFuseIo>> io =
+      StartHeldFuseIo(std::string(c.path, strnlen(c.path, sizeof c.path)),
+                      const_cast<std::uint64_t*>(Slot(s, c.addr)), 4096, c.value != 0);
+  if (!io.ok()) {
+    r.error = -1;
+    std::snprintf(r.message, sizeof r.message, "%s", std::string(io.status().message()).c_str());
+    return;
+  }
+  (*s.fuse)[c.count] = *std::move(io);
+}
+
+void FuseJoin(AgentState& s, const AgentCommand& c, AgentReply& r) {
+  auto it = s.fuse->find(c.count);
+  if (it == s.fuse->end()) return Refuse(r, "no FUSE call with that pin id");
+  absl::StatusOr<std::size_t> done = it->second->Join(absl::Seconds(10));
+  if (absl::IsDeadlineExceeded(done.status())) return Refuse(r, "the FUSE call did not return");
+  s.fuse->erase(it);
+  r.value = done.ok() ? *done : 0;
 }
 
 void Ref(AgentState& s, const AgentCommand& c, int pipe_fd, AgentReply& r) {
@@ -237,6 +270,12 @@ void Ref(AgentState& s, const AgentCommand& c, int pipe_fd, AgentReply& r) {
         fd = -1;
         break;
       case AgentOp::kFacts:
+        break;
+      case AgentOp::kFusePin:
+        FusePin(s, c, r);
+        break;
+      case AgentOp::kFuseJoin:
+        FuseJoin(s, c, r);
         break;
       case AgentOp::kExit:
         Answer(reply_socket, s, r);

@@ -12,8 +12,9 @@
 //   - the agents share one process group apart from the controller's, so a terminal's Ctrl-C
 //     reaches only the controller, which then kills and reaps them in order;
 //   - end of file on the command socket (the controller died) makes the agent _exit at once;
-//   - an agent keeps no fd but its socket (fd 3) and stdio: pipes and rings live in the
-//     controller, so an agent's fork never duplicates a reference or a pin holder.
+//   - an agent keeps no fd but its socket (fd 3) and stdio (and the file of a held FUSE call):
+//     pipes and rings live in the controller, so an agent's fork never duplicates a reference or
+//     a pin holder; a FUSE call's thread is not copied by fork, and the child forgets it.
 // An agent never returns into the caller's code: it leaves with _exit.
 #pragma once
 
@@ -30,17 +31,19 @@ inline constexpr int kAgentPages = 64;                               // the mode
 inline constexpr std::uintptr_t kDefaultAgentBase = 0x7e9000000000;  // in every preset's app range
 
 enum class AgentOp : std::uint32_t {
-  kMap,      // addr..last
-  kUnmap,    // addr
-  kRead,     // addr -> value
-  kWrite,    // addr, value
-  kProtect,  // addr, value = writable
-  kFork,     // fd passed: the child's socket; -> pid of the child
-  kPin,      // addr: register the page on a new io_uring ring; -> fd, params
-  kCloseFd,  // value = fd (the ring, once the controller has taken it)
-  kRef,      // addr, count; fd passed: a pipe's write end to vmsplice into
-  kFacts,    // nothing; just the facts
-  kExit,     // answers, then _exit(0)
+  kMap,       // addr..last
+  kUnmap,     // addr
+  kRead,      // addr -> value
+  kWrite,     // addr, value
+  kProtect,   // addr, value = writable
+  kFork,      // fd passed: the child's socket; -> pid of the child
+  kPin,       // addr: register the page on a new io_uring ring; -> fd, params
+  kCloseFd,   // value = fd (the ring, once the controller has taken it)
+  kRef,       // addr, count; fd passed: a pipe's write end to vmsplice into
+  kFacts,     // nothing; just the facts
+  kFusePin,   // addr, value = write pin, count = pin id, path: a held FUSE direct-I/O call
+  kFuseJoin,  // count = pin id: wait for that call to return (its pin is over)
+  kExit,      // answers, then _exit(0)
 };
 
 struct AgentCommand {
@@ -49,6 +52,7 @@ struct AgentCommand {
   std::uint32_t last = 0;
   std::uint32_t count = 0;
   std::uint64_t value = 0;
+  char path[160] = {};  // kFusePin: FusePinDaemon::PathFor(id)
 };
 
 struct AgentReply {

@@ -74,15 +74,68 @@ void RequestHostStop() { g_stop.store(true, std::memory_order_relaxed); }
 void ClearHostStop() { g_stop.store(false, std::memory_order_relaxed); }
 bool HostStopRequested() { return g_stop.load(std::memory_order_relaxed); }
 
-std::optional<std::string> StandInFor(const MmOp& op) {
-  if (op.kind != MmOpKind::kPin) return std::nullopt;
-  if (op.pin == PinKind::kWrite && op.longterm) return std::nullopt;
+namespace {
+
+std::string IoUringStandIn(const MmOp& op) {
   if (op.pin == PinKind::kWrite) {
     return "pin write (short-term) -> io_uring long-term R/W pin (held until unpin)";
   }
   return absl::StrCat("pin read", op.longterm ? " longterm" : "",
                       " -> io_uring long-term R/W pin (FOLL_WRITE breaks COW where a R/O pin "
                       "unshares; the copy is counted as the unshare)");
+}
+
+// Why a FUSE pin cannot serve handle `op.name` as the rest of the script uses it, or "".
+std::string FuseMisfit(const std::vector<MmOp>& ops, std::size_t k) {
+  const MmOp& pin = ops[k];
+  int reads = 0;
+  bool written = false;
+  for (std::size_t j = k + 1; j < ops.size(); ++j) {
+    const MmOp& o = ops[j];
+    const bool mine = o.name == pin.name;
+    if (o.kind == MmOpKind::kUnpin && mine) return "";
+    if (written && !(o.kind == MmOpKind::kRead || o.kind == MmOpKind::kPinRead)) {
+      return "operations between its write and its unpin, and a FUSE write ends the pin";
+    }
+    if (o.kind == MmOpKind::kPinRead && mine) {
+      if (pin.pin == PinKind::kWrite) return "read through, and a FUSE R/W pin cannot be read";
+      if (++reads > 1) return "read twice, and a FUSE R/O pin gives its data once";
+    }
+    if (o.kind == MmOpKind::kPinWrite && mine) written = true;
+    if (o.kind == MmOpKind::kExit && o.process == pin.process) {
+      return absl::StrCat(pin.process,
+                          " exits while it is held, and a FUSE pin ends with its process");
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+std::map<std::string, PinPlan> PlanPins(const mm::MmScript& script, bool fuse) {
+  std::map<std::string, PinPlan> plan;
+  for (std::size_t k = 0; k < script.ops.size(); ++k) {
+    const MmOp& op = script.ops[k];
+    if (op.kind != MmOpKind::kPin) continue;
+    PinPlan p;
+    if (op.pin == PinKind::kWrite && op.longterm) {
+      plan[op.name] = p;  // io_uring: the real thing
+      continue;
+    }
+    const std::string misfit = fuse ? FuseMisfit(script.ops, k) : "the FUSE daemon is not used";
+    if (misfit.empty()) {
+      p.mechanism = op.pin == PinKind::kRead ? PinMechanism::kFuseRead : PinMechanism::kFuseWrite;
+      if (op.longterm) {
+        p.stand_in =
+            "pin read longterm -> FUSE short-term R/O pin (no long-term R/O pin exists "
+            "on this kernel; the anon unshare rules are the same for any FOLL_PIN)";
+      }
+    } else {
+      p.stand_in = absl::StrCat(IoUringStandIn(op), " (", op.name, " is ", misfit, ")");
+    }
+    plan[op.name] = p;
+  }
+  return plan;
 }
 
 HostSession::HostSession(const HostOptions& options) : options_(options), controller_(getpid()) {}
@@ -253,6 +306,7 @@ absl::Status HostSession::Shutdown() {
   while (!agents_.empty()) status.Update(Reap(agents_.begin()->first, /*kill_first=*/true));
   for (auto& [name, pin] : pins_) status.Update(pin.ring.Release());
   pins_.clear();
+  fuse_.reset();  // after the agents: their calls are cancelled; unmounts, removes its folder
   for (auto& [name, fd] : refs_) close(fd);
   refs_.clear();
   DropBulkRefs();
@@ -283,14 +337,117 @@ absl::Status HostSession::Refresh() {
   return absl::OkStatus();
 }
 
+absl::Status HostSession::Plan(const mm::MmScript& script) {
+  plan_ = PlanPins(script, options_.fuse);
+  int fuse_pins = 0;
+  for (const auto& [name, p] : plan_) fuse_pins += p.mechanism != PinMechanism::kIoUring;
+  if (fuse_pins == 0 || fuse_ != nullptr) return absl::OkStatus();
+  FusePinDaemon::Options fuse_options;
+  fuse_options.pins = fuse_pins;
+  fuse_options.pin_watchdog = absl::Milliseconds(options_.timeout_ms) * 6;
+  absl::StatusOr<std::unique_ptr<FusePinDaemon>> daemon = FusePinDaemon::Mount(fuse_options);
+  if (!daemon.ok()) {  // every pin through io_uring then, each saying why
+    plan_ = PlanPins(script, /*fuse=*/false);
+    for (auto& [name, p] : plan_) {
+      if (p.stand_in) absl::StrAppend(&*p.stand_in, "; FUSE: ", daemon.status().message());
+    }
+    return absl::OkStatus();
+  }
+  fuse_ = *std::move(daemon);
+  return absl::OkStatus();
+}
+
+absl::Status HostSession::FusePinOp(const MmOp& op, PinMechanism mechanism, HostStep& step) {
+  if (fuse_ == nullptr) return absl::InternalError("the FUSE daemon is not mounted");
+  const int id = next_fuse_id_++;
+  const std::string path = fuse_->PathFor(id);
+  AgentCommand cmd;
+  cmd.op = AgentOp::kFusePin;
+  cmd.addr = op.addr;
+  cmd.count = static_cast<std::uint32_t>(id);
+  cmd.value = mechanism == PinMechanism::kFuseWrite ? 1 : 0;
+  if (path.size() >= sizeof cmd.path) return absl::InternalError("FUSE mount path too long");
+  std::memcpy(cmd.path, path.data(), path.size());
+  absl::StatusOr<AgentReply> r = Call(op.process, cmd);
+  if (!r.ok()) return r.status();
+  if (absl::Status s = fuse_->AwaitPinned(id, absl::Milliseconds(options_.timeout_ms)); !s.ok()) {
+    broken_ = true;
+    return s;
+  }
+  Pin pin;
+  pin.mechanism = mechanism;
+  pin.fuse_id = id;
+  pin.pinner = op.process;
+  cmd.op = AgentOp::kFacts;
+  absl::StatusOr<AgentReply> facts = Call(op.process, cmd);
+  if (!facts.ok()) return facts.status();
+  pin.pfn = facts->facts[op.addr].pfn;
+  pins_.emplace(op.name, std::move(pin));
+  step.got = "pinned";
+  step.events.push_back(absl::StrCat("FUSE ", mechanism == PinMechanism::kFuseRead ? "R/O" : "R/W",
+                                     " pin held by a thread of ", op.process, " (id ", id, ")"));
+  return absl::OkStatus();
+}
+
+// Waits for the agent's FUSE call to return once its pin is over.
+absl::Status HostSession::JoinFuse(Pin& pin) {
+  AgentCommand cmd;
+  cmd.op = AgentOp::kFuseJoin;
+  cmd.count = static_cast<std::uint32_t>(pin.fuse_id);
+  return Call(pin.pinner, cmd).status();
+}
+
+absl::Status HostSession::HandleOp(const MmOp& op, HostStep& step) {
+  auto it = pins_.find(op.name);
+  if (it == pins_.end()) {
+    return absl::FailedPreconditionError(absl::StrCat("pin ", op.name, " is not held"));
+  }
+  Pin& pin = it->second;
+  if (pin.mechanism == PinMechanism::kIoUring) {
+    if (op.kind == MmOpKind::kPinRead) {
+      absl::StatusOr<std::uint64_t> v = pin.ring.Read();
+      if (!v.ok()) return v.status();
+      step.got = absl::StrCat(*v);
+      return absl::OkStatus();
+    }
+    if (op.kind == MmOpKind::kPinWrite) return pin.ring.Write(op.value);
+    absl::Status s = pin.ring.Release();
+    pins_.erase(it);
+    return s;
+  }
+  if (op.kind == MmOpKind::kPinRead) {
+    absl::StatusOr<std::string> data = fuse_->ReadThroughPin(pin.fuse_id);
+    if (!data.ok()) return data.status();
+    std::uint64_t v = 0;
+    std::memcpy(&v, data->data(), std::min(data->size(), sizeof v));
+    step.got = absl::StrCat(v);
+    return absl::OkStatus();
+  }
+  if (op.kind == MmOpKind::kPinWrite) {
+    const std::string data(reinterpret_cast<const char*>(&op.value), sizeof op.value);
+    if (absl::Status s = fuse_->WriteThroughPinAndRelease(pin.fuse_id, data); !s.ok()) return s;
+    pin.fuse_ended = true;
+    step.events.push_back("the daemon's answer filled the page and ended the FUSE pin");
+    return JoinFuse(pin);
+  }
+  absl::Status s = pin.fuse_ended ? absl::OkStatus() : fuse_->Release(pin.fuse_id);
+  if (s.ok() && !pin.fuse_ended) s = JoinFuse(pin);
+  pins_.erase(it);
+  return s;
+}
+
 absl::Status HostSession::PinOp(const MmOp& op, HostStep& step) {
-  step.stand_in = StandInFor(op);
+  auto planned = plan_.find(op.name);
+  const PinPlan p =
+      planned != plan_.end() ? planned->second : PlanPins(mm::MmScript{{op}}, false)[op.name];
+  step.stand_in = p.stand_in;
   if (step.stand_in && !options_.stand_ins) {
     return absl::UnimplementedError(absl::StrCat(
         "'", mm::Format(op), "': the host backend has no faithful mechanism for this pin ",
-        "(stand-ins are off)"));
+        "(stand-ins are off): ", *step.stand_in));
   }
   if (step.stand_in) stand_ins_.push_back(*step.stand_in);
+  if (p.mechanism != PinMechanism::kIoUring) return FusePinOp(op, p.mechanism, step);
   auto agent = agents_.find(op.process);
   if (agent == agents_.end()) {
     return absl::FailedPreconditionError(absl::StrCat(op.process, " is not a live process"));
@@ -314,7 +471,10 @@ absl::Status HostSession::PinOp(const MmOp& op, HostStep& step) {
     return ring.status();
   }
   if (!closed.ok()) return closed.status();
-  pins_.emplace(op.name, Pin{*std::move(ring), closed->facts[op.addr].pfn});
+  Pin pin;
+  pin.ring = *std::move(ring);
+  pin.pfn = closed->facts[op.addr].pfn;
+  pins_.emplace(op.name, std::move(pin));
   step.got = "pinned";
   if (op.fast) step.events.push_back("GUP-fast is the kernel's choice: it always tries it first");
   return absl::OkStatus();
@@ -397,24 +557,8 @@ absl::Status HostSession::Apply(const MmOp& op, HostStep& step) {
       return PinOp(op, step);
     case MmOpKind::kPinRead:
     case MmOpKind::kPinWrite:
-    case MmOpKind::kUnpin: {
-      auto it = pins_.find(op.name);
-      if (it == pins_.end()) {
-        return absl::FailedPreconditionError(absl::StrCat("pin ", op.name, " is not held"));
-      }
-      if (op.kind == MmOpKind::kPinRead) {
-        absl::StatusOr<std::uint64_t> v = it->second.ring.Read();
-        if (!v.ok()) return v.status();
-        step.got = absl::StrCat(*v);
-      } else if (op.kind == MmOpKind::kPinWrite) {
-        if (absl::Status s = it->second.ring.Write(op.value); !s.ok()) return s;
-      } else {
-        absl::Status s = it->second.ring.Release();
-        pins_.erase(it);
-        if (!s.ok()) return s;
-      }
-      return absl::OkStatus();
-    }
+    case MmOpKind::kUnpin:
+      return HandleOp(op, step);
     case MmOpKind::kRef: {
       int p[2];
       if (pipe2(p, O_CLOEXEC) != 0) return Errno("pipe2");

@@ -10,13 +10,21 @@
 //   h read / h write v           WRITE_FIXED / READ_FIXED between the buffer and a memfd
 //   unpin h                      IORING_UNREGISTER_BUFFERS, then close
 //   ref / drop                   vmsplice one byte into a pipe the controller holds / close it
-//   pin read (any), short-term pin write
-//                                no faithful mechanism in this backend (the FUSE daemon is a
-//                                separate library): with HostOptions::stand_ins they run as the
-//                                io_uring long-term R/W pin, listed in HostStep::stand_in and
-//                                in stand_ins(); without, the step is refused (Unimplemented,
-//                                naming the op). A kernel never refuses a pin for counting
-//                                reasons, so `=> full` never holds.
+//   pin read, short-term pin write
+//                                a held FUSE direct-I/O call from a thread of the agent
+//                                (fuse_pin_daemon.h): pwrite from the page = a R/O FOLL_PIN,
+//                                pread into it = a R/W FOLL_PIN; h read = the daemon reads the
+//                                WRITE request (once), h write = the daemon answers the READ
+//                                (which ends the pin), unpin = the daemon's answer
+//   pin read longterm            stand-in: the FUSE R/O pin above (no long-term R/O pin exists
+//                                here; the anon unshare rules are the same for any FOLL_PIN)
+//   a read or short-term pin the FUSE pin cannot serve (a second `h read`, `h read` through a
+//   write pin, the pinner exiting first, operations between `h write` and `unpin h`, FUSE not
+//   available)               stand-in: the io_uring long-term R/W pin.
+// Which mechanism each pin gets is decided by Plan() from the whole script. Every stand-in is
+// listed in HostStep::stand_in and stand_ins(); with HostOptions::stand_ins off a pin that needs
+// one is refused (Unimplemented, naming the op). A kernel never refuses a pin for counting
+// reasons, so `=> full` never holds.
 //
 // After every step every live agent reports, per mapped address, its PFN, mapcount and
 // anon-exclusive flag; the acting agent also reports its minor faults. Counters are derived from
@@ -43,6 +51,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "host/fuse_pin_daemon.h"
 #include "host_agent.h"
 #include "io_uring_ring.h"
 #include "pinsplit/mm/mm_script.h"
@@ -51,6 +60,7 @@ namespace pinsplit::host {
 
 struct HostOptions {
   bool stand_ins = true;   // run pins without a faithful mechanism through the io_uring stand-in
+  bool fuse = true;        // short-term and read pins through the FUSE daemon where they fit
   int timeout_ms = 10000;  // watchdog for each agent reply
   std::uintptr_t base = kDefaultAgentBase;
 };
@@ -90,8 +100,17 @@ void RequestHostStop();
 void ClearHostStop();  // before a new run
 bool HostStopRequested();
 
-// The stand-in a pin op runs through on this backend, or nullopt when its mechanism is faithful.
-std::optional<std::string> StandInFor(const mm::MmOp& op);
+// How the backend takes one pin.
+enum class PinMechanism : std::uint8_t { kIoUring, kFuseRead, kFuseWrite };
+
+struct PinPlan {
+  PinMechanism mechanism = PinMechanism::kIoUring;
+  std::optional<std::string> stand_in;  // what stands in for what, and why
+};
+
+// The mechanism for each pin of `script` (by handle name), from how the script uses the handle
+// afterwards; `fuse` says whether the FUSE daemon may be used at all.
+std::map<std::string, PinPlan> PlanPins(const mm::MmScript& script, bool fuse);
 
 class HostSession {
  public:
@@ -105,6 +124,9 @@ class HostSession {
   // mechanism (stand-ins off), DeadlineExceeded for an agent past the watchdog, Cancelled after
   // RequestHostStop, Internal for a dead agent or a failed syscall.
   absl::Status Step(const mm::MmOp& op, HostStep* out = nullptr);
+  // Decides each pin's mechanism from the whole script (PlanPins) and mounts the FUSE daemon
+  // if a pin needs it. Without a plan every read and short-term pin is an io_uring stand-in.
+  absl::Status Plan(const mm::MmScript& script);
 
   // The false-pin experiment's bulk references: `count` vmsplice references on one page, held
   // in pipes of up to 256 buffers until DropBulkRefs() or shutdown.
@@ -129,7 +151,11 @@ class HostSession {
     int socket = -1;
   };
   struct Pin {
-    IoUringRing ring;
+    PinMechanism mechanism = PinMechanism::kIoUring;
+    IoUringRing ring;         // kIoUring
+    int fuse_id = -1;         // kFuse*
+    std::string pinner;       // kFuse*: the agent whose thread holds the call
+    bool fuse_ended = false;  // kFuseWrite: `h write` answered (and so ended) the call
     std::uint64_t pfn = 0;
   };
 
@@ -140,6 +166,9 @@ class HostSession {
   absl::Status Spawn(const std::string& name);
   absl::Status Fork(const std::string& parent, const std::string& child, AgentReply& reply);
   absl::Status PinOp(const mm::MmOp& op, HostStep& step);
+  absl::Status FusePinOp(const mm::MmOp& op, PinMechanism mechanism, HostStep& step);
+  absl::Status HandleOp(const mm::MmOp& op, HostStep& step);
+  absl::Status JoinFuse(Pin& pin);
   absl::Status Reap(const std::string& name, bool kill_first);
   absl::Status Refresh();  // the snapshot, from every live agent
   void Record(const std::string& name, const AgentReply& reply);
@@ -151,6 +180,9 @@ class HostSession {
   pid_t group_ = 0;
   std::map<std::string, Agent> agents_;
   std::map<std::string, Pin> pins_;
+  std::map<std::string, PinPlan> plan_;
+  std::unique_ptr<FusePinDaemon> fuse_;
+  int next_fuse_id_ = 0;
   std::map<std::string, int> refs_;  // the pipe's read end
   std::vector<int> bulk_refs_;
   HostSnapshot snapshot_;

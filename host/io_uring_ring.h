@@ -43,6 +43,7 @@ class IoUringRing {
   static absl::StatusOr<IoUringRing> Adopt(int ring_fd, const io_uring_params& params,
                                            std::uintptr_t buffer_address);
 
+  IoUringRing() = default;  // no ring: live() is false
   IoUringRing(IoUringRing&& other) noexcept;
   IoUringRing& operator=(IoUringRing&& other) noexcept;
   IoUringRing(const IoUringRing&) = delete;
@@ -59,7 +60,6 @@ class IoUringRing {
   bool live() const { return ring_fd_ >= 0; }
 
  private:
-  IoUringRing() = default;
   absl::Status Submit(std::uint8_t opcode);
   void Unmap();
 

@@ -16,12 +16,12 @@
 // copy and unshare decision, mapcount, AnonExclusive flag and page-sharing relation of the
 // scenarios agrees step by step. Known differences, none of which changes a decision a scenario
 // makes:
-//   - The false "maybe pinned" comes 1 reference early on the kernel: in an mm that has pinned,
-//     fork copies an exclusive page from 1022 extra references (`pinsplit host false-pin`), the
-//     model from 1023 (its one mapping reference + 1023 = GUP_PIN_COUNTING_BIAS). The kernel's
-//     page holds one reference more than the model's mapping and extra references account for;
-//     research/host-kernel.md suggests the per-CPU LRU batch a freshly faulted page waits in,
-//     which is not modelled (and not confirmed).
+//   - The false "maybe pinned" comes early on the kernel: in an mm that has pinned, fork copies
+//     an exclusive page every time from 1022 extra references and sometimes from 1021
+//     (`pinsplit host false-pin`), the model from 1023 (its one mapping reference + 1023 =
+//     GUP_PIN_COUNTING_BIAS). The kernel's page holds one or two transient references the model
+//     does not have; research/host-kernel.md suggests the per-CPU LRU batch a freshly faulted
+//     page waits in (not confirmed). Modelling them would make the model's threshold a guess.
 //   - Faults, not decisions: after `protect rw` the model keeps the entry write-protected so the
 //     next write faults (and reuses the exclusive page); the kernel's mprotect maps an exclusive
 //     anonymous page writable at once (no soft-dirty tracking to stop it), so that write does not
