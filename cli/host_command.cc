@@ -36,6 +36,8 @@ ABSL_FLAG(int, max_refs, 2048, "host false-pin: the largest number of extra refe
 namespace pinsplit {
 namespace {
 
+constexpr int kExitInterrupted = 130;  // SIGINT/SIGTERM: partial results kept, as ./harness fuzz
+
 host::HostOptions Options() {
   host::HostOptions o;
   o.stand_ins = absl::GetFlag(FLAGS_stand_ins);
@@ -321,6 +323,7 @@ int FidelityCommand(const std::vector<std::string>& args) {
   }
   host::RestoreHostStopHandlers();
   std::vector<std::string> items;
+  items.reserve(results.size());
   for (const host::ScenarioFidelity& r : results) items.push_back(ScenarioJson(r));
   const std::string json = absl::StrFormat(
       "{\"kind\": \"fidelity\", \"run\": %s, \"kernel\": %s, \"skipped\": %s, "
@@ -342,7 +345,8 @@ int FidelityCommand(const std::vector<std::string>& args) {
     std::cout << json;
   }
   if (bad > 0) return kExitBadInput;
-  return disagree > 0 ? kExitViolation : kExitOk;
+  if (disagree > 0) return kExitViolation;
+  return interrupted ? kExitInterrupted : kExitOk;
 }
 
 int HostCommand(const std::vector<std::string>& args) {
@@ -364,7 +368,7 @@ int HostCommand(const std::vector<std::string>& args) {
   host::RestoreHostStopHandlers();
   if (!r.ok()) {
     std::cerr << "false-pin: " << r.status().message() << "\n";
-    return kExitBadInput;
+    return absl::IsCancelled(r.status()) ? kExitInterrupted : kExitBadInput;
   }
   const auto num = [](const std::optional<std::uint32_t>& v) {
     return v ? absl::StrCat(*v) : std::string("never");

@@ -10,7 +10,8 @@
 // Exit status as everywhere: 0 success, 1 a check found a difference (a failed assertion, a
 // disagreement, a backend that cannot run for host-check), 2 bad input, an operation with no
 // mechanism (stand-ins off), or a backend that cannot run for replay. fidelity on a machine
-// where the backend cannot run prints "skipped: <reason>", records it, and exits 0.
+// where the backend cannot run prints "skipped: <reason>", records it, and exits 0; stopped by
+// SIGINT/SIGTERM, it writes what it has (`"interrupted": true`) and exits 130.
 #pragma once
 
 #include <optional>

@@ -38,6 +38,7 @@ struct AgentState {
 };
 
 volatile std::uint64_t* Slot(const AgentState& s, std::uint32_t addr) {
+  // NOLINTNEXTLINE(performance-no-int-to-ptr): the script's address space is at a fixed address
   return reinterpret_cast<volatile std::uint64_t*>(s.base + std::uintptr_t{addr} * 4096);
 }
 
