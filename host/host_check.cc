@@ -145,7 +145,8 @@ std::string FormatCapabilities(const HostCapabilities& caps) {
           ? std::string("none found")
           : absl::StrCat(caps.odirect_fs,
                          caps.odirect_pins ? " (pins)" : " (copies, does not pin)"));
-  absl::StrAppendFormat(&out, "%-22s %s\n", "shared zero page", yn(caps.shared_zero_page));
+  absl::StrAppendFormat(&out, "%-22s %s\n", "shared zero page",
+                        caps.page_facts ? yn(caps.shared_zero_page) : "unknown (no page facts)");
   return out;
 }
 
