@@ -1,6 +1,7 @@
 # The host commands through the CLI, where the backend can run; elsewhere "skipped: <reason>"
 # (CTest's SKIP_REGULAR_EXPRESSION turns that into a skip, never a pass).
 #   MODE=replay  FILE, EXPECT: `replay --policy=host FILE` exits EXPECT (the anon-exclusive verdict)
+#   MODE=compare FILE: `compare --json FILE` carries a "host" object agreeing with anon-exclusive
 #   MODE=fidelity OUT: `fidelity --false_pin --output=OUT` over scenarios/mm exits 0 (all agree),
 #                     writes a kind "fidelity" report, and leaves no mount or file in its TMPDIR
 execute_process(COMMAND ${EXE} host-check RESULT_VARIABLE usable OUTPUT_VARIABLE check)
@@ -43,6 +44,21 @@ elseif(MODE STREQUAL "fidelity")
     message(FATAL_ERROR "bad report: kind ${kind}, ${disagree} disagree of ${total}")
   endif()
   message(STATUS "false pin: the kernel's fork copies from ${threshold} references")
+elseif(MODE STREQUAL "compare")
+  execute_process(COMMAND ${EXE} compare --json ${FILE}
+    RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT code EQUAL 0)
+    message(FATAL_ERROR "compare exited ${code}\n${out}\n${err}")
+  endif()
+  string(JSON counter GET "${out}" host counter)
+  string(JSON unshares GET "${out}" host unshares)
+  string(JSON failed GET "${out}" host failed_assertions)
+  string(JSON anon_unshares GET "${out}" policies 2 unshares)
+  if(NOT counter STREQUAL "kernel" OR NOT unshares EQUAL anon_unshares OR NOT failed EQUAL 0)
+    message(FATAL_ERROR "host object: ${counter}, ${unshares} unshares (anon-exclusive "
+      "${anon_unshares}), ${failed} failed assertions\n${out}")
+  endif()
+  message(STATUS "host: ${unshares} unshare(s), as anon-exclusive")
 else()
   message(FATAL_ERROR "unknown MODE '${MODE}'")
 endif()
