@@ -228,22 +228,23 @@ std::vector<std::string> ScenarioFiles(const std::vector<std::string>& args) {
 
 std::string Null(const std::optional<std::string>& s) { return s ? JsonString(*s) : "null"; }
 
+std::string DifferenceJson(const std::optional<host::FidelityDifference>& d) {
+  if (!d) return "null";
+  return absl::StrFormat("{\"line\": %d, \"op\": %s, \"what\": %s, \"model\": %s, \"host\": %s}",
+                         d->line, JsonString(d->op), JsonString(d->what), JsonString(d->model),
+                         JsonString(d->host));
+}
+
 std::string ScenarioJson(const host::ScenarioFidelity& s) {
-  std::string diff = "null";
-  if (s.first_difference) {
-    const host::FidelityDifference& d = *s.first_difference;
-    diff = absl::StrFormat("{\"line\": %d, \"op\": %s, \"what\": %s, \"model\": %s, \"host\": %s}",
-                           d.line, JsonString(d.op), JsonString(d.what), JsonString(d.model),
-                           JsonString(d.host));
-  }
   return absl::StrFormat(
       "{\"scenario\": %s, \"agree\": %s, \"skipped\": %s, \"stand_ins\": [%s], "
-      "\"first_difference\": %s, \"steps\": %d, \"differing_steps\": %d, \"model\": %s, "
-      "\"host\": %s}",
+      "\"first_difference\": %s, \"transient_difference\": %s, \"runs\": %d, \"steps\": %d, "
+      "\"differing_steps\": %d, \"model\": %s, \"host\": %s}",
       JsonString(s.scenario), s.agree ? "true" : "false", Null(s.skipped),
       absl::StrJoin(s.stand_ins, ", ",
                     [](std::string* out, const std::string& x) { out->append(JsonString(x)); }),
-      diff, s.steps, s.differing_steps, JsonString(s.model_counts), JsonString(s.host_counts));
+      DifferenceJson(s.first_difference), DifferenceJson(s.transient_difference), s.runs, s.steps,
+      s.differing_steps, JsonString(s.model_counts), JsonString(s.host_counts));
 }
 
 }  // namespace
@@ -265,7 +266,7 @@ int FidelityCommand(const std::vector<std::string>& args) {
   host::FidelityOptions options;
   options.host = Options();
   std::vector<host::ScenarioFidelity> results;
-  int agree = 0, disagree = 0, skips = 0, bad = 0;
+  int agree = 0, disagree = 0, skips = 0, bad = 0, transient = 0;
   bool interrupted = false;
   const auto start = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < files.size(); ++i) {
@@ -308,6 +309,7 @@ int FidelityCommand(const std::vector<std::string>& args) {
                 << "    host:  " << r.first_difference->host << "\n";
     }
     (r.skipped ? skips : r.agree ? agree : disagree) += 1;
+    transient += r.transient_difference ? 1 : 0;
     results.push_back(std::move(r));
   }
   std::string false_pin = "null";
@@ -328,11 +330,11 @@ int FidelityCommand(const std::vector<std::string>& args) {
   const std::string json = absl::StrFormat(
       "{\"kind\": \"fidelity\", \"run\": %s, \"kernel\": %s, \"skipped\": %s, "
       "\"model_policy\": %s, \"interrupted\": %s, \"scenarios\": [\n  %s\n], "
-      "\"summary\": {\"agree\": %d, \"disagree\": %d, \"skipped\": %d, \"total\": %d}, "
-      "\"false_pin\": %s}\n",
+      "\"summary\": {\"agree\": %d, \"disagree\": %d, \"skipped\": %d, \"total\": %d, "
+      "\"transient\": %d}, \"false_pin\": %s}\n",
       RunInfoJson(), JsonString(caps.kernel), Null(skipped), JsonString(options.model_policy),
       interrupted ? "true" : "false", absl::StrJoin(items, ",\n  "), agree, disagree, skips,
-      results.size(), false_pin);
+      results.size(), transient, false_pin);
   std::cout << absl::StrFormat("fidelity on %s: %d/%d scenarios agree, %d disagree, %d skipped%s\n",
                                caps.kernel, agree, results.size(), disagree, skips,
                                interrupted ? " (interrupted: partial results)" : "");

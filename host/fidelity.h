@@ -11,7 +11,10 @@
 // At the end: the totals of the three counters and the verdict (an `=>` that failed, a
 // violation). Faults are recorded but not compared: the model faults on the first write after
 // `protect rw`, the kernel's mprotect upgrades an exclusive page at once (known difference,
-// anon_exclusive_policy.h). A scenario the host cannot run (a pin with no mechanism and
+// anon_exclusive_policy.h). A run that parts only by an extra copy on the kernel is rerun (up to
+// twice): transient references (another CPU's LRU batch) make the kernel copy now and then
+// where page_count() would otherwise be 1; a rerun that agrees is reported as such, never
+// silently. A scenario the host cannot run (a pin with no mechanism and
 // stand-ins off) is skipped with the reason; a script the model refuses is an input error.
 #pragma once
 
@@ -31,6 +34,7 @@ struct FidelityDifference {
   std::string what;  // "result", "copy decisions", "page facts", "final accounting", ...
   std::string model;
   std::string host;
+  bool host_copied_more = false;  // a copy decision where the kernel copied and the model did not
 };
 
 struct ScenarioFidelity {
@@ -39,6 +43,11 @@ struct ScenarioFidelity {
   std::optional<std::string> skipped;
   std::vector<std::string> stand_ins;
   std::optional<FidelityDifference> first_difference;
+  // A run that parted only because the kernel made a copy the model did not, and whose rerun
+  // agreed: the known transient-reference difference (anon_exclusive_policy.h). The scenario
+  // counts as agreeing (the rerun's result); this keeps what the first run saw.
+  std::optional<FidelityDifference> transient_difference;
+  int runs = 1;
   int steps = 0;
   int differing_steps = 0;
   std::string model_counts;  // "fork 1 fault 0 unshare 0"

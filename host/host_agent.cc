@@ -140,6 +140,9 @@ void Fork(AgentState& s, int child_socket, AgentReply& r) {
 
 void Pin(AgentState& s, const AgentCommand& c, AgentReply& r) {
   if (!Mapped(s, c.addr)) return Refuse(r, "nothing is mapped there");
+  if (((s.writable >> c.addr) & 1) == 0) {
+    return Refuse(r, "the page is mapped read-only, and an io_uring buffer must be writable");
+  }
   absl::StatusOr<RingSetup> ring =
       RegisterPinInCaller(reinterpret_cast<std::uintptr_t>(Slot(s, c.addr)), 4096);
   if (!ring.ok()) {

@@ -456,6 +456,12 @@ absl::Status HostSession::PinOp(const MmOp& op, HostStep& step) {
   cmd.op = AgentOp::kPin;
   cmd.addr = op.addr;
   absl::StatusOr<AgentReply> r = Call(op.process, cmd);
+  if (!r.ok() && step.stand_in && absl::IsFailedPrecondition(r.status())) {
+    // The model allows this pin; only the stand-in cannot take it: the host cannot run it.
+    return absl::UnimplementedError(absl::StrCat("'", mm::Format(op), "': the stand-in (",
+                                                 *step.stand_in,
+                                                 ") cannot: ", r.status().message()));
+  }
   if (!r.ok()) return r.status();
   const int fd = static_cast<int>(syscall(SYS_pidfd_getfd, agent->second.pidfd, r->fd, 0));
   absl::Status got_fd = fd < 0 ? Errno("pidfd_getfd") : absl::OkStatus();

@@ -22,6 +22,13 @@
 //     GUP_PIN_COUNTING_BIAS). The kernel's page holds one or two transient references the model
 //     does not have; research/host-kernel.md suggests the per-CPU LRU batch a freshly faulted
 //     page waits in (not confirmed). Modelling them would make the model's threshold a guess.
+//   - The same transient references now and then make the kernel copy where this policy reuses:
+//     a write fault (or the FOLL_WRITE of a pin) on a page that is no longer shared but not
+//     exclusive checks page_count() == 1, and a reference held by another CPU's LRU batch (the
+//     faulting CPU drains only its own) makes it 2. Seen once in 300 random scripts of
+//     `pinsplit fidelity` (a pin on a page whose other mapping had just copied away), not on the
+//     rerun. An extra copy, never a leak; fidelity reruns such a scenario and reports it
+//     (`transient_difference`).
 //   - Faults, not decisions: after `protect rw` the model keeps the entry write-protected so the
 //     next write faults (and reuses the exclusive page); the kernel's mprotect maps an exclusive
 //     anonymous page writable at once (no soft-dirty tracking to stop it), so that write does not
