@@ -37,7 +37,8 @@
 // every reply is awaited with a watchdog (HostOptions::timeout_ms) and RequestHostStop() (what
 // the CLI's SIGINT/SIGTERM handlers call); Shutdown() - also run by the destructor - kills every
 // agent through its pidfd, reaps it, and releases every ring and pipe. A step that fails leaves
-// the session unusable but still releasable. Not thread-safe.
+// the session unusable but still releasable. Create() ignores SIGPIPE for the whole process (a
+// dead agent's socket must fail a send, not kill the controller). Not thread-safe.
 #pragma once
 
 #include <sys/types.h>
