@@ -21,7 +21,7 @@ ABSL_FLAG(std::string, target, "",
           "mm_ops; for mm_ops, --policy picks the policy); budget: the target refusal probability "
           "(default 1e-6)");
 ABSL_FLAG(std::string, output, "",
-          "decode/encode/budget: write to this file instead of stdout");
+          "decode/encode/budget/fidelity/host: write to this file instead of stdout");
 
 namespace pinsplit {
 namespace {

@@ -14,6 +14,7 @@
 #include "budget_command.h"
 #include "command_line.h"
 #include "fuzz_commands.h"
+#include "host_command.h"
 #include "pinsplit/any_refcount.h"
 #include "pinsplit/interleave_script.h"
 #include "pinsplit/mm/mm_replay.h"
@@ -27,7 +28,8 @@ ABSL_FLAG(std::string, impl, "",
           "counter scheme: split (the seed layout 4/4/24), split:R/W/O, bias or plain; default "
           "split for counter scripts, the policy's own counter for process-level scripts");
 ABSL_FLAG(std::string, policy, "split",
-          "mm policy for process-level scripts: mapcount, refcount, anon-exclusive, split, ideal");
+          "mm policy for process-level scripts: mapcount, refcount, anon-exclusive, split, ideal; "
+          "host replays on the running kernel (docs/host.md)");
 ABSL_FLAG(bool, json, false,
           "compare, budget: print JSON (kind \"compare\", \"budget\") instead of a table");
 ABSL_FLAG(bool, quiet, false, "print only failures and the verdict, not every step");
@@ -49,6 +51,10 @@ constexpr char kUsage[] =
     "        turn a fuzz input (corpus entry, crash) into an op script that replay reproduces\n"
     "  pinsplit encode --target=NAME [--impl=NAME] [--output=FILE] FILE\n"
     "        turn an op script into a fuzz input (seed corpora)\n"
+    "  pinsplit fidelity [--json] [--output=F] [--false_pin] [FILES...]\n"
+    "        replay scripts (default scenarios/mm/) on the kernel and the anon-exclusive model\n"
+    "  pinsplit host false-pin [--json] [--output=F]  references that make the kernel's fork copy\n"
+    "  pinsplit host-check                            what the kernel offers the host backend\n"
     "  pinsplit impls                                 list the counter names --impl accepts\n"
     "  pinsplit budget [--workload=FILE|PRESET,...] [--layout=R/W/O,...] [--target=P] [--retry]\n"
     "                  [--json] [--output=FILE]\n"
@@ -93,6 +99,7 @@ absl::StatusOr<mm::MmScript> ParseMmOrReport(const std::string& path, const std:
 }
 
 int ReplayMm(const std::string& path, const std::string& text) {
+  if (absl::GetFlag(FLAGS_policy) == "host") return HostReplayCommand(path, text, absl::GetFlag(FLAGS_quiet));
   absl::StatusOr<mm::MmScript> script = ParseMmOrReport(path, text);
   if (!script.ok()) return kExitBadInput;
   mm::MmOptions options;
@@ -162,9 +169,11 @@ int Compare(const std::vector<std::string>& args) {
     std::cerr << args[1] << ": " << rows.status().message() << "\n";
     return kExitBadInput;
   }
-  const std::string out = absl::GetFlag(FLAGS_json)
-                              ? mm::FormatCompareJson(*rows, args[1], RunInfoJson())
-                              : mm::FormatCompareTable(*rows);
+  const std::optional<HostCompareRow> host = HostCompareRowFor(*script);
+  const std::string out =
+      absl::GetFlag(FLAGS_json)
+          ? WithHostRow(mm::FormatCompareJson(*rows, args[1], RunInfoJson()), host, true)
+          : WithHostRow(mm::FormatCompareTable(*rows), host, false);
   return WriteOutputOrExit("-", out, kExitOk);
 }
 
@@ -185,6 +194,9 @@ int main(int argc, char** argv) {
   }
   if (args[0] == "encode") return EncodeCommand(args, absl::GetFlag(FLAGS_impl));
   if (args[0] == "budget") return BudgetCommand(args);
+  if (args[0] == "fidelity") return FidelityCommand(args);
+  if (args[0] == "host") return HostCommand(args);
+  if (args[0] == "host-check") return HostCheckCommand(args);
   if (args[0] == "impls") {
     if (args.size() != 1) ExitBadInput("impls takes no argument");
     NoteFlagsThatDoNotApply({"impl", "policy", "json", "quiet", "target", "output"}, "impls");
@@ -192,5 +204,5 @@ int main(int argc, char** argv) {
                              kExitOk);
   }
   ExitBadInput(absl::StrCat("unknown command ", Quoted(args[0]),
-                            " (replay, compare, decode, encode, impls, budget)"));
+                            " (replay, compare, decode, encode, impls, budget, fidelity, host, host-check)"));
 }

@@ -679,6 +679,10 @@ int MmModel::mapcount(PageId page) const {
   return pages_[page].mapcount.load(std::memory_order_acquire);
 }
 
+bool MmModel::exclusive(PageId page) const {
+  return pages_[page].exclusive.load(std::memory_order_acquire);
+}
+
 PageId MmModel::pin_page(PinId pin) const {
   return pin < options_.max_handles ? pins_[pin].page : kNoPage;
 }

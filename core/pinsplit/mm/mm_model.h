@@ -110,6 +110,7 @@ class MmModel {
   std::vector<PageId> pages_in_use() const;
   PageId pin_page(PinId pin) const;
   int mapcount(PageId page) const;
+  bool exclusive(PageId page) const;  // PageAnonExclusive, as the kernel's kpageflags shows it
   bool pin_live(PinId pin) const;
   bool process_alive(ProcessId p) const;
   MmStats stats() const;

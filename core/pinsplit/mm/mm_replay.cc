@@ -93,6 +93,18 @@ absl::StatusOr<ProcessId> MmSession::Process(const std::string& name) const {
   return it->second;
 }
 
+std::optional<ProcessId> MmSession::process_id(const std::string& name) const {
+  auto it = processes_.find(name);
+  if (it == processes_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<PinId> MmSession::pin_id(const std::string& name) const {
+  auto it = pins_.find(name);
+  if (it == pins_.end()) return std::nullopt;
+  return it->second;
+}
+
 absl::Status MmSession::Apply(const MmOp& op, std::string& got,
                               std::vector<Violation>& violations) {
   got = "ok";

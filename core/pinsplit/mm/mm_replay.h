@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <set>
 #include <string>
@@ -49,6 +50,11 @@ class MmSession {
   // The quiescence check (when nothing is held any more) and the final tally.
   const MmReplayResult& Finish();
   const MmReplayResult& result() const { return result_; }
+  // What a step left behind, for comparing the model with another replayer (host/fidelity).
+  const MmModel& model() const { return *model_; }
+  // The live process, or the held pin, a script name stands for; nullopt when there is none.
+  std::optional<ProcessId> process_id(const std::string& name) const;
+  std::optional<PinId> pin_id(const std::string& name) const;
 
  private:
   MmSession(std::unique_ptr<MmModel> model, std::string policy, std::ostream* trace);

@@ -1,0 +1,402 @@
+#include "host_command.h"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "absl/flags/declare.h"
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "command_line.h"
+#include "false_pin.h"
+#include "fidelity.h"
+#include "host_check.h"
+#include "host_session.h"
+#include "output_file.h"
+#include "pinsplit/json_string.h"
+#include "run_info.h"
+
+ABSL_DECLARE_FLAG(bool, json);
+ABSL_DECLARE_FLAG(std::string, output);
+ABSL_FLAG(bool, stand_ins, true,
+          "host: run pins the backend has no faithful mechanism for (read pins, short-term write "
+          "pins) through the io_uring long-term R/W pin, marked as stand-ins; false refuses them "
+          "(exit 2 naming the operation)");
+ABSL_FLAG(bool, fuse, true,
+          "host: take short-term and read pins through the FUSE direct-I/O daemon where the "
+          "script's use of the pin fits one (docs/host.md); false: the io_uring stand-in");
+ABSL_FLAG(int, host_timeout_ms, 10000, "host: watchdog for each agent reply, in milliseconds");
+ABSL_FLAG(bool, false_pin, false, "fidelity: also run the false-pin experiment (host false-pin)");
+ABSL_FLAG(int, max_refs, 2048, "host false-pin: the largest number of extra references tried");
+
+namespace pinsplit {
+namespace {
+
+constexpr int kExitInterrupted = 130;  // SIGINT/SIGTERM: partial results kept, as ./harness fuzz
+
+host::HostOptions Options() {
+  host::HostOptions o;
+  o.stand_ins = absl::GetFlag(FLAGS_stand_ins);
+  o.fuse = absl::GetFlag(FLAGS_fuse);
+  o.timeout_ms = absl::GetFlag(FLAGS_host_timeout_ms);
+  return o;
+}
+
+std::string ReadOrExit(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) ExitBadInput(absl::StrCat("cannot read '", path, "'"));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+std::string FactsLine(const host::HostSnapshot& snapshot) {
+  std::vector<std::string> parts;
+  for (const auto& [name, pages] : snapshot.processes) {
+    for (const auto& [a, f] : pages) {
+      parts.push_back(absl::StrFormat("%s@%d pfn %#x map %d %s", name, a, f.pfn, f.mapcount,
+                                      f.exclusive ? "excl" : "shared"));
+    }
+  }
+  for (const auto& [pin, pfn] : snapshot.pins)
+    parts.push_back(absl::StrFormat("pin %s pfn %#x", pin, pfn));
+  return absl::StrJoin(parts, " | ");
+}
+
+// Runs a whole script on the kernel; the trace (when given) as `replay` prints it.
+struct HostRun {
+  absl::Status status;
+  host::HostStats stats;
+  std::vector<std::string> failures;
+  std::vector<std::string> stand_ins;
+  int steps = 0;
+};
+
+HostRun RunOnHost(const mm::MmScript& script, std::ostream* trace) {
+  HostRun run;
+  absl::StatusOr<std::unique_ptr<host::HostSession>> session = host::HostSession::Create(Options());
+  if (!session.ok()) {
+    run.status = session.status();
+    return run;
+  }
+  run.status = (*session)->Plan(script);
+  for (const mm::MmOp& op : script.ops) {
+    if (!run.status.ok()) break;
+    host::HostStep step;
+    run.status = (*session)->Step(op, &step);
+    if (!run.status.ok()) break;
+    ++run.steps;
+    if (trace != nullptr) {
+      *trace << absl::StrFormat("%4d  %-36s -> %s%s\n", op.line, mm::Format(op), step.got,
+                                step.faulted ? "  (faulted)" : "");
+      if (step.stand_in) *trace << "        STAND-IN: " << *step.stand_in << "\n";
+      for (const std::string& e : step.events) *trace << "        " << e << "\n";
+      const std::string facts = FactsLine((*session)->snapshot());
+      if (!facts.empty()) *trace << "        " << facts << "\n";
+      if (op.result && *op.result != step.got) {
+        *trace << "        FAIL: expected " << *op.result << "\n";
+      }
+    }
+  }
+  run.stats = (*session)->stats();
+  run.failures = (*session)->failures();
+  run.stand_ins = (*session)->stand_ins();
+  if (absl::Status s = (*session)->Shutdown(); !s.ok() && run.status.ok()) run.status = s;
+  return run;
+}
+
+absl::Status Usable() { return host::BackendUsable(host::ProbeHost()); }
+
+}  // namespace
+
+int HostReplayCommand(const std::string& path, const std::string& text, bool quiet) {
+  absl::StatusOr<mm::MmScript> script = mm::ParseMmScript(text);
+  if (!script.ok()) {
+    std::cerr << path << ": " << script.status().message() << "\n";
+    return kExitBadInput;
+  }
+  if (absl::Status s = Usable(); !s.ok()) {
+    std::cerr << path << ": the host backend cannot run here: " << s.message() << "\n";
+    return kExitBadInput;
+  }
+  host::InstallHostStopHandlers();
+  std::cout << "replay " << path << " on the running kernel (policy host)\n";
+  HostRun run = RunOnHost(*script, quiet ? nullptr : &std::cout);
+  host::RestoreHostStopHandlers();
+  if (!run.status.ok()) {
+    std::cerr << path << ": " << run.status.message() << "\n";
+    return kExitBadInput;
+  }
+  for (const std::string& f : run.failures) std::cerr << path << ": " << f << "\n";
+  for (const std::string& s : run.stand_ins) std::cout << "stand-in: " << s << "\n";
+  std::cout << absl::StrFormat(
+      "%d steps on the kernel: fork-copy %d fault-copy %d unshare %d%s, %d stand-in(s), %d "
+      "assertion(s) failed: %s\n",
+      run.steps, run.stats.copies_at_fork, run.stats.copies_at_fault, run.stats.unshares,
+      run.stats.unexplained_pfn_changes > 0
+          ? absl::StrCat(", ", run.stats.unexplained_pfn_changes, " unexplained PFN change(s)")
+          : "",
+      run.stand_ins.size(), run.failures.size(), run.failures.empty() ? "PASS" : "FAIL");
+  return run.failures.empty() ? kExitOk : kExitViolation;
+}
+
+std::optional<HostCompareRow> HostCompareRowFor(const mm::MmScript& script) {
+  if (!Usable().ok()) return std::nullopt;
+  HostRun run = RunOnHost(script, nullptr);
+  HostCompareRow row;
+  if (!run.status.ok()) {
+    row.notes.push_back(absl::StrCat("host: not run to the end: ", run.status.message()));
+    return row;
+  }
+  // No oracle watches the kernel: its violations column counts its failed `=>` assertions; it
+  // has no counter to refuse a pin or to answer "maybe pinned" falsely where one could see it.
+  row.table_line = absl::StrFormat("%-15s %-13s %10d %10d %10d %8d %8s %8s %8s\n", "host", "kernel",
+                                   run.failures.size(), run.stats.copies_at_fork,
+                                   run.stats.copies_at_fault, run.stats.unshares, "0", "-", "-");
+  // A top-level "host" object beside "policies" (docs/results-format.md): the kernel has no
+  // counter to ask, so the policies' refusal and false "maybe pinned" columns do not apply.
+  row.json_item = absl::StrFormat(
+      "{\"counter\": \"kernel\", \"failed_assertions\": %d, \"copies_at_fork\": %d, "
+      "\"copies_at_fault\": %d, \"unshares\": %d, \"first_failure\": %s, \"stand_ins\": [%s]}",
+      run.failures.size(), run.stats.copies_at_fork, run.stats.copies_at_fault, run.stats.unshares,
+      run.failures.empty() ? "null" : JsonString(run.failures[0]),
+      absl::StrJoin(run.stand_ins, ", ",
+                    [](std::string* out, const std::string& s) { out->append(JsonString(s)); }));
+  for (const std::string& s : run.stand_ins)
+    row.notes.push_back(absl::StrCat("host stand-in: ", s));
+  return row;
+}
+
+std::string WithHostRow(std::string out, const std::optional<HostCompareRow>& row, bool json) {
+  if (!row || row->table_line.empty()) {
+    if (row && !json) {
+      for (const std::string& n : row->notes) absl::StrAppend(&out, n, "\n");
+    }
+    return out;
+  }
+  if (json) {
+    const std::size_t end = out.rfind('}');
+    if (end != std::string::npos) out.insert(end, absl::StrCat(", \"host\": ", row->json_item));
+    return out;
+  }
+  absl::StrAppend(&out, row->table_line);
+  for (const std::string& n : row->notes) absl::StrAppend(&out, n, "\n");
+  return out;
+}
+
+int HostCheckCommand(const std::vector<std::string>& args) {
+  if (args.size() != 1) ExitBadInput("host-check takes no arguments");
+  const host::HostCapabilities caps = host::ProbeHost();
+  std::cout << host::FormatCapabilities(caps);
+  if (absl::Status s = host::BackendUsable(caps); !s.ok()) {
+    std::cout << "backend: cannot run: " << s.message() << "\n";
+    return kExitViolation;
+  }
+  std::cout << "backend: can run\n";
+  return kExitOk;
+}
+
+namespace {
+
+std::vector<std::string> ScenarioFiles(const std::vector<std::string>& args) {
+  std::vector<std::string> roots(args.begin() + 1, args.end());
+  if (roots.empty()) roots.push_back("scenarios/mm");
+  std::vector<std::string> files;
+  for (const std::string& root : roots) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(root, ec)) {
+      std::vector<std::string> found;
+      for (const auto& e : std::filesystem::recursive_directory_iterator(root, ec)) {
+        if (e.is_regular_file() && e.path().extension() == ".ops") found.push_back(e.path());
+      }
+      if (ec) ExitBadInput(absl::StrCat("cannot list '", root, "': ", ec.message()));
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (std::filesystem::is_regular_file(root, ec)) {
+      files.push_back(root);
+    } else {
+      ExitBadInput(absl::StrCat("no such file or folder '", root, "'"));
+    }
+  }
+  if (files.empty()) ExitBadInput("no .ops files to compare");
+  return files;
+}
+
+std::string Null(const std::optional<std::string>& s) { return s ? JsonString(*s) : "null"; }
+
+std::string DifferenceJson(const std::optional<host::FidelityDifference>& d) {
+  if (!d) return "null";
+  return absl::StrFormat("{\"line\": %d, \"op\": %s, \"what\": %s, \"model\": %s, \"host\": %s}",
+                         d->line, JsonString(d->op), JsonString(d->what), JsonString(d->model),
+                         JsonString(d->host));
+}
+
+std::string ScenarioJson(const host::ScenarioFidelity& s) {
+  return absl::StrFormat(
+      "{\"scenario\": %s, \"agree\": %s, \"skipped\": %s, \"stand_ins\": [%s], "
+      "\"first_difference\": %s, \"transient_difference\": %s, \"runs\": %d, \"steps\": %d, "
+      "\"differing_steps\": %d, \"model\": %s, \"host\": %s}",
+      JsonString(s.scenario), s.agree ? "true" : "false", Null(s.skipped),
+      absl::StrJoin(s.stand_ins, ", ",
+                    [](std::string* out, const std::string& x) { out->append(JsonString(x)); }),
+      DifferenceJson(s.first_difference), DifferenceJson(s.transient_difference), s.runs, s.steps,
+      s.differing_steps, JsonString(s.model_counts), JsonString(s.host_counts));
+}
+
+}  // namespace
+
+int FidelityCommand(const std::vector<std::string>& args) {
+  const std::string output = absl::GetFlag(FLAGS_output);
+  if (!output.empty()) {
+    if (absl::Status s = CheckOutputPath(output); !s.ok()) ExitBadInput(std::string(s.message()));
+  }
+  const std::vector<std::string> files = ScenarioFiles(args);
+  const host::HostCapabilities caps = host::ProbeHost();
+  const absl::Status usable = host::BackendUsable(caps);
+  std::optional<std::string> skipped;
+  if (!usable.ok()) {
+    skipped = std::string(usable.message());
+    std::cout << "skipped: " << *skipped << "\n";
+  }
+  host::InstallHostStopHandlers();
+  host::FidelityOptions options;
+  options.host = Options();
+  std::vector<host::ScenarioFidelity> results;
+  int agree = 0, disagree = 0, skips = 0, bad = 0, transient = 0;
+  bool interrupted = false;
+  const auto start = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    host::ScenarioFidelity r;
+    r.scenario = files[i];
+    if (skipped) {
+      r.skipped = skipped;
+    } else if (host::HostStopRequested()) {
+      interrupted = true;
+      break;
+    } else {
+      absl::StatusOr<host::ScenarioFidelity> got =
+          host::CompareOnHost(files[i], ReadOrExit(files[i]), options);
+      if (absl::IsCancelled(got.status())) {
+        interrupted = true;
+        break;
+      }
+      if (!got.ok()) {
+        std::cerr << got.status().message() << "\n";
+        if (absl::IsInvalidArgument(got.status())) {
+          ++bad;
+          continue;
+        }
+        r.skipped = absl::StrCat("host run failed: ", got.status().message());
+      } else {
+        r = *std::move(got);
+      }
+    }
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::string verdict =
+        r.skipped ? absl::StrCat("skipped: ", *r.skipped)
+        : r.agree ? "agree"
+                  : absl::StrCat("DIFFER at line ", r.first_difference->line, " (",
+                                 r.first_difference->op, "): ", r.first_difference->what);
+    std::cerr << absl::StrFormat("[%d/%d %.1fs] %s: %s\n", i + 1, files.size(), elapsed, r.scenario,
+                                 verdict);
+    if (!r.skipped && !r.agree) {
+      std::cerr << "    model: " << r.first_difference->model << "\n"
+                << "    host:  " << r.first_difference->host << "\n";
+    }
+    (r.skipped ? skips : r.agree ? agree : disagree) += 1;
+    transient += r.transient_difference ? 1 : 0;
+    results.push_back(std::move(r));
+  }
+  std::string false_pin = "null";
+  if (absl::GetFlag(FLAGS_false_pin) && !skipped && !interrupted) {
+    absl::StatusOr<host::FalsePinResult> fp =
+        host::MeasureFalsePin(options.host, absl::GetFlag(FLAGS_max_refs), &std::cerr);
+    if (fp.ok()) {
+      false_pin = host::FalsePinJson(*fp);
+    } else {
+      std::cerr << "false-pin: " << fp.status().message() << "\n";
+      interrupted = interrupted || absl::IsCancelled(fp.status());
+    }
+  }
+  host::RestoreHostStopHandlers();
+  std::vector<std::string> items;
+  items.reserve(results.size());
+  for (const host::ScenarioFidelity& r : results) items.push_back(ScenarioJson(r));
+  const std::string json = absl::StrFormat(
+      "{\"kind\": \"fidelity\", \"run\": %s, \"kernel\": %s, \"skipped\": %s, "
+      "\"model_policy\": %s, \"interrupted\": %s, \"scenarios\": [\n  %s\n], "
+      "\"summary\": {\"agree\": %d, \"disagree\": %d, \"skipped\": %d, \"total\": %d, "
+      "\"transient\": %d}, \"false_pin\": %s}\n",
+      RunInfoJson(), JsonString(caps.kernel), Null(skipped), JsonString(options.model_policy),
+      interrupted ? "true" : "false", absl::StrJoin(items, ",\n  "), agree, disagree, skips,
+      results.size(), transient, false_pin);
+  std::cout << absl::StrFormat("fidelity on %s: %d/%d scenarios agree, %d disagree, %d skipped%s\n",
+                               caps.kernel, agree, results.size(), disagree, skips,
+                               interrupted ? " (interrupted: partial results)" : "");
+  if (!output.empty()) {
+    if (absl::Status s = WriteOutputFile(output, json); !s.ok()) {
+      std::cerr << s.message() << "\n";
+      return kExitBadInput;
+    }
+  } else if (absl::GetFlag(FLAGS_json)) {
+    std::cout << json;
+  }
+  if (bad > 0) return kExitBadInput;
+  if (disagree > 0) return kExitViolation;
+  return interrupted ? kExitInterrupted : kExitOk;
+}
+
+int HostCommand(const std::vector<std::string>& args) {
+  if (args.size() != 2 || args[1] != "false-pin") ExitBadInput("usage: pinsplit host false-pin");
+  const std::string output = absl::GetFlag(FLAGS_output);
+  if (!output.empty()) {
+    if (absl::Status s = CheckOutputPath(output); !s.ok()) ExitBadInput(std::string(s.message()));
+  }
+  const int max_refs = absl::GetFlag(FLAGS_max_refs);
+  if (max_refs < 1 || max_refs > 65536) ExitBadInput("--max_refs takes 1..65536");
+  const host::HostCapabilities caps = host::ProbeHost();
+  if (absl::Status s = host::BackendUsable(caps); !s.ok()) {
+    std::cout << "skipped: " << s.message() << "\n";
+    return kExitBadInput;
+  }
+  host::InstallHostStopHandlers();
+  absl::StatusOr<host::FalsePinResult> r =
+      host::MeasureFalsePin(Options(), static_cast<std::uint32_t>(max_refs), &std::cerr);
+  host::RestoreHostStopHandlers();
+  if (!r.ok()) {
+    std::cerr << "false-pin: " << r.status().message() << "\n";
+    return absl::IsCancelled(r.status()) ? kExitInterrupted : kExitBadInput;
+  }
+  const auto num = [](const std::optional<std::uint32_t>& v) {
+    return v ? absl::StrCat(*v) : std::string("never");
+  };
+  std::cout << absl::StrFormat(
+      "extra references on an exclusive page, in a process that has pinned before, at which fork "
+      "copies it (up to %d):\n  kernel %s: %s\n  model, anon-exclusive on bias: %s\n  model, "
+      "split word: %s\n  kernel without an earlier pin, %d references: fork %s\n  kernel, "
+      "runs near the edge (references: copies/runs): %s\n",
+      r->max_refs, caps.kernel, num(r->host_copy_threshold), num(r->bias_model_threshold),
+      num(r->split_model_threshold), r->max_refs, r->host_control_copied ? "copies" : "shares",
+      absl::StrJoin(r->edge, " ", [](std::string* out, const host::FalsePinResult::Edge& e) {
+        absl::StrAppendFormat(out, "%d: %d/%d", e.refs, e.copies, e.runs);
+      }));
+  const std::string json =
+      absl::StrFormat("{\"kind\": \"false_pin\", \"run\": %s, \"kernel\": %s, \"false_pin\": %s}\n",
+                      RunInfoJson(), JsonString(caps.kernel), host::FalsePinJson(*r));
+  if (!output.empty()) {
+    if (absl::Status s = WriteOutputFile(output, json); !s.ok()) {
+      std::cerr << s.message() << "\n";
+      return kExitBadInput;
+    }
+  } else if (absl::GetFlag(FLAGS_json)) {
+    std::cout << json;
+  }
+  return kExitOk;
+}
+
+}  // namespace pinsplit
