@@ -73,19 +73,11 @@ DeterministicScheduler::~DeterministicScheduler() {
   for (std::thread& t : workers_) t.join();
 }
 
-RunOutcome DeterministicScheduler::Run(const std::vector<std::function<void()>>& bodies,
-                                       Chooser& chooser) {
-  const int n = static_cast<int>(bodies.size());
-  if (n < 1 || n > kMaxLogicalThreads) Fail("Run takes 1 to 4 bodies");
-  if (current_scheduler != nullptr) Fail("Run called from inside a logical thread");
-  while (static_cast<int>(workers_.size()) < n) {
-    const int id = static_cast<int>(workers_.size()) + 1;
-    workers_.emplace_back([this, id] { WorkerLoop(id); });
-  }
-  std::unique_lock lock(mu_);
+void DeterministicScheduler::ResetRun(const std::vector<std::function<void()>>& bodies,
+                                      Chooser& chooser) {
   bodies_ = &bodies;
   chooser_ = &chooser;
-  thread_count_ = n;
+  thread_count_ = static_cast<int>(bodies.size());
   next_to_start_ = 2;
   last_ = 0;
   finished_count_ = 0;
@@ -95,13 +87,67 @@ RunOutcome DeterministicScheduler::Run(const std::vector<std::function<void()>>&
   }
   outcome_ = RunOutcome{};
   accesses_.clear();
+}
+
+RunOutcome DeterministicScheduler::Run(const std::vector<std::function<void()>>& bodies,
+                                       Chooser& chooser) {
+  const int n = static_cast<int>(bodies.size());
+  if (n < 1 || n > kMaxLogicalThreads) Fail("Run takes 1 to 4 bodies");
+  if (current_scheduler != nullptr) Fail("Run called from inside a logical thread");
+  if (engine_ == SchedulerEngine::kFibers) {
+    ResetRun(bodies, chooser);
+    RunOnFibers();
+  } else {
+    while (static_cast<int>(workers_.size()) < n) {
+      const int id = static_cast<int>(workers_.size()) + 1;
+      workers_.emplace_back([this, id] { WorkerLoop(id); });
+    }
+    std::unique_lock lock(mu_);
+    ResetRun(bodies, chooser);
+    RunOnThreads(lock);
+  }
+  bodies_ = nullptr;
+  chooser_ = nullptr;
+  return std::move(outcome_);
+}
+
+void DeterministicScheduler::RunOnFibers() {
+  controller_.emplace();
+  for (int id = 1; id <= thread_count_; ++id) {
+    if (!fibers_[id]) fibers_[id] = std::make_unique<Fiber>(kFiberStackBytes);
+    fibers_[id]->Prepare(&DeterministicScheduler::FiberMain, this);
+  }
+  current_scheduler = this;
+  SwitchFibers(0, 1, false);
+  // Every fiber has finished; the last one switched back here.
+  current_scheduler = nullptr;
+  current_thread = 0;
+  controller_.reset();
+}
+
+void DeterministicScheduler::FiberMain(void* scheduler) {
+  auto* s = static_cast<DeterministicScheduler*>(scheduler);
+  const int id = current_thread;
+  (*s->bodies_)[id - 1]();
+  s->finished_[id] = true;
+  ++s->finished_count_;
+  s->SwitchFibers(id, s->PickNextLocked(), true);
+  Fail("a finished logical thread was resumed");
+}
+
+void DeterministicScheduler::SwitchFibers(int self, int next, bool self_finished) {
+  if (next == self) return;
+  Fiber& from = self == 0 ? *controller_ : *fibers_[self];
+  Fiber& to = next == 0 ? *controller_ : *fibers_[next];
+  current_thread = next;
+  Fiber::Switch(from, to, self_finished);
+}
+
+void DeterministicScheduler::RunOnThreads(std::unique_lock<std::mutex>& lock) {
   ++generation_;
   running_ = 1;
   cvs_[1].notify_one();
   cvs_[0].wait(lock, [&] { return running_ == 0 && finished_count_ == thread_count_; });
-  bodies_ = nullptr;
-  chooser_ = nullptr;
-  return std::move(outcome_);
 }
 
 void DeterministicScheduler::WorkerLoop(int id) {
@@ -154,8 +200,12 @@ void DeterministicScheduler::BeforeAccess() {
   DeterministicScheduler* s = current_scheduler;
   if (s == nullptr) return;
   const int self = current_thread;
-  std::unique_lock lock(s->mu_);
-  s->HandOffLocked(lock, self, s->PickNextLocked());
+  if (s->engine_ == SchedulerEngine::kFibers) {
+    s->SwitchFibers(self, s->PickNextLocked(), false);
+  } else {
+    std::unique_lock lock(s->mu_);
+    s->HandOffLocked(lock, self, s->PickNextLocked());
+  }
   s->last_ = self;
   s->outcome_.step_threads.push_back(self);
   ++s->access_count_[self];
@@ -164,7 +214,8 @@ void DeterministicScheduler::BeforeAccess() {
 void DeterministicScheduler::AfterAccess(const char* what, std::uint64_t before,
                                          std::uint64_t after, bool succeeded) {
   DeterministicScheduler* s = current_scheduler;
-  // Only the baton holder runs, and the baton passes through mu_, so no lock is needed.
+  // Only the baton holder runs, and the baton passes through mu_ (threads) or a switch on one
+  // OS thread (fibers), so no lock is needed.
   if (s == nullptr || !s->record_accesses_) return;
   s->accesses_.push_back({current_thread, what, before, after, succeeded});
 }

@@ -11,23 +11,38 @@
 //     replays the same run exactly, as long as the program is deterministic.
 //   - Before the first decision every thread has run up to its first access (or finished), so
 //     the first decision already sees every thread's first access.
-//   - Run() returns after every body has returned. Worker threads are std::threads owned by the
-//     scheduler, reused across runs and joined by the destructor.
+//   - Run() returns after every body has returned.
+//
+// Two engines move the baton between logical threads, with the same decisions, the same
+// recorded choices and so the same replays (deterministic_scheduler_engines_test checks it):
+//   - kFibers (the default): every logical thread is a Fiber (fiber.h) on the OS thread that
+//     calls Run; a hand-off is a user-space register switch. Fiber stacks are owned by the
+//     scheduler and reused across runs. Code in a body must not block the OS thread waiting for
+//     another logical thread (a std::mutex held across a scheduling point would deadlock):
+//     every wait must go through scheduling points, as DeterministicAtomic's do.
+//   - kThreads (the reference): one std::thread per logical thread, owned by the scheduler,
+//     reused across runs and joined by the destructor; the baton passes through a mutex and a
+//     condition variable, a kernel round trip per hand-off.
 //
 // It explores interleavings, not weak-memory reorderings: every access is sequentially
-// consistent. Ideas from folly's DeterministicSchedule, loom and CHESS; written for pinsplit.
+// consistent. Ideas from folly's DeterministicSchedule, loom, shuttle and CHESS; written for
+// pinsplit.
 #pragma once
 
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <span>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "fiber.h"
 
 namespace pinsplit {
 
@@ -106,16 +121,22 @@ struct AccessRecord {
   bool succeeded;  // false only for a failed compare-exchange
 };
 
+enum class SchedulerEngine {
+  kFibers,   // logical threads as fibers on the caller's OS thread
+  kThreads,  // one OS thread per logical thread, a mutex and condition variable baton
+};
+
 class DeterministicScheduler {
  public:
-  DeterministicScheduler() = default;
+  explicit DeterministicScheduler(SchedulerEngine engine = SchedulerEngine::kFibers)
+      : engine_(engine) {}
   ~DeterministicScheduler();
   DeterministicScheduler(const DeterministicScheduler&) = delete;
   DeterministicScheduler& operator=(const DeterministicScheduler&) = delete;
 
   // Runs bodies[i] as logical thread i+1 (1 to 4 bodies) under `chooser`; returns when all
   // have returned. Not reentrant: one Run at a time per scheduler, one scheduler running per
-  // process (DeterministicAtomic finds it through a thread-local set by the workers).
+  // OS thread (DeterministicAtomic finds it through a thread-local).
   RunOutcome Run(const std::vector<std::function<void()>>& bodies, Chooser& chooser);
 
   // Every access of the last Run, in step order (empty unless record_accesses(true)).
@@ -130,13 +151,32 @@ class DeterministicScheduler {
   // How many accesses the calling logical thread has performed in this run.
   static std::size_t AccessesByCurrentThread();
 
+  SchedulerEngine engine() const { return engine_; }
+
  private:
+  // Bytes of stack each fiber gets (ASan frames are large; the mapping is lazy).
+  static constexpr std::size_t kFiberStackBytes = 512 * 1024;
+
+  void ResetRun(const std::vector<std::function<void()>>& bodies, Chooser& chooser);
+  void RunOnFibers();
+  static void FiberMain(void* scheduler);
+  // Fiber engine: hands the baton from `self` to `next` (0: the controller).
+  void SwitchFibers(int self, int next, bool self_finished);
+  void RunOnThreads(std::unique_lock<std::mutex>& lock);
   void WorkerLoop(int id);
-  // With mu_ held: the next thread to hold the baton (0: back to the controller).
+  // The next thread to hold the baton (0: back to the controller). Thread engine: mu_ held.
   int PickNextLocked();
   // With mu_ held by the baton holder `self`: gives the baton to `next` and waits for it back.
   void HandOffLocked(std::unique_lock<std::mutex>& lock, int self, int next);
 
+  SchedulerEngine engine_;
+
+  // Fiber engine: the caller's context (made in each Run, on the caller's OS thread) and one
+  // fiber per logical thread (fibers_[i] runs logical thread i; [0] unused).
+  std::optional<Fiber> controller_;
+  std::unique_ptr<Fiber> fibers_[kMaxLogicalThreads + 1];
+
+  // Thread engine.
   std::mutex mu_;
   // cvs_[i] wakes logical thread i; cvs_[0] wakes the controller (the caller of Run).
   std::condition_variable cvs_[kMaxLogicalThreads + 1];

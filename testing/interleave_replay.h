@@ -43,6 +43,8 @@ namespace pinsplit {
 struct InterleaveOptions {
   bool check_misuse = true;      // misuse reports are part of each operation's result
   bool record_accesses = false;  // keep every access (for traces)
+  // Fibers by default; kThreads runs the reference engine (same schedules, same verdicts).
+  SchedulerEngine engine = SchedulerEngine::kFibers;
 };
 
 struct ThreadOpOutcome {
@@ -77,7 +79,7 @@ class InterleaveRunner {
 
  private:
   InterleaveRunner(const InterleaveScript& script, std::string impl, InterleaveOptions options)
-      : script_(script), impl_(std::move(impl)), options_(options) {}
+      : script_(script), impl_(std::move(impl)), options_(options), scheduler_(options.engine) {}
 
   InterleaveScript script_;
   std::string impl_;
