@@ -43,21 +43,22 @@ int RandomChooser::Choose(std::span<const int> runnable, int /*last*/) {
   return runnable[rng_() % runnable.size()];
 }
 
-int ExhaustiveChooser::Choose(std::span<const int> runnable, int /*last*/) {
-  const int options = static_cast<int>(runnable.size());
-  if (depth_ < path_.size()) {
-    const Decision& d = path_[depth_++];
-    if (d.options != options)
-      Fail("replayed prefix met a different choice: nondeterministic program");
-    return runnable[d.index];
-  }
-  path_.push_back({0, options});
-  ++depth_;
-  return runnable[0];
+int ExhaustiveChooser::Choose(std::span<const int> runnable, int last) {
+  const int count = static_cast<int>(runnable.size());
+  const bool last_can_run = Contains(runnable, last);
+  const bool forced =
+      max_preemptions_ != kUnbounded && last_can_run && preemptions_ >= max_preemptions_;
+  if (depth_ == path_.size()) path_.push_back({0, forced ? 1 : count, count});
+  const Decision& d = path_[depth_++];
+  if (d.runnable != count) Fail("replayed prefix met a different choice: nondeterministic program");
+  const int pick = forced ? last : runnable[d.index];
+  if (last_can_run && pick != last) ++preemptions_;
+  return pick;
 }
 
 bool ExhaustiveChooser::Advance() {
   depth_ = 0;
+  preemptions_ = 0;
   while (!path_.empty() && path_.back().index + 1 >= path_.back().options) path_.pop_back();
   if (path_.empty()) return false;
   ++path_.back().index;

@@ -92,19 +92,30 @@ class RandomChooser final : public Chooser {
 // Each run follows the recorded prefix and then takes the first candidate at every new
 // decision; Advance() moves to the next unexplored branch. Aborts if a replayed prefix meets a
 // different number of candidates (the program is not deterministic).
+//
+// With a preemption bound (CHESS's iterative context bounding), only the schedules with at most
+// that many preemptions are run: a preemption is a decision that picks another thread while the
+// one that ran last could go on. Every schedule within the bound is run exactly once; the
+// unbounded explorer (the default) runs every schedule.
 class ExhaustiveChooser final : public Chooser {
  public:
+  static constexpr int kUnbounded = -1;
+  explicit ExhaustiveChooser(int max_preemptions = kUnbounded)
+      : max_preemptions_(max_preemptions) {}
   int Choose(std::span<const int> runnable, int last) override;
   // Prepares the next schedule; false when every schedule has been run.
   bool Advance();
 
  private:
   struct Decision {
-    int index;
-    int options;
+    int index;     // which of the allowed candidates this schedule takes
+    int options;   // how many candidates are allowed (1 when the bound forces `last`)
+    int runnable;  // how many threads could run (to catch a nondeterministic program)
   };
   std::vector<Decision> path_;
   std::size_t depth_ = 0;
+  int max_preemptions_;
+  int preemptions_ = 0;  // in the run so far
 };
 
 struct RunOutcome {

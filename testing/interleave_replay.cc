@@ -265,7 +265,7 @@ absl::StatusOr<ExploreSummary> ExploreAllInterleavings(const InterleaveScript& s
       InterleaveRunner::Create(script, impl, options);
   if (!runner.ok()) return runner.status();
   ExploreSummary summary;
-  ExhaustiveChooser chooser;
+  ExhaustiveChooser chooser(options.max_preemptions);
   do {
     InterleaveRun run = (*runner)->Run(chooser);
     ++summary.interleavings;

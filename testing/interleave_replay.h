@@ -45,6 +45,9 @@ struct InterleaveOptions {
   bool record_accesses = false;  // keep every access (for traces)
   // Fibers by default; kThreads runs the reference engine (same schedules, same verdicts).
   SchedulerEngine engine = SchedulerEngine::kFibers;
+  // ExploreAllInterleavings only: run just the schedules with at most this many preemptions
+  // (ExhaustiveChooser's bound); unbounded by default.
+  int max_preemptions = ExhaustiveChooser::kUnbounded;
 };
 
 struct ThreadOpOutcome {
@@ -104,7 +107,8 @@ struct ExploreSummary {
 unsigned KindBit(const CounterOp& op);
 inline constexpr unsigned kAllKindBits = 0x7f;
 
-// Runs every schedule of the script (ExhaustiveChooser), at most `max_runs`.
+// Runs every schedule of the script (ExhaustiveChooser, options.max_preemptions), at most
+// `max_runs`.
 absl::StatusOr<ExploreSummary> ExploreAllInterleavings(const InterleaveScript& script,
                                                        std::string_view impl,
                                                        InterleaveOptions options = {},
