@@ -24,6 +24,8 @@ bool Contains(std::span<const int> ids, int id) {
 
 }  // namespace
 
+thread_local int DeterministicScheduler::unscheduled_depth_ = 0;
+
 int PreferredOrNext(std::span<const int> runnable, int preferred) {
   // Normalise into 1..kMaxLogicalThreads, then walk forward cyclically.
   int start = ((preferred - 1) % kMaxLogicalThreads + kMaxLogicalThreads) % kMaxLogicalThreads;
@@ -199,7 +201,7 @@ void DeterministicScheduler::HandOffLocked(std::unique_lock<std::mutex>& lock, i
 
 void DeterministicScheduler::BeforeAccess() {
   DeterministicScheduler* s = current_scheduler;
-  if (s == nullptr) return;
+  if (s == nullptr || unscheduled_depth_ != 0) return;
   const int self = current_thread;
   if (s->engine_ == SchedulerEngine::kFibers) {
     s->SwitchFibers(self, s->PickNextLocked(), false);
@@ -217,7 +219,7 @@ void DeterministicScheduler::AfterAccess(const char* what, std::uint64_t before,
   DeterministicScheduler* s = current_scheduler;
   // Only the baton holder runs, and the baton passes through mu_ (threads) or a switch on one
   // OS thread (fibers), so no lock is needed.
-  if (s == nullptr || !s->record_accesses_) return;
+  if (s == nullptr || !s->record_accesses_ || unscheduled_depth_ != 0) return;
   s->accesses_.push_back({current_thread, what, before, after, succeeded});
 }
 

@@ -162,6 +162,18 @@ class DeterministicScheduler {
   // How many accesses the calling logical thread has performed in this run.
   static std::size_t AccessesByCurrentThread();
 
+  // While one lives, the calling logical thread's accesses are not scheduling points and not
+  // steps: they run at once, atomically with the step before them, unrecorded. For observers
+  // (reading a counter's predicates right after an operation) that must not change the
+  // schedule a run takes.
+  class Unscheduled {
+   public:
+    Unscheduled() { ++unscheduled_depth_; }
+    ~Unscheduled() { --unscheduled_depth_; }
+    Unscheduled(const Unscheduled&) = delete;
+    Unscheduled& operator=(const Unscheduled&) = delete;
+  };
+
   SchedulerEngine engine() const { return engine_; }
 
  private:
@@ -181,6 +193,7 @@ class DeterministicScheduler {
   void HandOffLocked(std::unique_lock<std::mutex>& lock, int self, int next);
 
   SchedulerEngine engine_;
+  static thread_local int unscheduled_depth_;
 
   // Fiber engine: the caller's context (made in each Run, on the caller's OS thread) and one
   // fiber per logical thread (fibers_[i] runs logical thread i; [0] unused).
