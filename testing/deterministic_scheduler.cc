@@ -27,6 +27,7 @@ bool Contains(std::span<const int> ids, int id) {
 thread_local int DeterministicScheduler::unscheduled_depth_ = 0;
 
 int PreferredOrNext(std::span<const int> runnable, int preferred) {
+  if (preferred > kMaxLogicalThreads && Contains(runnable, preferred)) return preferred;  // a flush
   // Normalise into 1..kMaxLogicalThreads, then walk forward cyclically.
   int start = ((preferred - 1) % kMaxLogicalThreads + kMaxLogicalThreads) % kMaxLogicalThreads;
   for (int k = 0; k < kMaxLogicalThreads; ++k) {
@@ -90,6 +91,7 @@ void DeterministicScheduler::ResetRun(const std::vector<std::function<void()>>& 
   }
   outcome_ = RunOutcome{};
   accesses_.clear();
+  for (auto& buffer : buffers_) buffer.clear();
 }
 
 RunOutcome DeterministicScheduler::Run(const std::vector<std::function<void()>>& bodies,
@@ -178,18 +180,70 @@ void DeterministicScheduler::WorkerLoop(int id) {
 
 int DeterministicScheduler::PickNextLocked() {
   if (next_to_start_ <= thread_count_) return next_to_start_++;
-  int runnable[kMaxLogicalThreads];
-  int n = 0;
-  for (int id = 1; id <= thread_count_; ++id) {
-    if (!finished_[id]) runnable[n++] = id;
+  for (;;) {
+    int candidates[2 * kMaxLogicalThreads];
+    int threads = 0;
+    for (int id = 1; id <= thread_count_; ++id) {
+      if (!finished_[id]) candidates[threads++] = id;
+    }
+    int n = threads;
+    if (store_buffers_) {
+      if (threads == 0) {  // every thread finished: drain what is left, in thread order
+        for (int id = 1; id <= thread_count_; ++id) {
+          while (!buffers_[id].empty()) CommitOldest(id);
+        }
+        return 0;
+      }
+      for (int id = 1; id <= thread_count_; ++id) {
+        if (!buffers_[id].empty()) candidates[n++] = kFlushBase + id;
+      }
+    }
+    if (n == 0) return 0;
+    if (n == 1) return candidates[0];
+    const std::span<const int> span(candidates, static_cast<std::size_t>(n));
+    const int pick = chooser_->Choose(span, last_);
+    if (!Contains(span, pick)) Fail("chooser picked a thread that cannot run");
+    outcome_.choices.push_back(pick);
+    if (pick < kFlushBase) return pick;
+    CommitOldest(pick - kFlushBase);
   }
-  if (n == 0) return 0;
-  if (n == 1) return runnable[0];
-  const std::span<const int> candidates(runnable, static_cast<std::size_t>(n));
-  const int pick = chooser_->Choose(candidates, last_);
-  if (!Contains(candidates, pick)) Fail("chooser picked a thread that cannot run");
-  outcome_.choices.push_back(pick);
-  return pick;
+}
+
+void DeterministicScheduler::CommitOldest(int thread) {
+  std::vector<BufferedStore>& buffer = buffers_[thread];
+  const BufferedStore store = buffer.front();
+  buffer.erase(buffer.begin());
+  store.commit(store.target, store.value);
+  if (record_accesses_) accesses_.push_back({thread, "commit", store.value, store.value, true});
+}
+
+bool DeterministicScheduler::Buffering() {
+  DeterministicScheduler* s = current_scheduler;
+  return s != nullptr && s->store_buffers_ && current_thread != 0 && unscheduled_depth_ == 0;
+}
+
+void DeterministicScheduler::BufferStore(void* target, std::uint64_t value,
+                                         void (*commit)(void*, std::uint64_t)) {
+  current_scheduler->buffers_[current_thread].push_back({target, value, commit});
+}
+
+bool DeterministicScheduler::Forwarded(const void* target, std::uint64_t* value) {
+  DeterministicScheduler* s = current_scheduler;
+  if (s == nullptr || !s->store_buffers_ || current_thread == 0) return false;
+  const std::vector<BufferedStore>& buffer = s->buffers_[current_thread];
+  for (auto it = buffer.rbegin(); it != buffer.rend(); ++it) {
+    if (it->target == target) {
+      *value = it->value;
+      return true;
+    }
+  }
+  return false;
+}
+
+void DeterministicScheduler::DrainOwnBuffer() {
+  DeterministicScheduler* s = current_scheduler;
+  if (s == nullptr || !s->store_buffers_ || current_thread == 0) return;
+  while (!s->buffers_[current_thread].empty()) s->CommitOldest(current_thread);
 }
 
 void DeterministicScheduler::HandOffLocked(std::unique_lock<std::mutex>& lock, int self, int next) {

@@ -24,9 +24,18 @@
 //     reused across runs and joined by the destructor; the baton passes through a mutex and a
 //     condition variable, a kernel round trip per hand-off.
 //
-// It explores interleavings, not weak-memory reorderings: every access is sequentially
-// consistent. Ideas from folly's DeterministicSchedule, loom, shuttle and CHESS; written for
-// pinsplit.
+// By default it explores interleavings, not weak-memory reorderings: every access is
+// sequentially consistent. In store-buffer mode (set_store_buffers) it also explores x86-TSO
+// reorderings: each logical thread's non-seq_cst stores wait in a per-thread FIFO buffer, its own
+// loads read its newest buffered value (store forwarding), and a store leaves the buffer for
+// memory when the Chooser picks it: at every decision, "commit the oldest buffered store of
+// thread k" is a candidate with id kFlushBase + k, beside the threads. A seq_cst store, every
+// read-modify-write and a seq_cst fence (DeterministicFence) first drain the thread's buffer, as
+// x86's locked instructions and mfence do. Buffers left when every thread has finished are
+// drained in thread order without decisions. PreferredOrNext falls back to threads only, so
+// preference lists from fuzz bytes or scripts leave buffered stores to the drains and the end;
+// recorded choices replay flushes exactly. Ideas from folly's DeterministicSchedule, loom, shuttle
+// and CHESS; written for pinsplit.
 #pragma once
 
 #include <condition_variable>
@@ -47,18 +56,23 @@
 namespace pinsplit {
 
 inline constexpr int kMaxLogicalThreads = 4;
+// In store-buffer mode, candidate kFlushBase + k commits thread k's oldest buffered store.
+inline constexpr int kFlushBase = 100;
 
 // Picks the thread that performs the next access. Called with at least two candidates.
 class Chooser {
  public:
   virtual ~Chooser() = default;
-  // `runnable`: ids (1-based, ascending) of the parked threads. `last`: the thread that
-  // performed the previous access (0 before the first). Returns one of `runnable`.
+  // `runnable`: ids (1-based, ascending) of the parked threads, then (store-buffer mode only)
+  // kFlushBase + k for each thread k with a buffered store. `last`: the thread that performed
+  // the previous access (0 before the first). Returns one of `runnable`.
   virtual int Choose(std::span<const int> runnable, int last) = 0;
 };
 
 // `preferred` if it is runnable, else the first runnable id after it in cyclic order 1..4.
 // The rule that makes any preference list (fuzz bytes, a script's schedule) a valid schedule.
+// A flush id (store-buffer mode) is taken only when it is a candidate, so recorded choices
+// replay flushes too.
 int PreferredOrNext(std::span<const int> runnable, int preferred);
 
 // Follows a list of preferred ids, one per decision (PreferredOrNext). When the list runs out,
@@ -150,6 +164,10 @@ class DeterministicScheduler {
   // OS thread (DeterministicAtomic finds it through a thread-local).
   RunOutcome Run(const std::vector<std::function<void()>>& bodies, Chooser& chooser);
 
+  // Store-buffer mode (see the class comment); off by default. Set between runs.
+  void set_store_buffers(bool on) { store_buffers_ = on; }
+  bool store_buffers() const { return store_buffers_; }
+
   // Every access of the last Run, in step order (empty unless record_accesses(true)).
   const std::vector<AccessRecord>& accesses() const { return accesses_; }
   void record_accesses(bool on) { record_accesses_ = on; }
@@ -159,6 +177,16 @@ class DeterministicScheduler {
   static void AfterAccess(const char* what, std::uint64_t before, std::uint64_t after,
                           bool succeeded);
   static int CurrentThread();
+
+  // Store-buffer mode, for DeterministicAtomic: whether the calling logical thread buffers its
+  // non-seq_cst stores in this run; buffers one (`commit(target, value)` writes it to memory
+  // later); the newest value the thread buffered for `target`, if any; and a drain of the
+  // thread's buffer (before seq_cst stores, read-modify-writes and seq_cst fences).
+  static bool Buffering();
+  static void BufferStore(void* target, std::uint64_t value,
+                          void (*commit)(void* target, std::uint64_t value));
+  static bool Forwarded(const void* target, std::uint64_t* value);
+  static void DrainOwnBuffer();
   // How many accesses the calling logical thread has performed in this run.
   static std::size_t AccessesByCurrentThread();
 
@@ -219,6 +247,15 @@ class DeterministicScheduler {
   RunOutcome outcome_;
   bool record_accesses_ = false;
   std::vector<AccessRecord> accesses_;
+
+  struct BufferedStore {
+    void* target;
+    std::uint64_t value;
+    void (*commit)(void* target, std::uint64_t value);
+  };
+  bool store_buffers_ = false;
+  std::vector<BufferedStore> buffers_[kMaxLogicalThreads + 1];  // FIFO per logical thread
+  void CommitOldest(int thread);
 };
 
 }  // namespace pinsplit
