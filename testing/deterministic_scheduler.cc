@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 
 namespace pinsplit {
 namespace {
@@ -13,6 +14,13 @@ thread_local int current_thread = 0;
 [[noreturn]] void Fail(const char* what) {
   std::fprintf(stderr, "DeterministicScheduler: %s\n", what);
   std::abort();
+}
+
+// The fiber that runs logical thread `id` on the calling OS thread, made on first use.
+Fiber& FiberFor(int id, std::size_t stack_bytes) {
+  thread_local std::unique_ptr<Fiber> fibers[kMaxLogicalThreads + 1];
+  if (!fibers[id]) fibers[id] = std::make_unique<Fiber>(stack_bytes);
+  return *fibers[id];
 }
 
 bool Contains(std::span<const int> ids, int id) {
@@ -119,8 +127,7 @@ RunOutcome DeterministicScheduler::Run(const std::vector<std::function<void()>>&
 void DeterministicScheduler::RunOnFibers() {
   controller_.emplace();
   for (int id = 1; id <= thread_count_; ++id) {
-    if (!fibers_[id]) fibers_[id] = std::make_unique<Fiber>(kFiberStackBytes);
-    fibers_[id]->Prepare(&DeterministicScheduler::FiberMain, this);
+    FiberFor(id, kFiberStackBytes).Prepare(&DeterministicScheduler::FiberMain, this);
   }
   current_scheduler = this;
   SwitchFibers(0, 1, false);
@@ -142,8 +149,8 @@ void DeterministicScheduler::FiberMain(void* scheduler) {
 
 void DeterministicScheduler::SwitchFibers(int self, int next, bool self_finished) {
   if (next == self) return;
-  Fiber& from = self == 0 ? *controller_ : *fibers_[self];
-  Fiber& to = next == 0 ? *controller_ : *fibers_[next];
+  Fiber& from = self == 0 ? *controller_ : FiberFor(self, kFiberStackBytes);
+  Fiber& to = next == 0 ? *controller_ : FiberFor(next, kFiberStackBytes);
   current_thread = next;
   Fiber::Switch(from, to, self_finished);
 }

@@ -16,10 +16,12 @@
 // Two engines move the baton between logical threads, with the same decisions, the same
 // recorded choices and so the same replays (deterministic_scheduler_engines_test checks it):
 //   - kFibers (the default): every logical thread is a Fiber (fiber.h) on the OS thread that
-//     calls Run; a hand-off is a user-space register switch. Fiber stacks are owned by the
-//     scheduler and reused across runs. Code in a body must not block the OS thread waiting for
-//     another logical thread (a std::mutex held across a scheduling point would deadlock):
-//     every wait must go through scheduling points, as DeterministicAtomic's do.
+//     calls Run; a hand-off is a user-space register switch. Fiber stacks belong to the OS
+//     thread (made on first use, reused by every run and every scheduler on it, unmapped at
+//     thread exit), so a scheduler made per fuzz input costs no system call. Code in a body must
+//     not block the OS thread waiting for another logical thread (a std::mutex held across a
+//     scheduling point would deadlock): every wait must go through scheduling points, as
+//     DeterministicAtomic's do.
 //   - kThreads (the reference): one std::thread per logical thread, owned by the scheduler,
 //     reused across runs and joined by the destructor; the baton passes through a mutex and a
 //     condition variable, a kernel round trip per hand-off.
@@ -223,10 +225,9 @@ class DeterministicScheduler {
   SchedulerEngine engine_;
   static thread_local int unscheduled_depth_;
 
-  // Fiber engine: the caller's context (made in each Run, on the caller's OS thread) and one
-  // fiber per logical thread (fibers_[i] runs logical thread i; [0] unused).
+  // Fiber engine: the caller's context (made in each Run, on the caller's OS thread); the
+  // logical threads' fibers are the OS thread's (FiberFor in the .cc).
   std::optional<Fiber> controller_;
-  std::unique_ptr<Fiber> fibers_[kMaxLogicalThreads + 1];
 
   // Thread engine.
   std::mutex mu_;
