@@ -6,6 +6,11 @@
 // then performs the access on a real std::atomic (so the memory orders are passed through and
 // the code stays data-race free), and reports it for traces. Outside a run it is a plain
 // std::atomic. compare_exchange_weak never fails spuriously here, so runs stay deterministic.
+//
+// In the scheduler's store-buffer mode (x86-TSO, deterministic_scheduler.h) a non-seq_cst store
+// goes to the thread's buffer, a load reads the thread's newest buffered value for this atomic
+// if there is one, and a seq_cst store or any read-modify-write first drains the thread's
+// buffer. DeterministicFence is the matching std::atomic_thread_fence.
 #pragma once
 
 #include <atomic>
@@ -25,13 +30,21 @@ class DeterministicAtomic {
 
   T load(std::memory_order order = std::memory_order_seq_cst) const {
     DeterministicScheduler::BeforeAccess();
-    const T v = value_.load(order);
+    std::uint64_t buffered = 0;
+    const T v = DeterministicScheduler::Forwarded(this, &buffered) ? static_cast<T>(buffered)
+                                                                   : value_.load(order);
     Report("load", v, v, true);
     return v;
   }
 
   void store(T desired, std::memory_order order = std::memory_order_seq_cst) {
     DeterministicScheduler::BeforeAccess();
+    if (order != std::memory_order_seq_cst && DeterministicScheduler::Buffering()) {
+      DeterministicScheduler::BufferStore(this, static_cast<std::uint64_t>(desired), &Commit);
+      Report("store(buffered)", desired, desired, true);
+      return;
+    }
+    DeterministicScheduler::DrainOwnBuffer();
     // Only the baton holder runs, so nothing can land between this load and the store.
     const T before = value_.load(std::memory_order_relaxed);
     value_.store(desired, order);
@@ -40,6 +53,7 @@ class DeterministicAtomic {
 
   T exchange(T desired, std::memory_order order = std::memory_order_seq_cst) {
     DeterministicScheduler::BeforeAccess();
+    DeterministicScheduler::DrainOwnBuffer();
     const T before = value_.exchange(desired, order);
     Report("exchange", before, desired, true);
     return before;
@@ -47,6 +61,7 @@ class DeterministicAtomic {
 
   T fetch_add(T arg, std::memory_order order = std::memory_order_seq_cst) {
     DeterministicScheduler::BeforeAccess();
+    DeterministicScheduler::DrainOwnBuffer();
     const T before = value_.fetch_add(arg, order);
     Report("fetch_add", before, static_cast<T>(before + arg), true);
     return before;
@@ -54,6 +69,7 @@ class DeterministicAtomic {
 
   T fetch_sub(T arg, std::memory_order order = std::memory_order_seq_cst) {
     DeterministicScheduler::BeforeAccess();
+    DeterministicScheduler::DrainOwnBuffer();
     const T before = value_.fetch_sub(arg, order);
     Report("fetch_sub", before, static_cast<T>(before - arg), true);
     return before;
@@ -62,6 +78,7 @@ class DeterministicAtomic {
   bool compare_exchange_strong(T& expected, T desired, std::memory_order success,
                                std::memory_order failure) {
     DeterministicScheduler::BeforeAccess();
+    DeterministicScheduler::DrainOwnBuffer();
     const T wanted = expected;
     const bool ok = value_.compare_exchange_strong(expected, desired, success, failure);
     Report(ok ? "cas" : "cas(failed)", ok ? wanted : expected, ok ? desired : expected, ok);
@@ -88,6 +105,10 @@ class DeterministicAtomic {
     if (order == std::memory_order_release) return std::memory_order_relaxed;
     return order;
   }
+  static void Commit(void* target, std::uint64_t value) {
+    static_cast<DeterministicAtomic*>(target)->value_.store(static_cast<T>(value),
+                                                            std::memory_order_relaxed);
+  }
   static void Report(const char* what, T before, T after, bool ok) {
     DeterministicScheduler::AfterAccess(what, static_cast<std::uint64_t>(before),
                                         static_cast<std::uint64_t>(after), ok);
@@ -95,5 +116,14 @@ class DeterministicAtomic {
 
   std::atomic<T> value_;
 };
+
+// std::atomic_thread_fence for code on DeterministicAtomic: a scheduling point; a seq_cst fence
+// drains the thread's store buffer in store-buffer mode.
+inline void DeterministicFence(std::memory_order order) {
+  DeterministicScheduler::BeforeAccess();
+  if (order == std::memory_order_seq_cst) DeterministicScheduler::DrainOwnBuffer();
+  std::atomic_thread_fence(order);
+  DeterministicScheduler::AfterAccess("fence", 0, 0, true);
+}
 
 }  // namespace pinsplit

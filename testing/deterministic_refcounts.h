@@ -21,7 +21,8 @@ namespace pinsplit {
 // alias: split:4/4/24, split:3/5/24, ..., bias, plain.
 std::vector<std::string> CorrectRefcountNames();
 
-// The deliberately broken variants: "broken:put-reread", "broken:put-relaxed-last".
+// The deliberately broken variants: "broken:put-reread", "broken:put-relaxed-last",
+// "broken:writable-any-pin".
 std::vector<std::string> BrokenRefcountNames();
 
 // A counter on DeterministicAtomic holding `refs` references. Accepts "split", every name of

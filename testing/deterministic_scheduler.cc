@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 
 namespace pinsplit {
 namespace {
@@ -15,6 +16,13 @@ thread_local int current_thread = 0;
   std::abort();
 }
 
+// The fiber that runs logical thread `id` on the calling OS thread, made on first use.
+Fiber& FiberFor(int id, std::size_t stack_bytes) {
+  thread_local std::unique_ptr<Fiber> fibers[kMaxLogicalThreads + 1];
+  if (!fibers[id]) fibers[id] = std::make_unique<Fiber>(stack_bytes);
+  return *fibers[id];
+}
+
 bool Contains(std::span<const int> ids, int id) {
   for (int x : ids) {
     if (x == id) return true;
@@ -24,7 +32,10 @@ bool Contains(std::span<const int> ids, int id) {
 
 }  // namespace
 
+thread_local int DeterministicScheduler::unscheduled_depth_ = 0;
+
 int PreferredOrNext(std::span<const int> runnable, int preferred) {
+  if (preferred > kMaxLogicalThreads && Contains(runnable, preferred)) return preferred;  // a flush
   // Normalise into 1..kMaxLogicalThreads, then walk forward cyclically.
   int start = ((preferred - 1) % kMaxLogicalThreads + kMaxLogicalThreads) % kMaxLogicalThreads;
   for (int k = 0; k < kMaxLogicalThreads; ++k) {
@@ -43,21 +54,22 @@ int RandomChooser::Choose(std::span<const int> runnable, int /*last*/) {
   return runnable[rng_() % runnable.size()];
 }
 
-int ExhaustiveChooser::Choose(std::span<const int> runnable, int /*last*/) {
-  const int options = static_cast<int>(runnable.size());
-  if (depth_ < path_.size()) {
-    const Decision& d = path_[depth_++];
-    if (d.options != options)
-      Fail("replayed prefix met a different choice: nondeterministic program");
-    return runnable[d.index];
-  }
-  path_.push_back({0, options});
-  ++depth_;
-  return runnable[0];
+int ExhaustiveChooser::Choose(std::span<const int> runnable, int last) {
+  const int count = static_cast<int>(runnable.size());
+  const bool last_can_run = Contains(runnable, last);
+  const bool forced =
+      max_preemptions_ != kUnbounded && last_can_run && preemptions_ >= max_preemptions_;
+  if (depth_ == path_.size()) path_.push_back({0, forced ? 1 : count, count});
+  const Decision& d = path_[depth_++];
+  if (d.runnable != count) Fail("replayed prefix met a different choice: nondeterministic program");
+  const int pick = forced ? last : runnable[d.index];
+  if (last_can_run && pick != last) ++preemptions_;
+  return pick;
 }
 
 bool ExhaustiveChooser::Advance() {
   depth_ = 0;
+  preemptions_ = 0;
   while (!path_.empty() && path_.back().index + 1 >= path_.back().options) path_.pop_back();
   if (path_.empty()) return false;
   ++path_.back().index;
@@ -73,19 +85,11 @@ DeterministicScheduler::~DeterministicScheduler() {
   for (std::thread& t : workers_) t.join();
 }
 
-RunOutcome DeterministicScheduler::Run(const std::vector<std::function<void()>>& bodies,
-                                       Chooser& chooser) {
-  const int n = static_cast<int>(bodies.size());
-  if (n < 1 || n > kMaxLogicalThreads) Fail("Run takes 1 to 4 bodies");
-  if (current_scheduler != nullptr) Fail("Run called from inside a logical thread");
-  while (static_cast<int>(workers_.size()) < n) {
-    const int id = static_cast<int>(workers_.size()) + 1;
-    workers_.emplace_back([this, id] { WorkerLoop(id); });
-  }
-  std::unique_lock lock(mu_);
+void DeterministicScheduler::ResetRun(const std::vector<std::function<void()>>& bodies,
+                                      Chooser& chooser) {
   bodies_ = &bodies;
   chooser_ = &chooser;
-  thread_count_ = n;
+  thread_count_ = static_cast<int>(bodies.size());
   next_to_start_ = 2;
   last_ = 0;
   finished_count_ = 0;
@@ -95,13 +99,67 @@ RunOutcome DeterministicScheduler::Run(const std::vector<std::function<void()>>&
   }
   outcome_ = RunOutcome{};
   accesses_.clear();
+  for (auto& buffer : buffers_) buffer.clear();
+}
+
+RunOutcome DeterministicScheduler::Run(const std::vector<std::function<void()>>& bodies,
+                                       Chooser& chooser) {
+  const int n = static_cast<int>(bodies.size());
+  if (n < 1 || n > kMaxLogicalThreads) Fail("Run takes 1 to 4 bodies");
+  if (current_scheduler != nullptr) Fail("Run called from inside a logical thread");
+  if (engine_ == SchedulerEngine::kFibers) {
+    ResetRun(bodies, chooser);
+    RunOnFibers();
+  } else {
+    while (static_cast<int>(workers_.size()) < n) {
+      const int id = static_cast<int>(workers_.size()) + 1;
+      workers_.emplace_back([this, id] { WorkerLoop(id); });
+    }
+    std::unique_lock lock(mu_);
+    ResetRun(bodies, chooser);
+    RunOnThreads(lock);
+  }
+  bodies_ = nullptr;
+  chooser_ = nullptr;
+  return std::move(outcome_);
+}
+
+void DeterministicScheduler::RunOnFibers() {
+  controller_.emplace();
+  for (int id = 1; id <= thread_count_; ++id) {
+    FiberFor(id, kFiberStackBytes).Prepare(&DeterministicScheduler::FiberMain, this);
+  }
+  current_scheduler = this;
+  SwitchFibers(0, 1, false);
+  // Every fiber has finished; the last one switched back here.
+  current_scheduler = nullptr;
+  current_thread = 0;
+  controller_.reset();
+}
+
+void DeterministicScheduler::FiberMain(void* scheduler) {
+  auto* s = static_cast<DeterministicScheduler*>(scheduler);
+  const int id = current_thread;
+  (*s->bodies_)[id - 1]();
+  s->finished_[id] = true;
+  ++s->finished_count_;
+  s->SwitchFibers(id, s->PickNextLocked(), true);
+  Fail("a finished logical thread was resumed");
+}
+
+void DeterministicScheduler::SwitchFibers(int self, int next, bool self_finished) {
+  if (next == self) return;
+  Fiber& from = self == 0 ? *controller_ : FiberFor(self, kFiberStackBytes);
+  Fiber& to = next == 0 ? *controller_ : FiberFor(next, kFiberStackBytes);
+  current_thread = next;
+  Fiber::Switch(from, to, self_finished);
+}
+
+void DeterministicScheduler::RunOnThreads(std::unique_lock<std::mutex>& lock) {
   ++generation_;
   running_ = 1;
   cvs_[1].notify_one();
   cvs_[0].wait(lock, [&] { return running_ == 0 && finished_count_ == thread_count_; });
-  bodies_ = nullptr;
-  chooser_ = nullptr;
-  return std::move(outcome_);
 }
 
 void DeterministicScheduler::WorkerLoop(int id) {
@@ -129,18 +187,70 @@ void DeterministicScheduler::WorkerLoop(int id) {
 
 int DeterministicScheduler::PickNextLocked() {
   if (next_to_start_ <= thread_count_) return next_to_start_++;
-  int runnable[kMaxLogicalThreads];
-  int n = 0;
-  for (int id = 1; id <= thread_count_; ++id) {
-    if (!finished_[id]) runnable[n++] = id;
+  for (;;) {
+    int candidates[2 * kMaxLogicalThreads];
+    int threads = 0;
+    for (int id = 1; id <= thread_count_; ++id) {
+      if (!finished_[id]) candidates[threads++] = id;
+    }
+    int n = threads;
+    if (store_buffers_) {
+      if (threads == 0) {  // every thread finished: drain what is left, in thread order
+        for (int id = 1; id <= thread_count_; ++id) {
+          while (!buffers_[id].empty()) CommitOldest(id);
+        }
+        return 0;
+      }
+      for (int id = 1; id <= thread_count_; ++id) {
+        if (!buffers_[id].empty()) candidates[n++] = kFlushBase + id;
+      }
+    }
+    if (n == 0) return 0;
+    if (n == 1) return candidates[0];
+    const std::span<const int> span(candidates, static_cast<std::size_t>(n));
+    const int pick = chooser_->Choose(span, last_);
+    if (!Contains(span, pick)) Fail("chooser picked a thread that cannot run");
+    outcome_.choices.push_back(pick);
+    if (pick < kFlushBase) return pick;
+    CommitOldest(pick - kFlushBase);
   }
-  if (n == 0) return 0;
-  if (n == 1) return runnable[0];
-  const std::span<const int> candidates(runnable, static_cast<std::size_t>(n));
-  const int pick = chooser_->Choose(candidates, last_);
-  if (!Contains(candidates, pick)) Fail("chooser picked a thread that cannot run");
-  outcome_.choices.push_back(pick);
-  return pick;
+}
+
+void DeterministicScheduler::CommitOldest(int thread) {
+  std::vector<BufferedStore>& buffer = buffers_[thread];
+  const BufferedStore store = buffer.front();
+  buffer.erase(buffer.begin());
+  store.commit(store.target, store.value);
+  if (record_accesses_) accesses_.push_back({thread, "commit", store.value, store.value, true});
+}
+
+bool DeterministicScheduler::Buffering() {
+  DeterministicScheduler* s = current_scheduler;
+  return s != nullptr && s->store_buffers_ && current_thread != 0 && unscheduled_depth_ == 0;
+}
+
+void DeterministicScheduler::BufferStore(void* target, std::uint64_t value,
+                                         void (*commit)(void*, std::uint64_t)) {
+  current_scheduler->buffers_[current_thread].push_back({target, value, commit});
+}
+
+bool DeterministicScheduler::Forwarded(const void* target, std::uint64_t* value) {
+  DeterministicScheduler* s = current_scheduler;
+  if (s == nullptr || !s->store_buffers_ || current_thread == 0) return false;
+  const std::vector<BufferedStore>& buffer = s->buffers_[current_thread];
+  for (auto it = buffer.rbegin(); it != buffer.rend(); ++it) {
+    if (it->target == target) {
+      *value = it->value;
+      return true;
+    }
+  }
+  return false;
+}
+
+void DeterministicScheduler::DrainOwnBuffer() {
+  DeterministicScheduler* s = current_scheduler;
+  if (s == nullptr || !s->store_buffers_ || current_thread == 0) return;
+  while (!s->buffers_[current_thread].empty()) s->CommitOldest(current_thread);
 }
 
 void DeterministicScheduler::HandOffLocked(std::unique_lock<std::mutex>& lock, int self, int next) {
@@ -152,10 +262,14 @@ void DeterministicScheduler::HandOffLocked(std::unique_lock<std::mutex>& lock, i
 
 void DeterministicScheduler::BeforeAccess() {
   DeterministicScheduler* s = current_scheduler;
-  if (s == nullptr) return;
+  if (s == nullptr || unscheduled_depth_ != 0) return;
   const int self = current_thread;
-  std::unique_lock lock(s->mu_);
-  s->HandOffLocked(lock, self, s->PickNextLocked());
+  if (s->engine_ == SchedulerEngine::kFibers) {
+    s->SwitchFibers(self, s->PickNextLocked(), false);
+  } else {
+    std::unique_lock lock(s->mu_);
+    s->HandOffLocked(lock, self, s->PickNextLocked());
+  }
   s->last_ = self;
   s->outcome_.step_threads.push_back(self);
   ++s->access_count_[self];
@@ -164,8 +278,9 @@ void DeterministicScheduler::BeforeAccess() {
 void DeterministicScheduler::AfterAccess(const char* what, std::uint64_t before,
                                          std::uint64_t after, bool succeeded) {
   DeterministicScheduler* s = current_scheduler;
-  // Only the baton holder runs, and the baton passes through mu_, so no lock is needed.
-  if (s == nullptr || !s->record_accesses_) return;
+  // Only the baton holder runs, and the baton passes through mu_ (threads) or a switch on one
+  // OS thread (fibers), so no lock is needed.
+  if (s == nullptr || !s->record_accesses_ || unscheduled_depth_ != 0) return;
   s->accesses_.push_back({current_thread, what, before, after, succeeded});
 }
 

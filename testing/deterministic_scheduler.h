@@ -11,39 +11,70 @@
 //     replays the same run exactly, as long as the program is deterministic.
 //   - Before the first decision every thread has run up to its first access (or finished), so
 //     the first decision already sees every thread's first access.
-//   - Run() returns after every body has returned. Worker threads are std::threads owned by the
-//     scheduler, reused across runs and joined by the destructor.
+//   - Run() returns after every body has returned.
 //
-// It explores interleavings, not weak-memory reorderings: every access is sequentially
-// consistent. Ideas from folly's DeterministicSchedule, loom and CHESS; written for pinsplit.
+// Two engines move the baton between logical threads, with the same decisions, the same
+// recorded choices and so the same replays (deterministic_scheduler_engines_test checks it):
+//   - kFibers (the default): every logical thread is a Fiber (fiber.h) on the OS thread that
+//     calls Run; a hand-off is a user-space register switch. Fiber stacks belong to the OS
+//     thread (made on first use, reused by every run and every scheduler on it, unmapped at
+//     thread exit), so a scheduler made per fuzz input costs no system call. Code in a body must
+//     not block the OS thread waiting for another logical thread (a std::mutex held across a
+//     scheduling point would deadlock): every wait must go through scheduling points, as
+//     DeterministicAtomic's do.
+//   - kThreads (the reference): one std::thread per logical thread, owned by the scheduler,
+//     reused across runs and joined by the destructor; the baton passes through a mutex and a
+//     condition variable, a kernel round trip per hand-off.
+//
+// By default it explores interleavings, not weak-memory reorderings: every access is
+// sequentially consistent. In store-buffer mode (set_store_buffers) it also explores x86-TSO
+// reorderings: each logical thread's non-seq_cst stores wait in a per-thread FIFO buffer, its own
+// loads read its newest buffered value (store forwarding), and a store leaves the buffer for
+// memory when the Chooser picks it: at every decision, "commit the oldest buffered store of
+// thread k" is a candidate with id kFlushBase + k, beside the threads. A seq_cst store, every
+// read-modify-write and a seq_cst fence (DeterministicFence) first drain the thread's buffer, as
+// x86's locked instructions and mfence do. Buffers left when every thread has finished are
+// drained in thread order without decisions. PreferredOrNext falls back to threads only, so
+// preference lists from fuzz bytes or scripts leave buffered stores to the drains and the end;
+// recorded choices replay flushes exactly. Ideas from folly's DeterministicSchedule, loom, shuttle
+// and CHESS; written for pinsplit.
 #pragma once
 
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <span>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "fiber.h"
+
 namespace pinsplit {
 
 inline constexpr int kMaxLogicalThreads = 4;
+// In store-buffer mode, candidate kFlushBase + k commits thread k's oldest buffered store.
+inline constexpr int kFlushBase = 100;
 
 // Picks the thread that performs the next access. Called with at least two candidates.
 class Chooser {
  public:
   virtual ~Chooser() = default;
-  // `runnable`: ids (1-based, ascending) of the parked threads. `last`: the thread that
-  // performed the previous access (0 before the first). Returns one of `runnable`.
+  // `runnable`: ids (1-based, ascending) of the parked threads, then (store-buffer mode only)
+  // kFlushBase + k for each thread k with a buffered store. `last`: the thread that performed
+  // the previous access (0 before the first). Returns one of `runnable`.
   virtual int Choose(std::span<const int> runnable, int last) = 0;
 };
 
 // `preferred` if it is runnable, else the first runnable id after it in cyclic order 1..4.
 // The rule that makes any preference list (fuzz bytes, a script's schedule) a valid schedule.
+// A flush id (store-buffer mode) is taken only when it is a candidate, so recorded choices
+// replay flushes too.
 int PreferredOrNext(std::span<const int> runnable, int preferred);
 
 // Follows a list of preferred ids, one per decision (PreferredOrNext). When the list runs out,
@@ -77,19 +108,30 @@ class RandomChooser final : public Chooser {
 // Each run follows the recorded prefix and then takes the first candidate at every new
 // decision; Advance() moves to the next unexplored branch. Aborts if a replayed prefix meets a
 // different number of candidates (the program is not deterministic).
+//
+// With a preemption bound (CHESS's iterative context bounding), only the schedules with at most
+// that many preemptions are run: a preemption is a decision that picks another thread while the
+// one that ran last could go on. Every schedule within the bound is run exactly once; the
+// unbounded explorer (the default) runs every schedule.
 class ExhaustiveChooser final : public Chooser {
  public:
+  static constexpr int kUnbounded = -1;
+  explicit ExhaustiveChooser(int max_preemptions = kUnbounded)
+      : max_preemptions_(max_preemptions) {}
   int Choose(std::span<const int> runnable, int last) override;
   // Prepares the next schedule; false when every schedule has been run.
   bool Advance();
 
  private:
   struct Decision {
-    int index;
-    int options;
+    int index;     // which of the allowed candidates this schedule takes
+    int options;   // how many candidates are allowed (1 when the bound forces `last`)
+    int runnable;  // how many threads could run (to catch a nondeterministic program)
   };
   std::vector<Decision> path_;
   std::size_t depth_ = 0;
+  int max_preemptions_;
+  int preemptions_ = 0;  // in the run so far
 };
 
 struct RunOutcome {
@@ -106,17 +148,27 @@ struct AccessRecord {
   bool succeeded;  // false only for a failed compare-exchange
 };
 
+enum class SchedulerEngine {
+  kFibers,   // logical threads as fibers on the caller's OS thread
+  kThreads,  // one OS thread per logical thread, a mutex and condition variable baton
+};
+
 class DeterministicScheduler {
  public:
-  DeterministicScheduler() = default;
+  explicit DeterministicScheduler(SchedulerEngine engine = SchedulerEngine::kFibers)
+      : engine_(engine) {}
   ~DeterministicScheduler();
   DeterministicScheduler(const DeterministicScheduler&) = delete;
   DeterministicScheduler& operator=(const DeterministicScheduler&) = delete;
 
   // Runs bodies[i] as logical thread i+1 (1 to 4 bodies) under `chooser`; returns when all
   // have returned. Not reentrant: one Run at a time per scheduler, one scheduler running per
-  // process (DeterministicAtomic finds it through a thread-local set by the workers).
+  // OS thread (DeterministicAtomic finds it through a thread-local).
   RunOutcome Run(const std::vector<std::function<void()>>& bodies, Chooser& chooser);
+
+  // Store-buffer mode (see the class comment); off by default. Set between runs.
+  void set_store_buffers(bool on) { store_buffers_ = on; }
+  bool store_buffers() const { return store_buffers_; }
 
   // Every access of the last Run, in step order (empty unless record_accesses(true)).
   const std::vector<AccessRecord>& accesses() const { return accesses_; }
@@ -127,16 +179,57 @@ class DeterministicScheduler {
   static void AfterAccess(const char* what, std::uint64_t before, std::uint64_t after,
                           bool succeeded);
   static int CurrentThread();
+
+  // Store-buffer mode, for DeterministicAtomic: whether the calling logical thread buffers its
+  // non-seq_cst stores in this run; buffers one (`commit(target, value)` writes it to memory
+  // later); the newest value the thread buffered for `target`, if any; and a drain of the
+  // thread's buffer (before seq_cst stores, read-modify-writes and seq_cst fences).
+  static bool Buffering();
+  static void BufferStore(void* target, std::uint64_t value,
+                          void (*commit)(void* target, std::uint64_t value));
+  static bool Forwarded(const void* target, std::uint64_t* value);
+  static void DrainOwnBuffer();
   // How many accesses the calling logical thread has performed in this run.
   static std::size_t AccessesByCurrentThread();
 
+  // While one lives, the calling logical thread's accesses are not scheduling points and not
+  // steps: they run at once, atomically with the step before them, unrecorded. For observers
+  // (reading a counter's predicates right after an operation) that must not change the
+  // schedule a run takes.
+  class Unscheduled {
+   public:
+    Unscheduled() { ++unscheduled_depth_; }
+    ~Unscheduled() { --unscheduled_depth_; }
+    Unscheduled(const Unscheduled&) = delete;
+    Unscheduled& operator=(const Unscheduled&) = delete;
+  };
+
+  SchedulerEngine engine() const { return engine_; }
+
  private:
+  // Bytes of stack each fiber gets (ASan frames are large; the mapping is lazy).
+  static constexpr std::size_t kFiberStackBytes = 512 * 1024;
+
+  void ResetRun(const std::vector<std::function<void()>>& bodies, Chooser& chooser);
+  void RunOnFibers();
+  static void FiberMain(void* scheduler);
+  // Fiber engine: hands the baton from `self` to `next` (0: the controller).
+  void SwitchFibers(int self, int next, bool self_finished);
+  void RunOnThreads(std::unique_lock<std::mutex>& lock);
   void WorkerLoop(int id);
-  // With mu_ held: the next thread to hold the baton (0: back to the controller).
+  // The next thread to hold the baton (0: back to the controller). Thread engine: mu_ held.
   int PickNextLocked();
   // With mu_ held by the baton holder `self`: gives the baton to `next` and waits for it back.
   void HandOffLocked(std::unique_lock<std::mutex>& lock, int self, int next);
 
+  SchedulerEngine engine_;
+  static thread_local int unscheduled_depth_;
+
+  // Fiber engine: the caller's context (made in each Run, on the caller's OS thread); the
+  // logical threads' fibers are the OS thread's (FiberFor in the .cc).
+  std::optional<Fiber> controller_;
+
+  // Thread engine.
   std::mutex mu_;
   // cvs_[i] wakes logical thread i; cvs_[0] wakes the controller (the caller of Run).
   std::condition_variable cvs_[kMaxLogicalThreads + 1];
@@ -155,6 +248,15 @@ class DeterministicScheduler {
   RunOutcome outcome_;
   bool record_accesses_ = false;
   std::vector<AccessRecord> accesses_;
+
+  struct BufferedStore {
+    void* target;
+    std::uint64_t value;
+    void (*commit)(void* target, std::uint64_t value);
+  };
+  bool store_buffers_ = false;
+  std::vector<BufferedStore> buffers_[kMaxLogicalThreads + 1];  // FIFO per logical thread
+  void CommitOldest(int thread);
 };
 
 }  // namespace pinsplit

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <functional>
 #include <set>
 #include <vector>
 
@@ -36,6 +37,42 @@ TEST(DeterministicSchedulerTest, ExhaustiveChooserRunsEveryInterleavingOfTwoThre
   } while (chooser.Advance());
   EXPECT_EQ(runs, 6);  // 4! / (2! 2!)
   EXPECT_EQ(seen.size(), 6u);
+}
+
+// Schedules of two threads with three accesses each, by number of preemptions: C(6,3) = 20 in
+// all. A schedule of k blocks (runs of one thread) has k - 1 switches, the last of which leaves
+// a finished thread, so k - 2 preemptions: 2 schedules with none (T1 then T2, T2 then T1), then
+// 4 with one, 8 with two, 4 with three, 2 with four.
+TEST(DeterministicSchedulerTest, APreemptionBoundRunsExactlyTheSchedulesWithinIt) {
+  DeterministicScheduler scheduler;
+  const int expected[] = {2, 6, 14, 18, 20};
+  for (int bound = 0; bound <= 4; ++bound) {
+    ExhaustiveChooser chooser(bound);
+    std::set<std::vector<int>> seen;
+    int runs = 0;
+    do {
+      DeterministicAtomic<std::uint32_t> word(0);
+      std::vector<std::function<void()>> bodies = {
+          [&] {
+            for (int i = 0; i < 3; ++i) word.fetch_add(1);
+          },
+          [&] {
+            for (int i = 0; i < 3; ++i) word.fetch_add(1);
+          },
+      };
+      const RunOutcome outcome = scheduler.Run(bodies, chooser);
+      int switches = 0;
+      for (std::size_t s = 1; s < outcome.step_threads.size(); ++s) {
+        switches += outcome.step_threads[s] != outcome.step_threads[s - 1];
+      }
+      // A switch is a preemption unless the thread left had finished (then it is the last one).
+      EXPECT_LE(switches - 1, bound);
+      seen.insert(outcome.step_threads);
+      ++runs;
+    } while (chooser.Advance());
+    EXPECT_EQ(runs, expected[bound]) << "bound " << bound;
+    EXPECT_EQ(seen.size(), static_cast<std::size_t>(runs)) << "bound " << bound;
+  }
 }
 
 TEST(DeterministicSchedulerTest, ExhaustiveChooserFindsTheLostUpdateOfALoadThenStore) {
@@ -162,6 +199,37 @@ TEST(DeterministicSchedulerTest, RecordsEveryAccessWithTheWordBeforeAndAfter) {
   EXPECT_EQ(scheduler.accesses()[0].after, 5u);
   EXPECT_FALSE(scheduler.accesses()[1].succeeded);
 }
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+// The fiber switches are annotated, so ASan knows the fiber stacks and still names a stack
+// overflow there as one (an unannotated switch would confuse or silence it).
+int OverflowALocalArray(int i) {
+  volatile int local[4] = {1, 2, 3, 4};
+  volatile int* through_a_pointer = local;  // past UBSan's bounds check, into ASan's
+  return through_a_pointer[i];
+}
+
+void OverflowInsideTheSecondFiber() {
+  DeterministicScheduler scheduler;
+  DeterministicAtomic<std::uint32_t> word(0);
+  volatile int index = 4;
+  std::vector<std::function<void()>> bodies = {
+      [&] { word.fetch_add(1); },
+      [&] {
+        word.fetch_add(1);
+        word.fetch_add(static_cast<std::uint32_t>(OverflowALocalArray(index)));
+      },
+  };
+  PreferenceChooser chooser({1, 2});
+  scheduler.Run(bodies, chooser);
+}
+
+TEST(DeterministicSchedulerDeathTest, AsanReportsAStackOverflowInsideAFiber) {
+  EXPECT_DEATH(OverflowInsideTheSecondFiber(), "stack-buffer-overflow");
+}
+#endif
+#endif
 
 }  // namespace
 }  // namespace pinsplit

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <tuple>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -10,6 +11,7 @@
 #include "deterministic_refcounts.h"
 #include "pinsplit/misuse.h"
 #include "pinsplit/refcount_replay.h"
+#include "refcount_predicates.h"
 
 namespace pinsplit {
 namespace {
@@ -196,6 +198,10 @@ InterleaveRun InterleaveRunner::Run(Chooser& chooser) {
         const std::size_t first = DeterministicScheduler::AccessesByCurrentThread();
         out.result = RunOnCounter(*counter, op, h);
         windows[t][i] = {first, DeterministicScheduler::AccessesByCurrentThread()};
+        if (options_.check_predicates) {
+          DeterministicScheduler::Unscheduled at_the_same_step;
+          out.reading = ReadPredicates(*counter);
+        }
         out.ran = true;
         out.misuse = misuse[t + 1];
       }
@@ -214,6 +220,9 @@ InterleaveRun InterleaveRunner::Run(Chooser& chooser) {
   for (std::size_t step = 0; step < run.schedule.step_threads.size(); ++step) {
     steps_of[run.schedule.step_threads[step]].push_back(step);
   }
+  std::size_t total_ops = 0;
+  for (const auto& ops : script_.threads) total_ops += ops.size();
+  run.history.reserve(2 * total_ops);
   for (int t = 0; t < n; ++t) {
     for (std::size_t i = 0; i < script_.threads[t].size(); ++i) {
       const ThreadOpOutcome& out = run.outcomes[t][i];
@@ -230,7 +239,20 @@ InterleaveRun InterleaveRunner::Run(Chooser& chooser) {
         const std::vector<std::size_t>& mine = steps_of[t + 1];
         h.first_step = first < mine.size() ? mine[first] : run.schedule.step_threads.size();
         h.last_step = end > first && end - 1 < mine.size() ? mine[end - 1] : h.first_step;
-        run.history.push_back(std::move(h));
+        h.sequence = static_cast<int>(2 * i);
+        if (options_.check_predicates) {
+          HistoryOp probe = h;
+          probe.first_step = h.last_step;
+          probe.sequence = h.sequence + 1;
+          probe.reading = out.reading;
+          probe.result.clear();  // the reading is the result (FormatHistoryOp shows it)
+          probe.misuse.clear();
+          probe.probe = run.caps;
+          run.history.push_back(std::move(h));
+          run.history.push_back(std::move(probe));
+        } else {
+          run.history.push_back(std::move(h));
+        }
       }
       if (op.result && (!out.ran || *op.result != out.result)) {
         run.failures.push_back(absl::StrFormat("line %d: thread %d %s: expected %s, got %s",
@@ -239,8 +261,10 @@ InterleaveRun InterleaveRunner::Run(Chooser& chooser) {
       }
     }
   }
-  std::sort(run.history.begin(), run.history.end(),
-            [](const HistoryOp& a, const HistoryOp& b) { return a.first_step < b.first_step; });
+  std::sort(run.history.begin(), run.history.end(), [](const HistoryOp& a, const HistoryOp& b) {
+    return std::tie(a.first_step, a.thread, a.sequence) <
+           std::tie(b.first_step, b.thread, b.sequence);
+  });
 
   if (!script_.expects.empty()) {
     CounterScript expects{script_.expects};
@@ -274,11 +298,13 @@ absl::StatusOr<ExploreSummary> ExploreAllInterleavings(const InterleaveScript& s
       InterleaveRunner::Create(script, impl, options);
   if (!runner.ok()) return runner.status();
   ExploreSummary summary;
-  ExhaustiveChooser chooser;
+  ExhaustiveChooser chooser(options.max_preemptions);
   do {
     InterleaveRun run = (*runner)->Run(chooser);
     ++summary.interleavings;
-    for (const HistoryOp& h : run.history) summary.kinds_ran |= KindBit(h.op);
+    for (const HistoryOp& h : run.history) {
+      if (!h.probe) summary.kinds_ran |= KindBit(h.op);
+    }
     if (!run.failures.empty()) {
       ++summary.violations;
       if (!summary.first_violation) summary.first_violation = std::move(run);

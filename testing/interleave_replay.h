@@ -5,7 +5,13 @@
 //   - every `thread N OP => RESULT` assertion, and every `expect` once all threads finished;
 //   - that the history (each operation's result, misuse reports and step window) is
 //     linearizable against RefcountModel started from the script's initial state, ending in
-//     the counter's final decoded state (testing/linearizability.h).
+//     the counter's final decoded state (testing/linearizability.h);
+//   - with check_predicates (the default), that the counter's predicates (is_pinned,
+//     is_pinned_writable, and state()'s dead, saturated and pin counts), read by each thread
+//     right after each of its operations, read what the model's say at some place in that
+//     order (refcount_predicates.h). The reading takes no scheduling point, so schedules and
+//     replays are those of a run without it; it sees every intermediate state another
+//     thread's operation leaves at a step where this thread's operation ends.
 //
 // Ownership rules keep the threads inside the counters' contract, which is where the counters
 // promise linearizability (misuse windows are documented as racy: split_refcount.h). The
@@ -43,12 +49,20 @@ namespace pinsplit {
 struct InterleaveOptions {
   bool check_misuse = true;      // misuse reports are part of each operation's result
   bool record_accesses = false;  // keep every access (for traces)
+  bool check_predicates = true;  // read the predicates after every operation (see above)
+  // Fibers by default; kThreads runs the reference engine (same schedules, same verdicts).
+  SchedulerEngine engine = SchedulerEngine::kFibers;
+  // ExploreAllInterleavings only: run just the schedules with at most this many preemptions
+  // (ExhaustiveChooser's bound); unbounded by default.
+  int max_preemptions = ExhaustiveChooser::kUnbounded;
 };
 
 struct ThreadOpOutcome {
   bool ran = false;
   std::string result;  // when ran
   std::vector<Misuse> misuse;
+  // When ran and options.check_predicates: what the predicates read right after.
+  PredicateReading reading;
 };
 
 struct InterleaveRun {
@@ -77,7 +91,7 @@ class InterleaveRunner {
 
  private:
   InterleaveRunner(const InterleaveScript& script, std::string impl, InterleaveOptions options)
-      : script_(script), impl_(std::move(impl)), options_(options) {}
+      : script_(script), impl_(std::move(impl)), options_(options), scheduler_(options.engine) {}
 
   InterleaveScript script_;
   std::string impl_;
@@ -102,7 +116,8 @@ struct ExploreSummary {
 unsigned KindBit(const CounterOp& op);
 inline constexpr unsigned kAllKindBits = 0x7f;
 
-// Runs every schedule of the script (ExhaustiveChooser), at most `max_runs`.
+// Runs every schedule of the script (ExhaustiveChooser, options.max_preemptions), at most
+// `max_runs`.
 absl::StatusOr<ExploreSummary> ExploreAllInterleavings(const InterleaveScript& script,
                                                        std::string_view impl,
                                                        InterleaveOptions options = {},

@@ -51,7 +51,9 @@ TEST(InterleaveReplayTest, StepWindowsFollowTheSchedule) {
       "thread 1 put\n"
       "thread 2 pin read\n"
       "schedule 2 1 2\n");
-  absl::StatusOr<InterleaveRun> run = ReplayInterleaveScript(script, "split");
+  InterleaveOptions options;
+  options.check_predicates = false;  // the history holds the operations alone
+  absl::StatusOr<InterleaveRun> run = ReplayInterleaveScript(script, "split", options);
   ASSERT_TRUE(run.ok());
   // pin read is load + cas: T2 loads, T1's get moves the word, T2's cas fails and retries,
   // then T1's put.
@@ -72,7 +74,9 @@ TEST(InterleaveReplayTest, AThreadNeverDropsWhatItDoesNotHold) {
       "thread 2 get\n"
       "thread 2 put\n"
       "thread 2 unpin read\n");
-  absl::StatusOr<InterleaveRun> run = ReplayInterleaveScript(script, "split");
+  InterleaveOptions options;
+  options.check_predicates = false;  // the history holds the operations alone
+  absl::StatusOr<InterleaveRun> run = ReplayInterleaveScript(script, "split", options);
   ASSERT_TRUE(run.ok());
   EXPECT_FALSE(run->outcomes[1][0].ran);
   EXPECT_FALSE(run->outcomes[1][1].ran);
@@ -120,6 +124,53 @@ TEST(InterleaveReplayTest, TheDeterministicRegistryCoversEveryShippedCounter) {
   for (const std::string& name : BrokenRefcountNames()) {
     EXPECT_TRUE(MakeDeterministicRefcount(name).ok()) << name;
   }
+}
+
+TEST(InterleaveReplayTest, PredicatesAreReadAfterEveryOperationWithoutChangingTheSchedule) {
+  const InterleaveScript script = Parse(
+      "set refs=1 read=1\n"
+      "thread 1 pin write\n"
+      "thread 1 put\n"
+      "thread 2 unpin read\n"
+      "schedule 2 1 1 2\n");
+  InterleaveOptions without;
+  without.check_predicates = false;
+  absl::StatusOr<InterleaveRun> plain = ReplayInterleaveScript(script, "split", without);
+  absl::StatusOr<InterleaveRun> probed = ReplayInterleaveScript(script, "split");
+  ASSERT_TRUE(plain.ok() && probed.ok());
+  EXPECT_EQ(probed->schedule.step_threads, plain->schedule.step_threads);
+  EXPECT_EQ(probed->schedule.choices, plain->schedule.choices);
+  EXPECT_TRUE(probed->failures.empty()) << FormatInterleaveRun(script, *probed);
+  ASSERT_EQ(probed->history.size(), 2 * plain->history.size());
+  int probes = 0;
+  for (const HistoryOp& h : probed->history) probes += h.probe.has_value();
+  EXPECT_EQ(probes, 3);
+  // T2's unpin read ran first (schedule 2): right after it, only T1's reference is left.
+  EXPECT_EQ(Format(probed->outcomes[1][0].reading),
+            "pinned=no writable=no dead=no saturated=no read=0 write=0 pins=0");
+}
+
+TEST(InterleaveReplayTest, APredicateThatDisagreesWithTheModelFailsTheRun) {
+  // Thread 2 holds a read pin only: is_pinned_writable() must say no. The broken variant says
+  // yes; every operation result and the final state are right, so only the readings differ.
+  const InterleaveScript script = Parse(
+      "set refs=1 read=1\n"
+      "thread 1 get\n"
+      "thread 2 pin read\n");
+  absl::StatusOr<InterleaveRun> real = ReplayInterleaveScript(script, "split");
+  ASSERT_TRUE(real.ok());
+  EXPECT_TRUE(real->failures.empty()) << FormatInterleaveRun(script, *real);
+  absl::StatusOr<InterleaveRun> broken = ReplayInterleaveScript(script, "broken:writable-any-pin");
+  ASSERT_TRUE(broken.ok());
+  EXPECT_FALSE(broken->verdict.linearizable) << FormatInterleaveRun(script, *broken);
+  EXPECT_EQ(Format(broken->outcomes[1][0].reading),
+            "pinned=yes writable=yes dead=no saturated=no read=2 write=0 pins=2");
+  InterleaveOptions without;
+  without.check_predicates = false;
+  absl::StatusOr<InterleaveRun> unchecked =
+      ReplayInterleaveScript(script, "broken:writable-any-pin", without);
+  ASSERT_TRUE(unchecked.ok());
+  EXPECT_TRUE(unchecked->failures.empty());
 }
 
 TEST(InterleaveReplayTest, TheRecordedScheduleReplaysARandomRunExactly) {

@@ -1,9 +1,9 @@
 #include "linearizability.h"
 
 #include <cstdint>
-#include <set>
 #include <tuple>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -39,9 +39,14 @@ class Search {
       : history_(history), final_(final_state), check_misuse_(check_misuse) {
     const std::size_t n = history.size();
     predecessors_.assign(n, 0);
+    order_.reserve(n);
+    deepest_.reserve(n);
     for (std::size_t b = 0; b < n; ++b) {
       for (std::size_t a = 0; a < n; ++a) {
-        if (history[a].last_step < history[b].first_step) predecessors_[b] |= std::uint64_t{1} << a;
+        const bool before =
+            history[a].last_step < history[b].first_step ||
+            (history[a].thread == history[b].thread && history[a].sequence < history[b].sequence);
+        if (before) predecessors_[b] |= std::uint64_t{1} << a;
       }
     }
   }
@@ -55,9 +60,23 @@ class Search {
       return false;
     }
     if (failed_.contains(KeyOf(placed, model.state()))) return false;
+    // A probe changes nothing, so one that may go now and reads the current state goes now,
+    // without branching: any valid order placing it later stays valid with it moved here (it
+    // only ever precedes what comes after it). One that reads otherwise waits.
+    for (std::size_t b = 0; b < n; ++b) {
+      const std::uint64_t bit = std::uint64_t{1} << b;
+      if (!history_[b].probe || (placed & bit) != 0 || (predecessors_[b] & ~placed) != 0) continue;
+      if (!(ModelPredicates(model, *history_[b].probe) == history_[b].reading)) continue;
+      order_.push_back(b);
+      if (Run(model, placed | bit)) return true;
+      order_.pop_back();
+      failed_.insert(KeyOf(placed, model.state()));
+      return false;
+    }
     for (std::size_t b = 0; b < n; ++b) {
       const std::uint64_t bit = std::uint64_t{1} << b;
       if ((placed & bit) != 0 || (predecessors_[b] & ~placed) != 0) continue;
+      if (history_[b].probe) continue;  // waits for a state that reads as it did
       RefcountModel next = model;
       const std::string result = ApplyToModel(next, history_[b].op);
       if (result != history_[b].result) continue;
@@ -94,7 +113,7 @@ class Search {
   std::vector<std::uint64_t> predecessors_;
   std::vector<std::size_t> order_;
   std::vector<std::size_t> deepest_;
-  std::set<StateKey> failed_;
+  absl::flat_hash_set<StateKey> failed_;
   bool final_mismatch_ = false;
 };
 
@@ -105,6 +124,10 @@ std::string ApplyToModel(RefcountModel& model, const CounterOp& op) {
 }
 
 std::string FormatHistoryOp(const HistoryOp& op) {
+  if (op.probe) {
+    return absl::StrCat("T", op.thread, "#", op.index + 1, "' predicates after it => ",
+                        Format(op.reading), " [step ", op.first_step + 1, "]");
+  }
   CounterOp shown = op.op;
   shown.result = op.result;
   std::string out = absl::StrCat("T", op.thread, "#", op.index + 1, " ", Format(shown), " [steps ",

@@ -9,11 +9,17 @@
 //     when asked, the same misuse reports, saturation reports aside: overflow and saturated
 //     are reported racily at the saturation edge, by design) as the run did,
 //   - and leaves the model in the decoded state the counter ended in (raw word excluded).
+// A history may also hold predicate readings (probes: what is_pinned(), is_pinned_writable()
+// and state() said at one instant, refcount_predicates.h); a probe changes nothing and must
+// read what the model's predicates say at its place in the order. Operations of one thread
+// keep their program order (`sequence`) even when they share a step, as a probe does with the
+// operation it follows.
 // Histories are tiny (at most 4 threads x a few operations): a depth-first search over orders,
 // with failed (placed set, model state) pairs memoised, decides them exactly.
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -21,6 +27,7 @@
 #include "pinsplit/misuse.h"
 #include "pinsplit/op_script.h"
 #include "refcount_model.h"
+#include "refcount_predicates.h"
 
 namespace pinsplit {
 
@@ -32,6 +39,11 @@ struct HistoryOp {
   std::vector<Misuse> misuse;  // what the counter reported while it ran
   std::size_t first_step = 0;  // global index of its first access
   std::size_t last_step = 0;   // global index of its last access
+  int sequence = 0;            // position among the thread's history entries (program order)
+  // Set for a predicate reading (then `reading` is what it read, `result` its text and `op`
+  // the operation it followed): the capabilities that say how the model's predicates read.
+  std::optional<Capabilities> probe;
+  PredicateReading reading;
 };
 
 struct LinearizabilityVerdict {
