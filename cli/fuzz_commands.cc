@@ -20,8 +20,7 @@ ABSL_FLAG(std::string, target, "",
           "decode/encode: the fuzz target whose input format to use (refcount_ops, interleave, "
           "mm_ops; for mm_ops, --policy picks the policy); budget: the target refusal probability "
           "(default 1e-6)");
-ABSL_FLAG(std::string, output, "",
-          "decode/encode/budget: write to this file instead of stdout");
+ABSL_FLAG(std::string, output, "", "decode/encode/budget: write to this file instead of stdout");
 
 namespace pinsplit {
 namespace {

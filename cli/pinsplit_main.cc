@@ -52,7 +52,7 @@ constexpr char kUsage[] =
     "  pinsplit impls                                 list the counter names --impl accepts\n"
     "  pinsplit budget [--workload=FILE|PRESET,...] [--layout=R/W/O,...] [--target=P] [--retry]\n"
     "                  [--json] [--output=FILE]\n"
-    "        refusal rates of every layout per workload, attack prices, verdict (docs/budget.md)\n\n"
+    "        refusal rates per layout and workload, attack prices, verdict (docs/budget.md)\n\n"
     "Exit status: 0 all assertions hold, 1 an assertion failed, 2 bad script or flags.\n"
     "The language is documented in docs/op-script.md.";
 
