@@ -19,7 +19,8 @@
 ABSL_FLAG(std::string, target, "",
           "decode/encode: the fuzz target whose input format to use (refcount_ops, interleave, "
           "mm_ops; for mm_ops, --policy picks the policy)");
-ABSL_FLAG(std::string, output, "", "decode/encode/fidelity/host: write to this file instead of stdout");
+ABSL_FLAG(std::string, output, "",
+          "decode/encode/fidelity/host: write to this file instead of stdout");
 
 namespace pinsplit {
 namespace {

@@ -100,7 +100,8 @@ absl::StatusOr<mm::MmScript> ParseMmOrReport(const std::string& path, const std:
 }
 
 int ReplayMm(const std::string& path, const std::string& text) {
-  if (absl::GetFlag(FLAGS_policy) == "host") return HostReplayCommand(path, text, absl::GetFlag(FLAGS_quiet));
+  if (absl::GetFlag(FLAGS_policy) == "host")
+    return HostReplayCommand(path, text, absl::GetFlag(FLAGS_quiet));
   absl::StatusOr<mm::MmScript> script = ParseMmOrReport(path, text);
   if (!script.ok()) return kExitBadInput;
   mm::MmOptions options;
