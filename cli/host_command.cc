@@ -8,6 +8,7 @@
 
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -18,6 +19,7 @@
 #include "host_session.h"
 #include "output_file.h"
 #include "pinsplit/json_string.h"
+#include "random_script.h"
 #include "run_info.h"
 
 ABSL_DECLARE_FLAG(bool, json);
@@ -31,6 +33,11 @@ ABSL_FLAG(bool, fuse, true,
           "script's use of the pin fits one (docs/host.md); false: the io_uring stand-in");
 ABSL_FLAG(int, host_timeout_ms, 10000, "host: watchdog for each agent reply, in milliseconds");
 ABSL_FLAG(bool, false_pin, false, "fidelity: also run the false-pin experiment (host false-pin)");
+ABSL_FLAG(
+    int, random, 0,
+    "fidelity: also run N random scripts (host/random_script.h), seeds --seed, --seed+1, ...");
+ABSL_FLAG(std::string, seed, "",
+          "fidelity --random: the first script's seed (default: from the clock; always printed)");
 ABSL_FLAG(int, max_refs, 2048, "host false-pin: the largest number of extra references tried");
 
 namespace pinsplit {
@@ -202,8 +209,9 @@ int HostCheckCommand(const std::vector<std::string>& args) {
 
 namespace {
 
-std::vector<std::string> ScenarioFiles(const std::vector<std::string>& args) {
+std::vector<std::string> ScenarioFiles(const std::vector<std::string>& args, bool random) {
   std::vector<std::string> roots(args.begin() + 1, args.end());
+  if (roots.empty() && random) return {};
   if (roots.empty()) roots.push_back("scenarios/mm");
   std::vector<std::string> files;
   for (const std::string& root : roots) {
@@ -254,7 +262,23 @@ int FidelityCommand(const std::vector<std::string>& args) {
   if (!output.empty()) {
     if (absl::Status s = CheckOutputPath(output); !s.ok()) ExitBadInput(std::string(s.message()));
   }
-  const std::vector<std::string> files = ScenarioFiles(args);
+  const int random = absl::GetFlag(FLAGS_random);
+  if (random < 0) ExitBadInput("--random takes a count");
+  std::uint64_t seed = 0;
+  if (!absl::GetFlag(FLAGS_seed).empty()) {
+    if (!absl::SimpleAtoi(absl::GetFlag(FLAGS_seed), &seed)) ExitBadInput("--seed takes a number");
+  } else {
+    seed = static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
+  }
+  // Files first, then the random scripts, named by their seed (`--random=1 --seed=S` replays one).
+  std::vector<std::pair<std::string, std::string>> scenarios;
+  for (const std::string& f : ScenarioFiles(args, random > 0)) scenarios.emplace_back(f, "");
+  for (int i = 0; i < random; ++i) {
+    const std::uint64_t s = seed + static_cast<std::uint64_t>(i);
+    scenarios.emplace_back(absl::StrCat("random:", s), host::RandomMmScript(s));
+  }
+  if (random > 0)
+    std::cerr << "random scripts: seeds " << seed << " .. " << seed + random - 1 << "\n";
   const host::HostCapabilities caps = host::ProbeHost();
   const absl::Status usable = host::BackendUsable(caps);
   std::optional<std::string> skipped;
@@ -269,9 +293,10 @@ int FidelityCommand(const std::vector<std::string>& args) {
   int agree = 0, disagree = 0, skips = 0, bad = 0, transient = 0;
   bool interrupted = false;
   const auto start = std::chrono::steady_clock::now();
-  for (std::size_t i = 0; i < files.size(); ++i) {
+  for (std::size_t i = 0; i < scenarios.size(); ++i) {
+    const auto& [name, generated] = scenarios[i];
     host::ScenarioFidelity r;
-    r.scenario = files[i];
+    r.scenario = name;
     if (skipped) {
       r.skipped = skipped;
     } else if (host::HostStopRequested()) {
@@ -279,7 +304,7 @@ int FidelityCommand(const std::vector<std::string>& args) {
       break;
     } else {
       absl::StatusOr<host::ScenarioFidelity> got =
-          host::CompareOnHost(files[i], ReadOrExit(files[i]), options);
+          host::CompareOnHost(name, generated.empty() ? ReadOrExit(name) : generated, options);
       if (absl::IsCancelled(got.status())) {
         interrupted = true;
         break;
@@ -302,11 +327,12 @@ int FidelityCommand(const std::vector<std::string>& args) {
         : r.agree ? "agree"
                   : absl::StrCat("DIFFER at line ", r.first_difference->line, " (",
                                  r.first_difference->op, "): ", r.first_difference->what);
-    std::cerr << absl::StrFormat("[%d/%d %.1fs] %s: %s\n", i + 1, files.size(), elapsed, r.scenario,
-                                 verdict);
+    std::cerr << absl::StrFormat("[%d/%d %.1fs] %s: %s\n", i + 1, scenarios.size(), elapsed,
+                                 r.scenario, verdict);
     if (!r.skipped && !r.agree) {
       std::cerr << "    model: " << r.first_difference->model << "\n"
                 << "    host:  " << r.first_difference->host << "\n";
+      if (!generated.empty()) std::cerr << generated;  // the readable op script to replay
     }
     (r.skipped ? skips : r.agree ? agree : disagree) += 1;
     transient += r.transient_difference ? 1 : 0;
@@ -329,12 +355,13 @@ int FidelityCommand(const std::vector<std::string>& args) {
   for (const host::ScenarioFidelity& r : results) items.push_back(ScenarioJson(r));
   const std::string json = absl::StrFormat(
       "{\"kind\": \"fidelity\", \"run\": %s, \"kernel\": %s, \"skipped\": %s, "
-      "\"model_policy\": %s, \"interrupted\": %s, \"scenarios\": [\n  %s\n], "
+      "\"model_policy\": %s, \"interrupted\": %s, \"random\": %d, \"seed\": %s, "
+      "\"scenarios\": [\n  %s\n], "
       "\"summary\": {\"agree\": %d, \"disagree\": %d, \"skipped\": %d, \"total\": %d, "
       "\"transient\": %d}, \"false_pin\": %s}\n",
       RunInfoJson(), JsonString(caps.kernel), Null(skipped), JsonString(options.model_policy),
-      interrupted ? "true" : "false", absl::StrJoin(items, ",\n  "), agree, disagree, skips,
-      results.size(), transient, false_pin);
+      interrupted ? "true" : "false", random, random > 0 ? absl::StrCat(seed) : "null",
+      absl::StrJoin(items, ",\n  "), agree, disagree, skips, results.size(), transient, false_pin);
   std::cout << absl::StrFormat("fidelity on %s: %d/%d scenarios agree, %d disagree, %d skipped%s\n",
                                caps.kernel, agree, results.size(), disagree, skips,
                                interrupted ? " (interrupted: partial results)" : "");

@@ -2,7 +2,7 @@
 //
 //   pinsplit replay --policy=host FILE     a process-level script on the running kernel
 //   pinsplit compare FILE                  gains a `host` row where the backend can run
-//   pinsplit fidelity [--json] [--output=F] [--false_pin] [FILES...]
+//   pinsplit fidelity [--json] [--output=F] [--false_pin] [--random=N [--seed=S]] [FILES...]
 //                                          the kernel against the anon-exclusive model
 //   pinsplit host false-pin [--json] [--output=F] [--max_refs=N]
 //   pinsplit host-check                    what the kernel offers; 0 when the backend can run

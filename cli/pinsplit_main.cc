@@ -51,7 +51,7 @@ constexpr char kUsage[] =
     "        turn a fuzz input (corpus entry, crash) into an op script that replay reproduces\n"
     "  pinsplit encode --target=NAME [--impl=NAME] [--output=FILE] FILE\n"
     "        turn an op script into a fuzz input (seed corpora)\n"
-    "  pinsplit fidelity [--json] [--output=F] [--false_pin] [FILES...]\n"
+    "  pinsplit fidelity [--json] [--output=F] [--false_pin] [--random=N] [FILES...]\n"
     "        replay scripts (default scenarios/mm/) on the kernel and the anon-exclusive model\n"
     "  pinsplit host false-pin [--json] [--output=F]  references that make the kernel's fork copy\n"
     "  pinsplit host-check                            what the kernel offers the host backend\n"
@@ -99,7 +99,8 @@ absl::StatusOr<mm::MmScript> ParseMmOrReport(const std::string& path, const std:
 }
 
 int ReplayMm(const std::string& path, const std::string& text) {
-  if (absl::GetFlag(FLAGS_policy) == "host") return HostReplayCommand(path, text, absl::GetFlag(FLAGS_quiet));
+  if (absl::GetFlag(FLAGS_policy) == "host")
+    return HostReplayCommand(path, text, absl::GetFlag(FLAGS_quiet));
   absl::StatusOr<mm::MmScript> script = ParseMmOrReport(path, text);
   if (!script.ok()) return kExitBadInput;
   mm::MmOptions options;

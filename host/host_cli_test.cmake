@@ -2,7 +2,8 @@
 # (CTest's SKIP_REGULAR_EXPRESSION turns that into a skip, never a pass).
 #   MODE=replay  FILE, EXPECT: `replay --policy=host FILE` exits EXPECT (the anon-exclusive verdict)
 #   MODE=compare FILE: `compare --json FILE` carries a "host" object agreeing with anon-exclusive
-#   MODE=fidelity OUT: `fidelity --false_pin --output=OUT` over scenarios/mm exits 0 (all agree),
+#   MODE=fidelity OUT: `fidelity --false_pin --random=30 --output=OUT` over scenarios/mm and 30
+#                     random scripts exits 0 (all agree),
 #                     writes a kind "fidelity" report, and leaves no mount or file in its TMPDIR
 execute_process(COMMAND ${EXE} host-check RESULT_VARIABLE usable OUTPUT_VARIABLE check)
 if(NOT usable EQUAL 0)
@@ -23,8 +24,8 @@ elseif(MODE STREQUAL "fidelity")
   file(REMOVE_RECURSE ${tmp})
   file(MAKE_DIRECTORY ${tmp})
   set(ENV{TMPDIR} ${tmp})
-  execute_process(COMMAND ${EXE} fidelity --false_pin --output=${OUT} ${SOURCE_DIR}/scenarios/mm
-    RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  execute_process(COMMAND ${EXE} fidelity --false_pin --random=30 --seed=1 --output=${OUT}
+    ${SOURCE_DIR}/scenarios/mm RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
   message(STATUS "${out}\n${err}")
   file(GLOB left ${tmp}/*)
   file(STRINGS /proc/self/mountinfo mounts REGEX "${tmp}")
@@ -40,7 +41,7 @@ elseif(MODE STREQUAL "fidelity")
   string(JSON disagree GET "${report}" summary disagree)
   string(JSON total GET "${report}" summary total)
   string(JSON threshold GET "${report}" false_pin host_copy_threshold)
-  if(NOT kind STREQUAL "fidelity" OR NOT disagree EQUAL 0 OR total LESS 24)
+  if(NOT kind STREQUAL "fidelity" OR NOT disagree EQUAL 0 OR total LESS 54)
     message(FATAL_ERROR "bad report: kind ${kind}, ${disagree} disagree of ${total}")
   endif()
   message(STATUS "false pin: the kernel's fork copies from ${threshold} references")

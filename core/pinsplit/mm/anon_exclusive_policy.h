@@ -24,11 +24,12 @@
 //     page waits in (not confirmed). Modelling them would make the model's threshold a guess.
 //   - The same transient references now and then make the kernel copy where this policy reuses:
 //     a write fault (or the FOLL_WRITE of a pin) on a page that is no longer shared but not
-//     exclusive checks page_count() == 1, and a reference held by another CPU's LRU batch (the
-//     faulting CPU drains only its own) makes it 2. Seen once in 300 random scripts of
-//     `pinsplit fidelity` (a pin on a page whose other mapping had just copied away), not on the
-//     rerun. An extra copy, never a leak; fidelity reruns such a scenario and reports it
-//     (`transient_difference`).
+//     exclusive checks page_count() == 1, and a transient reference - most likely another CPU's
+//     LRU batch, since the faulting CPU drains only its own - makes it 2. `pinsplit fidelity
+//     --random` sees it in a few scripts per hundred (2 of 100 in one release-build run, 1 of
+//     300 under ASan): a write or a pin on a page whose other mapping had just copied away;
+//     never on the rerun. An extra copy, never a leak; fidelity reruns such a scenario and
+//     reports it (`transient_difference`).
 //   - Faults, not decisions: after `protect rw` the model keeps the entry write-protected so the
 //     next write faults (and reuses the exclusive page); the kernel's mprotect maps an exclusive
 //     anonymous page writable at once (no soft-dirty tracking to stop it), so that write does not
