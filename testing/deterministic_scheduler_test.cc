@@ -200,7 +200,10 @@ TEST(DeterministicSchedulerTest, RecordsEveryAccessWithTheWordBeforeAndAfter) {
   EXPECT_FALSE(scheduler.accesses()[1].succeeded);
 }
 
-#if defined(__has_feature)
+// Not in the swapcontext build (deterministic_scheduler_ucontext_test): ASan intercepts
+// swapcontext and clears the shadow of the stack it switches to, and in that build this overflow
+// goes unreported (measured with clang 14), a limit fiber.h states.
+#if defined(__has_feature) && !defined(PINSPLIT_SCHEDULER_TEST_ON_UCONTEXT)
 #if __has_feature(address_sanitizer)
 // The fiber switches are annotated, so ASan knows the fiber stacks and still names a stack
 // overflow there as one (an unannotated switch would confuse or silence it).
