@@ -160,7 +160,8 @@ TEST(InterleaveReplayTest, APredicateThatDisagreesWithTheModelFailsTheRun) {
   absl::StatusOr<InterleaveRun> real = ReplayInterleaveScript(script, "split");
   ASSERT_TRUE(real.ok());
   EXPECT_TRUE(real->failures.empty()) << FormatInterleaveRun(script, *real);
-  absl::StatusOr<InterleaveRun> broken = ReplayInterleaveScript(script, "broken:writable-predicate");
+  absl::StatusOr<InterleaveRun> broken =
+      ReplayInterleaveScript(script, "broken:writable-predicate");
   ASSERT_TRUE(broken.ok());
   EXPECT_FALSE(broken->verdict.linearizable) << FormatInterleaveRun(script, *broken);
   EXPECT_EQ(Format(broken->outcomes[1][0].reading),
