@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <set>
+#include <thread>
 #include <vector>
 
 #include "deterministic_atomic.h"
@@ -230,6 +233,42 @@ void OverflowInsideTheSecondFiber() {
 
 TEST(DeterministicSchedulerDeathTest, AsanReportsAStackOverflowInsideAFiber) {
   EXPECT_DEATH(OverflowInsideTheSecondFiber(), "stack-buffer-overflow");
+}
+#endif
+#endif
+
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+// The fiber switches are announced to TSan, so a logical thread racing with code outside the
+// run (another OS thread) is still reported, with the fiber's own shadow stack.
+int RaceBetweenAFiberAndAnotherThread() {
+  int shared = 0;
+  std::atomic<bool> go{false};
+  std::thread other([&] {
+    while (!go.load(std::memory_order_relaxed)) {
+    }
+    shared = 2;  // no happens-before with the fiber's write
+  });
+  DeterministicScheduler scheduler;
+  DeterministicAtomic<std::uint32_t> word(0);
+  std::vector<std::function<void()>> bodies = {
+      [&] {
+        word.fetch_add(1);
+        shared = 1;
+        go.store(true, std::memory_order_relaxed);
+        word.fetch_add(1);
+      },
+      [&] { word.fetch_add(1); },
+  };
+  PreferenceChooser chooser({1, 2, 1});
+  scheduler.Run(bodies, chooser);
+  other.join();
+  return shared;
+}
+
+TEST(DeterministicSchedulerDeathTest, TsanReportsARaceBetweenAFiberAndAnotherThread) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(std::printf("%d\n", RaceBetweenAFiberAndAnotherThread()), "data race");
 }
 #endif
 #endif
