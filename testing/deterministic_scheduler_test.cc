@@ -12,6 +12,14 @@
 
 #include "deterministic_atomic.h"
 
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+// TsanReportsARaceBetweenAFiberAndAnotherThread needs TSan to stop at its report (the tsan test
+// preset sets this too; by default the statement would finish and the child "fail to die").
+extern "C" const char* __tsan_default_options() { return "halt_on_error=1"; }
+#endif
+#endif
+
 namespace pinsplit {
 namespace {
 
