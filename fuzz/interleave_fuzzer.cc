@@ -6,9 +6,7 @@
 //
 // PINSPLIT_INTERLEAVE_COUNTER=NAME runs every input on NAME instead (any name of
 // testing/deterministic_refcounts.h, including the broken variants the proof-of-teeth test
-// uses). PINSPLIT_INTERLEAVE_ENGINE=threads runs the OS-thread reference scheduler instead of
-// fibers (same schedules, same verdicts; for measuring the two in one binary). Every thread
-// started for an input is joined before the input returns.
+// uses). Every thread started for an input is joined before the input returns.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -28,18 +26,6 @@ const std::string& CounterOverride() {
   return *name;
 }
 
-pinsplit::InterleaveOptions Options() {
-  static const pinsplit::InterleaveOptions options = [] {
-    pinsplit::InterleaveOptions o;
-    const char* env = std::getenv("PINSPLIT_INTERLEAVE_ENGINE");
-    if (env != nullptr && std::string_view(env) == "threads") {
-      o.engine = pinsplit::SchedulerEngine::kThreads;
-    }
-    return o;
-  }();
-  return options;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -48,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string impl = CounterOverride().empty()
                                ? pinsplit::InterleaveCounters()[input.counter_index]
                                : CounterOverride();
-  auto runner = pinsplit::InterleaveRunner::Create(input.script, impl, Options());
+  auto runner = pinsplit::InterleaveRunner::Create(input.script, impl);
   if (!runner.ok()) return 0;  // a `set` this counter cannot hold: not a concurrency question
   pinsplit::PreferenceChooser chooser(input.script.schedule);
   const pinsplit::InterleaveRun run = (*runner)->Run(chooser);

@@ -38,7 +38,7 @@ const std::vector<std::pair<std::string, Factory>>& BrokenRegistry() {
   static const auto* registry = new std::vector<std::pair<std::string, Factory>>{
       Entry<RereadingPutSplitRefcount<SeedLayout, DeterministicAtomic>>(),
       Entry<RelaxedLastPutSplitRefcount<SeedLayout, DeterministicAtomic>>(),
-      Entry<WritableAnyPinSplitRefcount<SeedLayout, DeterministicAtomic>>(),
+      Entry<WritablePredicateLiesSplitRefcount<SeedLayout, DeterministicAtomic>>(),
   };
   return *registry;
 }

@@ -22,7 +22,7 @@ namespace pinsplit {
 std::vector<std::string> CorrectRefcountNames();
 
 // The deliberately broken variants: "broken:put-reread", "broken:put-relaxed-last",
-// "broken:writable-any-pin".
+// "broken:writable-predicate".
 std::vector<std::string> BrokenRefcountNames();
 
 // A counter on DeterministicAtomic holding `refs` references. Accepts "split", every name of

@@ -208,7 +208,7 @@ class DeterministicScheduler {
 
  private:
   // Bytes of stack each fiber gets (ASan frames are large; the mapping is lazy).
-  static constexpr std::size_t kFiberStackBytes = 512 * 1024;
+  static constexpr std::size_t kFiberStackBytes = std::size_t{512} * 1024;
 
   void ResetRun(const std::vector<std::function<void()>>& bodies, Chooser& chooser);
   void RunOnFibers();

@@ -7,7 +7,11 @@
 #include <cstdio>
 #include <cstdlib>
 
-#if !defined(__x86_64__)
+// The hand-written switch on x86-64; swapcontext elsewhere, or when PINSPLIT_FIBER_UCONTEXT is
+// defined (a CTest build of the scheduler tests keeps that path tested on x86-64 too).
+#if defined(__x86_64__) && !defined(PINSPLIT_FIBER_UCONTEXT)
+#define PINSPLIT_FIBER_ASM 1
+#else
 #include <ucontext.h>
 #endif
 
@@ -33,7 +37,7 @@
 #include <sanitizer/tsan_interface.h>
 #endif
 
-#if defined(__x86_64__)
+#if defined(PINSPLIT_FIBER_ASM)
 // pinsplit_fiber_switch(save, load): pushes the System V callee-saved registers, stores the stack
 // pointer in *save, loads `load` as the stack pointer, pops the registers saved there and
 // returns into that context. Floating-point control words are not switched: nothing here
@@ -82,7 +86,7 @@ std::size_t PageSize() { return static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
 }  // namespace
 
 Fiber::Fiber() {
-#if !defined(__x86_64__)
+#if !defined(PINSPLIT_FIBER_ASM)
   context_ = new ucontext_t;
 #endif
 #if defined(PINSPLIT_FIBER_TSAN)
@@ -100,7 +104,7 @@ Fiber::Fiber(std::size_t stack_bytes) {
   if (mprotect(stack_, page, PROT_NONE) != 0) Fail("cannot protect a fiber stack's guard page");
   stack_bottom_ = static_cast<char*>(stack_) + page;
   stack_size_ = usable;
-#if !defined(__x86_64__)
+#if !defined(PINSPLIT_FIBER_ASM)
   context_ = new ucontext_t;
 #endif
 #if defined(PINSPLIT_FIBER_TSAN)
@@ -113,7 +117,7 @@ Fiber::~Fiber() {
 #if defined(PINSPLIT_FIBER_TSAN)
   if (owns_tsan_fiber_) __tsan_destroy_fiber(tsan_fiber_);
 #endif
-#if !defined(__x86_64__)
+#if !defined(PINSPLIT_FIBER_ASM)
   delete static_cast<ucontext_t*>(context_);
 #endif
   if (stack_ != nullptr) munmap(stack_, mapped_bytes_);
@@ -124,12 +128,13 @@ void Fiber::Prepare(void (*entry)(void*), void* arg) {
   entry_ = entry;
   arg_ = arg;
   fake_stack_ = nullptr;
+#if defined(PINSPLIT_FIBER_ASM)
   char* top = static_cast<char*>(stack_) + mapped_bytes_;
-#if defined(__x86_64__)
   // What pinsplit_fiber_switch pops: r15 r14 r13 r12 rbx rbp (zero: the frame chain ends
   // here), then the address it returns to (Start), above it a null return address for Start,
   // so that Start begins with the stack aligned as after a call (rsp % 16 == 8).
-  auto* slots = reinterpret_cast<std::uintptr_t*>(reinterpret_cast<std::uintptr_t>(top) & ~15ul);
+  const std::uintptr_t misalignment = reinterpret_cast<std::uintptr_t>(top) & 15u;
+  auto* slots = reinterpret_cast<std::uintptr_t*>(top - misalignment);
   slots -= 8;
   for (int i = 0; i < 6; ++i) slots[i] = 0;
   slots[6] = reinterpret_cast<std::uintptr_t>(&Fiber::Start);
@@ -157,7 +162,7 @@ void Fiber::Switch(Fiber& from, Fiber& to, bool from_finished) {
 #if defined(PINSPLIT_FIBER_TSAN)
   __tsan_switch_to_fiber(to.tsan_fiber_, 0);
 #endif
-#if defined(__x86_64__)
+#if defined(PINSPLIT_FIBER_ASM)
   pinsplit_fiber_switch(&from.context_, to.context_);
 #else
   if (swapcontext(static_cast<ucontext_t*>(from.context_), static_cast<ucontext_t*>(to.context_)) !=

@@ -360,7 +360,8 @@ std::string FormatInterleaveRun(const InterleaveScript& script, const Interleave
   if (run.verdict.linearizable) {
     std::vector<std::string> order;
     for (std::size_t i : run.verdict.order) {
-      order.push_back(absl::StrCat("T", run.history[i].thread, "#", run.history[i].index + 1));
+      const HistoryOp& h = run.history[i];
+      order.push_back(absl::StrCat("T", h.thread, "#", h.index + 1, h.probe ? "'" : ""));
     }
     absl::StrAppend(&out, "  linearizable, e.g. in the order ",
                     order.empty() ? "(no operations)" : absl::StrJoin(order, " "), "\n");

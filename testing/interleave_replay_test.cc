@@ -160,7 +160,8 @@ TEST(InterleaveReplayTest, APredicateThatDisagreesWithTheModelFailsTheRun) {
   absl::StatusOr<InterleaveRun> real = ReplayInterleaveScript(script, "split");
   ASSERT_TRUE(real.ok());
   EXPECT_TRUE(real->failures.empty()) << FormatInterleaveRun(script, *real);
-  absl::StatusOr<InterleaveRun> broken = ReplayInterleaveScript(script, "broken:writable-any-pin");
+  absl::StatusOr<InterleaveRun> broken =
+      ReplayInterleaveScript(script, "broken:writable-predicate");
   ASSERT_TRUE(broken.ok());
   EXPECT_FALSE(broken->verdict.linearizable) << FormatInterleaveRun(script, *broken);
   EXPECT_EQ(Format(broken->outcomes[1][0].reading),
@@ -168,7 +169,7 @@ TEST(InterleaveReplayTest, APredicateThatDisagreesWithTheModelFailsTheRun) {
   InterleaveOptions without;
   without.check_predicates = false;
   absl::StatusOr<InterleaveRun> unchecked =
-      ReplayInterleaveScript(script, "broken:writable-any-pin", without);
+      ReplayInterleaveScript(script, "broken:writable-predicate", without);
   ASSERT_TRUE(unchecked.ok());
   EXPECT_TRUE(unchecked->failures.empty());
 }
