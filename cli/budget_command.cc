@@ -16,6 +16,7 @@
 #include "output_file.h"
 #include "pinsplit/budget/budget_run.h"
 #include "pinsplit/budget/presets.h"
+#include "pinsplit/script_lexer.h"
 #include "run_info.h"
 
 ABSL_FLAG(std::vector<std::string>, workload, {},
@@ -24,7 +25,11 @@ ABSL_FLAG(std::vector<std::string>, layout, {},
           "budget: layouts R/W/O or bias, comma-separated, or all (default: all, 325 splits and "
           "bias)");
 ABSL_FLAG(bool, retry, false, "budget: a refused pin retries (3 times, after a back-off)");
-ABSL_FLAG(std::uint64_t, seed, 1, "budget: the simulation's seed");
+// One --seed for every subcommand that draws random numbers: budget's simulation (default 1)
+// and fidelity --random (default from the clock); host_command.cc declares it.
+ABSL_FLAG(std::string, seed, "",
+          "budget: the simulation's seed (default 1); fidelity --random: the first script's seed "
+          "(default: from the clock; always printed)");
 ABSL_FLAG(std::uint64_t, sim_arrivals, 100000,
           "budget: transient arrivals each simulation measures (0: no simulation)");
 
@@ -105,7 +110,11 @@ int BudgetCommand(const std::vector<std::string>& args) {
     }
   }
   const bool all_layouts = options.layouts.empty();
-  options.sim.seed = absl::GetFlag(FLAGS_seed);
+  options.sim.seed = 1;
+  if (const std::string seed = absl::GetFlag(FLAGS_seed);
+      !seed.empty() && !absl::SimpleAtoi(seed, &options.sim.seed)) {
+    ExitBadInput(absl::StrCat("--seed takes a number from 0 to 2^64-1, not ", Quoted(seed)));
+  }
   options.sim.arrivals = absl::GetFlag(FLAGS_sim_arrivals);
   options.simulate = options.sim.arrivals > 0;
   options.sim.retry.enabled = absl::GetFlag(FLAGS_retry);

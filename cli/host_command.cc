@@ -24,6 +24,7 @@
 
 ABSL_DECLARE_FLAG(bool, json);
 ABSL_DECLARE_FLAG(std::string, output);
+ABSL_DECLARE_FLAG(std::string, seed);  // defined beside budget's flags
 ABSL_FLAG(bool, stand_ins, true,
           "host: run pins the backend has no faithful mechanism for (read pins, short-term write "
           "pins) through the io_uring long-term R/W pin, marked as stand-ins; false refuses them "
@@ -36,8 +37,6 @@ ABSL_FLAG(bool, false_pin, false, "fidelity: also run the false-pin experiment (
 ABSL_FLAG(
     int, random, 0,
     "fidelity: also run N random scripts (host/random_script.h), seeds --seed, --seed+1, ...");
-ABSL_FLAG(std::string, seed, "",
-          "fidelity --random: the first script's seed (default: from the clock; always printed)");
 ABSL_FLAG(int, max_refs, 2048, "host false-pin: the largest number of extra references tried");
 
 namespace pinsplit {
