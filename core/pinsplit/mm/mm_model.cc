@@ -1,6 +1,7 @@
 #include "pinsplit/mm/mm_model.h"
 
 #include <algorithm>
+#include <numeric>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -63,12 +64,13 @@ absl::StatusOr<std::unique_ptr<MmModel>> MmModel::Create(const MmOptions& option
   model->policy_ = *std::move(policy);
   const std::string impl =
       options.impl.empty() ? std::string(model->policy_->default_counter()) : options.impl;
-  for (std::uint32_t i = 0; i < options.max_pages; ++i) {
+  // Page 0's counter now, to learn the scheme and reject a bad name; the rest when first
+  // allocated (alloc_page), so a small run does not pay for the whole arena.
+  model->impl_ = impl;
+  if (options.max_pages > 0) {
     absl::StatusOr<std::unique_ptr<AnyRefcount>> counter = MakeRefcount(impl, 0);
     if (!counter.ok()) return counter.status();
-    model->pages_[i].counter = *std::move(counter);
-  }
-  if (options.max_pages > 0) {
+    model->pages_[0].counter = *std::move(counter);
     model->capabilities_ = model->pages_[0].counter->capabilities();
     model->counter_name_ = std::string(model->pages_[0].counter->name());
   }
@@ -86,17 +88,55 @@ MmModel::MmModel(const MmOptions& options)
       processes_(new Process[options.max_processes]),
       pins_(new Handle[options.max_handles]),
       refs_(new Handle[options.max_handles]) {
-  for (PageId i = options.max_pages; i > 0; --i) free_pages_.push_back(i - 1);
-  for (std::uint32_t i = options.max_handles; i > 0; --i) {
-    free_pins_.push_back(i - 1);
-    free_refs_.push_back(i - 1);
-  }
+  fill_free_lists();
 }
 
 MmModel::~MmModel() = default;
 
-void MmModel::event(std::string text) {
-  if (events_ != nullptr) events_->push_back(std::move(text));
+void MmModel::reset() {
+  const PageId touched = pages_touched_.load(std::memory_order_relaxed);
+  for (PageId i = 0; i < touched; ++i) {
+    Page& page = pages_[i];
+    page.in_use.store(false, std::memory_order_relaxed);
+    page.payload.store(0, std::memory_order_relaxed);
+    page.mapcount.store(0, std::memory_order_relaxed);
+    page.exclusive.store(false, std::memory_order_relaxed);
+    page.generation.store(0, std::memory_order_relaxed);
+    page.holders = PageHolders{};
+  }
+  pages_touched_.store(0, std::memory_order_relaxed);
+  for (std::uint32_t p = 0; p < options_.max_processes; ++p) {
+    Process& proc = processes_[p];
+    proc.slot_used = false;
+    proc.alive.store(false, std::memory_order_relaxed);
+    proc.generation.store(0, std::memory_order_relaxed);
+    proc.write_protect_seq.store(0, std::memory_order_relaxed);
+    proc.has_pinned.store(false, std::memory_order_relaxed);
+    for (auto& pte : proc.ptes) pte.store(0, std::memory_order_relaxed);
+    proc.prot.fill(kNone);
+  }
+  for (std::uint32_t h = 0; h < options_.max_handles; ++h) {
+    pins_[h].live.store(false, std::memory_order_relaxed);
+    refs_[h].live.store(false, std::memory_order_relaxed);
+  }
+  fill_free_lists();
+  for (auto* stat :
+       {&stats_.copies_at_fork, &stats_.copies_at_fault, &stats_.unshares, &stats_.pins_refused,
+        &stats_.fast_pins, &stats_.fast_pin_fallbacks, &stats_.pages_allocated, &stats_.pages_freed,
+        &policy_counters_.false_maybe_pinned}) {
+    stat->store(0, std::memory_order_relaxed);
+  }
+}
+
+// Free lists hand out the lowest index first (their backs).
+void MmModel::fill_free_lists() {
+  const auto descending = [](std::vector<std::uint32_t>& list, std::uint32_t n) {
+    list.resize(n);
+    std::iota(list.rbegin(), list.rend(), 0u);
+  };
+  descending(free_pages_, options_.max_pages);
+  descending(free_pins_, options_.max_handles);
+  descending(free_refs_, options_.max_handles);
 }
 
 // ---- pages -------------------------------------------------------------------------------
@@ -110,7 +150,17 @@ absl::StatusOr<PageId> MmModel::alloc_page(std::uint64_t payload) {
           absl::StrCat("out of pages (max_pages = ", options_.max_pages, ")"));
     }
     id = free_pages_.back();
+    if (pages_[id].counter == nullptr) {
+      // First use of this arena slot. The scheme was checked on page 0 at Create, and the
+      // pointer is published to lockless walkers by the page-table store that maps the page.
+      absl::StatusOr<std::unique_ptr<AnyRefcount>> counter = MakeRefcount(impl_, 0);
+      if (!counter.ok()) return counter.status();
+      pages_[id].counter = *std::move(counter);
+    }
     free_pages_.pop_back();
+    if (id >= pages_touched_.load(std::memory_order_relaxed)) {
+      pages_touched_.store(id + 1, std::memory_order_release);
+    }
   }
   Page& page = pages_[id];
   page.payload.store(payload, std::memory_order_relaxed);
@@ -131,7 +181,7 @@ void MmModel::free_page(PageId id) {
   page.in_use.store(false, std::memory_order_relaxed);
   page.generation.fetch_add(1, std::memory_order_relaxed);
   stats_.pages_freed.fetch_add(1, std::memory_order_relaxed);
-  event(absl::StrCat("page ", id, " freed"));
+  event("page ", id, " freed");
   std::lock_guard lock(arena_mu_);
   free_pages_.push_back(id);
 }
@@ -300,7 +350,7 @@ absl::Status MmModel::write_fault(Process& proc, ProcessId p, Addr addr) {
     case FaultDecision::kReuse:
       pages_[page].exclusive.store(true, std::memory_order_release);
       proc.ptes[addr].store(MakePte(page, true), std::memory_order_release);
-      event(absl::StrCat("write fault at ", addr, ": reuse page ", page));
+      event("write fault at ", addr, ": reuse page ", page);
       return absl::OkStatus();
     case FaultDecision::kCopy:
       stats_.copies_at_fault.fetch_add(1, std::memory_order_relaxed);
@@ -322,7 +372,7 @@ absl::Status MmModel::copy_for(Process& proc, ProcessId p, Addr addr, bool writa
   if (!copy.ok()) return copy.status();
   add_mapping(*copy, p, addr);
   proc.ptes[addr].store(MakePte(*copy, writable), std::memory_order_release);
-  event(absl::StrCat("copy page ", old_page, " -> page ", *copy, " for address ", addr));
+  event("copy page ", old_page, " -> page ", *copy, " for address ", addr);
   drop_mapping(old_page, p, addr);
   return absl::OkStatus();
 }
@@ -340,8 +390,7 @@ absl::Status MmModel::move_others(PageId page, ProcessId keeper) {
   absl::StatusOr<PageId> copy = alloc_page(pages_[page].payload.load(std::memory_order_relaxed));
   if (!copy.ok()) return copy.status();
   stats_.copies_at_fault.fetch_add(1, std::memory_order_relaxed);
-  event(absl::StrCat("copy page ", page, " -> page ", *copy, " for ", others.size(),
-                     " other mapping(s)"));
+  event("copy page ", page, " -> page ", *copy, " for ", others.size(), " other mapping(s)");
   pages_[*copy].mapcount.store(0, std::memory_order_relaxed);
   for (std::size_t i = 0; i < others.size(); ++i) {
     const auto [q, b] = others[i];
@@ -394,7 +443,7 @@ absl::Status MmModel::copy_page_table(Process& from, ProcessId parent, Process& 
       stats_.copies_at_fork.fetch_add(1, std::memory_order_relaxed);
       add_mapping(*copy, child, a);
       to.ptes[a].store(MakePte(*copy, from.prot[a] == kReadWrite), std::memory_order_release);
-      event(absl::StrCat("fork: copy page ", page, " -> page ", *copy, " at ", a));
+      event("fork: copy page ", page, " -> page ", *copy, " at ", a);
       continue;
     }
     Page& shared = pages_[page];
@@ -552,7 +601,7 @@ absl::StatusOr<PinOutcome> MmModel::pin_slow(PinId id, ProcessId p, Addr addr, P
   const PinResult result = pages_[target].counter->try_pin(kind);
   if (result == PinResult::kFull) {
     stats_.pins_refused.fetch_add(1, std::memory_order_relaxed);
-    event(absl::StrCat("pin refused: page ", target, " has no room (-EAGAIN)"));
+    event("pin refused: page ", target, " has no room (-EAGAIN)");
     return PinOutcome{PinResult::kFull, 0, false};
   }
   if (result == PinResult::kDead) {
@@ -669,7 +718,8 @@ RefcountState MmModel::counter_state(PageId page) const { return pages_[page].co
 
 std::vector<PageId> MmModel::pages_in_use() const {
   std::vector<PageId> out;
-  for (PageId i = 0; i < options_.max_pages; ++i) {
+  const PageId touched = pages_touched_.load(std::memory_order_acquire);
+  for (PageId i = 0; i < touched; ++i) {
     if (in_use(i)) out.push_back(i);
   }
   return out;
