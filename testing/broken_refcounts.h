@@ -2,8 +2,8 @@
 // interleaving explorer and the ThreadSanitizer storms can prove they have teeth. Never use
 // them for anything else.
 //
-// Each derives from SplitRefcount and overrides put() alone; everything else, including the
-// slow paths put() hands over to, is the correct code.
+// Each derives from SplitRefcount and overrides one member (put(), or one predicate);
+// everything else, including the slow paths put() hands over to, is the correct code.
 #pragma once
 
 #include <atomic>
@@ -66,6 +66,23 @@ class RelaxedLastPutSplitRefcount : public SplitRefcount<Layout, Atom> {
     }
     return PutResult::kLive;
   }
+};
+
+// BUG: is_pinned_writable() tests the whole pin mask instead of the R/W pin field, so a page
+// held only by READ pins answers "pinned writable": every count, result and state stays
+// right, and only a check of the predicate itself (refcount_ops compares every predicate with
+// the model after every operation) sees it. The kernel would refuse to reuse such a page on a
+// write fault and copy it needlessly.
+template <class Layout = SeedLayout, template <class> class Atom = std::atomic>
+class WritablePredicateLiesSplitRefcount : public SplitRefcount<Layout, Atom> {
+  using Base = SplitRefcount<Layout, Atom>;
+
+ public:
+  using Base::Base;
+
+  static constexpr std::string_view name() { return "broken:writable-predicate"; }
+
+  bool is_pinned_writable() const { return this->is_pinned(); }  // the bug
 };
 
 }  // namespace pinsplit
