@@ -20,6 +20,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "attack_storm.h"
+#include "available_cpus.h"
 #include "broken_refcounts.h"
 #include "command_line.h"
 #include "mm_storm.h"
@@ -101,7 +102,8 @@ std::string ReplayCommand(const StormOptions& o, const char* argv0) {
   return cmd;
 }
 
-std::string SummaryJson(const StormOptions& o, const StormResult& r, const std::string& replay) {
+std::string SummaryJson(const StormOptions& o, const StormResult& r, const std::string& replay,
+                        int cpus) {
   std::vector<std::string> counters;
   for (const auto& [name, value] : r.counters)
     counters.push_back(absl::StrCat(JsonString(name), ": ", value));
@@ -110,11 +112,12 @@ std::string SummaryJson(const StormOptions& o, const StormResult& r, const std::
   return absl::StrFormat(
       "{\"kind\": \"stress\",\n \"run\": %s,\n"
       " \"storms\": [{\"storm\": %s, \"scheme\": %s, \"policy\": %s, \"threads\": %d,\n"
+      "   \"cpus\": %d,\n"
       "   \"seconds\": %.3f, \"operations\": %d, \"ops_per_second\": %.1f, \"violations\": %d,\n"
       "   \"seed\": %d, \"interrupted\": %s, \"replay\": %s,\n   \"counters\": {%s},\n"
       "   \"first_violations\": [%s]}]}\n",
       RunInfoJson(), JsonString(o.storm), JsonString(o.scheme),
-      o.storm == "mm" ? JsonString(o.policy) : "null", o.threads, r.seconds, r.operations,
+      o.storm == "mm" ? JsonString(o.policy) : "null", o.threads, cpus, r.seconds, r.operations,
       r.seconds > 0 ? static_cast<double>(r.operations) / r.seconds : 0.0, r.violations, o.seed,
       r.interrupted ? "true" : "false", JsonString(replay), absl::StrJoin(counters, ", "),
       absl::StrJoin(violations, ", "));
@@ -157,9 +160,10 @@ int Main(int argc, char** argv) {
   if (o.storm == "mm" && o.scheme == "split" && o.policy != "split") o.scheme.clear();
 
   InstallInterruptHandler();
-  std::cerr << absl::StrFormat("storm %s, %s, %d threads, seed %d\n", o.storm,
-                               o.storm == "mm" ? "policy " + o.policy : "scheme " + o.scheme,
-                               o.threads, o.seed);
+  const int cpus = AvailableCpus();
+  std::cerr << absl::StrFormat(
+      "storm %s, %s, %d threads on %d CPUs (sched_getaffinity), seed %d\n", o.storm,
+      o.storm == "mm" ? "policy " + o.policy : "scheme " + o.scheme, o.threads, cpus, o.seed);
   StormResult result;
   if (o.storm == "mm") {
     absl::StatusOr<StormResult> r = RunMmStorm(o);
@@ -172,15 +176,15 @@ int Main(int argc, char** argv) {
   }
   const std::string replay = ReplayCommand(o, argv[0]);
   std::cout << absl::StrFormat(
-      "%s storm: %d operations in %.2fs (%.0f ops/s), %d violation(s)%s\n", o.storm,
-      result.operations, result.seconds,
+      "%s storm: %d threads on %d CPUs, %d operations in %.2fs (%.0f ops/s), %d violation(s)%s\n",
+      o.storm, o.threads, cpus, result.operations, result.seconds,
       result.seconds > 0 ? static_cast<double>(result.operations) / result.seconds : 0.0,
       result.violations, result.interrupted ? ", interrupted" : "");
   for (const auto& [name, value] : result.counters)
     std::cout << "  " << name << ": " << value << "\n";
   for (const std::string& v : result.first_violations) std::cout << "  VIOLATION " << v << "\n";
   const std::string json = absl::GetFlag(FLAGS_json);
-  if (!json.empty() && !WriteAtomically(json, SummaryJson(o, result, replay))) {
+  if (!json.empty() && !WriteAtomically(json, SummaryJson(o, result, replay, cpus))) {
     std::cerr << "stress: error: cannot write " << json << "\n";
     return kExitBadInput;
   }

@@ -40,7 +40,6 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/str_cat.h"
 #include "pinsplit/mm/page.h"
 #include "pinsplit/mm/policy.h"
 
@@ -165,11 +164,7 @@ class MmModel {
   absl::StatusOr<std::uint32_t> alloc_handle(std::vector<std::uint32_t>& free_list,
                                              std::string_view what);
   void free_handle(std::vector<std::uint32_t>& free_list, std::uint32_t id);
-  // Narrates a decision; the text is built only when someone listens.
-  template <class... Parts>
-  void event(const Parts&... parts) {
-    if (events_ != nullptr) events_->push_back(absl::StrCat(parts...));
-  }
+  void event(std::string text);
 
   MmOptions options_;
   std::unique_ptr<Policy> policy_;
