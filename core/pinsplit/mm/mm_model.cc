@@ -113,6 +113,8 @@ void MmModel::reset() {
   pages_touched_.store(0, std::memory_order_relaxed);
   for (std::uint32_t p = 0; p < options_.max_processes; ++p) {
     Process& proc = processes_[p];
+    // Generation 0: never claimed since built or reset, so still as new.
+    if (proc.generation.load(std::memory_order_relaxed) == 0) continue;
     proc.slot_used = false;
     proc.alive.store(false, std::memory_order_relaxed);
     proc.generation.store(0, std::memory_order_relaxed);
@@ -125,7 +127,10 @@ void MmModel::reset() {
     pins_[h].live.store(false, std::memory_order_relaxed);
     refs_[h].live.store(false, std::memory_order_relaxed);
   }
-  fill_free_lists();
+  // The lists as Create() made them: copies, not a refill, since a reset is on the hot path.
+  free_pages_ = initial_free_pages_;
+  free_pins_ = initial_free_handles_;
+  free_refs_ = initial_free_handles_;
   for (auto* stat :
        {&stats_.copies_at_fork, &stats_.copies_at_fault, &stats_.unshares, &stats_.pins_refused,
         &stats_.fast_pins, &stats_.fast_pin_fallbacks, &stats_.pages_allocated, &stats_.pages_freed,
@@ -143,6 +148,8 @@ void MmModel::fill_free_lists() {
   descending(free_pages_, options_.max_pages);
   descending(free_pins_, options_.max_handles);
   descending(free_refs_, options_.max_handles);
+  initial_free_pages_ = free_pages_;
+  initial_free_handles_ = free_pins_;
 }
 
 // ---- pages -------------------------------------------------------------------------------

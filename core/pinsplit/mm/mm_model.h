@@ -185,6 +185,7 @@ class MmModel {
   std::unique_ptr<Handle[]> pins_;
   std::unique_ptr<Handle[]> refs_;
   std::vector<std::uint32_t> free_pins_, free_refs_;
+  std::vector<std::uint32_t> initial_free_pages_, initial_free_handles_;  // for reset()
 
   struct AtomicStats {
     std::atomic<std::uint64_t> copies_at_fork{0}, copies_at_fault{0}, unshares{0}, pins_refused{0},
