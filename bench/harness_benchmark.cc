@@ -11,12 +11,14 @@
 // preset has it); libFuzzer's exec/s in the fuzz preset (./harness fuzz) adds those costs. A
 // target whose seeds cannot be read or encoded reports an error instead of a number. There is
 // no plain twin (ratio_to_plain is null); bench/report.py lists these under "harness".
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "bench_suite.h"
 #include "fuzz_input.h"
