@@ -211,6 +211,27 @@ def compute_ratios(benchmarks: dict[str, Benchmark], cpus: int) -> list[dict[str
     return ratios
 
 
+def harness_speeds(benchmarks: dict[str, Benchmark]) -> list[dict[str, Any]]:
+    """The BM_Harness/<engine>/<mode>[/key:value...] benchmarks (executions or schedules per
+    second of a fuzz target or explorer), in their own list: they have no plain twin."""
+    rows = []
+    for bench in sorted(benchmarks.values(), key=lambda b: b.order):
+        if bench.family != "BM_Harness" or bench.scheme is None:
+            continue
+        params = dict(part.split(":", 1) for part in bench.run_name.split("/")[3:]
+                      if ":" in part and not part.startswith("threads:"))
+        rows.append({
+            "benchmark": bench.run_name,
+            "engine": bench.scheme,
+            "mode": bench.mode,
+            "params": params,
+            "items_per_second": bench.items_per_second,
+            "threads": bench.threads,
+            "repetitions": len(bench.samples),
+        })
+    return rows
+
+
 def geometric_mean(values: list[float]) -> float:
     return math.exp(sum(math.log(v) for v in values) / len(values))
 
@@ -367,6 +388,14 @@ def report_text(document: dict[str, Any], failed: list[str]) -> str:
                 for s in schemes
             ])
         out.append(format_table(rows))
+    if document.get("harness"):
+        out += ["", "Harness speed (executions or schedules per second, one thread):"]
+        rows = [["engine", "mode", "params", "per second"]]
+        for row in document["harness"]:
+            params = ",".join(f"{k}:{v}" for k, v in row["params"].items()) or "-"
+            rows.append([row["engine"], row["mode"] or "-", params,
+                         f"{row['items_per_second']:.0f}"])
+        out.append(format_table(rows))
     if failed:
         out += ["", "Benchmarks that failed (left out):"] + [f"  {f}" for f in failed]
     return "\n".join(out)
@@ -408,6 +437,7 @@ def main(argv: list[str]) -> int:
     document["run"] = run
     document["ratios"] = compute_ratios(benchmarks, run["cpus"])
     document["targets"] = [evaluate_target(spec, benchmarks, run["cpus"]) for spec in TARGETS]
+    document["harness"] = harness_speeds(benchmarks)
 
     output = args.output or args.output_dir / f"{run['id']}.json"
     try:

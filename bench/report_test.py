@@ -82,6 +82,27 @@ class ReportTest(unittest.TestCase):
         self.assertIsNone(ratio["ratio_to_plain"])
         self.assertEqual(ratio["operation"], "fork_per_page")
 
+    def test_harness_speeds_are_listed_apart_with_their_parameters(self):
+        code, out, _ = self.run_report(raw_json([
+            entry("BM_GetPut/plain/uncontended", 100.0),
+            entry("BM_Harness/mm_ops/seeds/policy:split", 40.0, repetition=0, repetitions=2),
+            entry("BM_Harness/mm_ops/seeds/policy:split", 60.0, repetition=1, repetitions=2),
+            entry("BM_Harness/refcount_ops/seeds", 900.0),
+        ]))
+        self.assertEqual(code, 0)
+        harness = self.result()["harness"]
+        self.assertEqual([h["engine"] for h in harness], ["mm_ops", "refcount_ops"])
+        self.assertEqual(harness[0]["params"], {"policy": "split"})
+        self.assertEqual(harness[0]["mode"], "seeds")
+        self.assertEqual(harness[0]["items_per_second"], 50.0)
+        self.assertEqual(harness[0]["repetitions"], 2)
+        self.assertEqual(harness[1]["params"], {})
+        self.assertIn("Harness speed", out)
+
+    def test_no_harness_benchmarks_leave_an_empty_list(self):
+        self.run_report(raw_json([entry("BM_GetPut/plain/uncontended", 100.0)]))
+        self.assertEqual(self.result()["harness"], [])
+
     def test_uses_the_median_of_repetitions_and_ignores_aggregates(self):
         benchmarks = [entry("BM_GetPut/plain/uncontended", r, repetition=i, repetitions=3)
                       for i, r in enumerate([100.0, 300.0, 120.0])]

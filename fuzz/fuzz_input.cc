@@ -406,19 +406,30 @@ std::string EncodeRefcountOps(const std::vector<CounterOp>& ops) {
 
 RefcountOpsOutcome RunRefcountOps(const std::vector<CounterOp>& ops, std::string_view impl,
                                   bool annotate) {
-  RefcountOpsOutcome outcome;
   absl::StatusOr<std::unique_ptr<AnyRefcount>> made = MakeRefcount(impl);
   if (!made.ok()) {
+    RefcountOpsOutcome outcome;
     outcome.difference = std::string(made.status().message());
     return outcome;
   }
-  AnyRefcount& counter = **made;
+  return RunRefcountOps(ops, **made, annotate);
+}
+
+RefcountOpsOutcome RunRefcountOps(const std::vector<CounterOp>& ops, AnyRefcount& counter,
+                                  bool annotate) {
+  RefcountOpsOutcome outcome;
   RefcountModel model = ModelFor(counter);
   const Scheme scheme = SchemeOf(counter.capabilities());
   MisuseRecorder recorder;
   auto differ = [&](std::size_t index, const CounterOp& op, const std::string& what) {
     if (!outcome.difference) {
       outcome.difference = absl::StrCat("operation ", index + 1, " (", Format(op), "): ", what);
+    }
+  };
+  // Every predicate the kernel decides with, after every operation, against the model.
+  auto check_predicates = [&](std::size_t index, const CounterOp& op) {
+    if (const std::string lies = model.predicate_differences(counter); !lies.empty()) {
+      differ(index, op, absl::StrCat("predicates: ", lies));
     }
   };
   for (std::size_t i = 0; i < ops.size(); ++i) {
@@ -436,6 +447,7 @@ RefcountOpsOutcome RunRefcountOps(const std::vector<CounterOp>& ops, std::string
                absl::StrCat("the counter ", counter_ok ? "accepted" : "refused",
                             " the state, the model ", model_ok ? "accepted" : "refused", " it"));
       }
+      if (counter_ok && model_ok) check_predicates(i, op);
       if (annotate) {
         absl::StrAppend(&outcome.annotated, model_ok ? "" : kSkipMark, Format(op),
                         model_ok ? "\n" : "    # this counter cannot hold it\n");
@@ -458,6 +470,7 @@ RefcountOpsOutcome RunRefcountOps(const std::vector<CounterOp>& ops, std::string
                absl::StrCat("state ", ReadableState(state), ", model says ",
                             ReadableState(model.state())));
       }
+      check_predicates(i, op);
       if (annotate) {
         CounterOp shown = op;
         shown.result = want;

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "pinsplit/any_refcount.h"
 #include "pinsplit/interleave_script.h"
 #include "pinsplit/op_script.h"
 
@@ -88,6 +89,9 @@ struct RefcountOpsOutcome {
 };
 // Runs `ops` on a fresh std::atomic counter `impl` and on the model side by side.
 RefcountOpsOutcome RunRefcountOps(const std::vector<CounterOp>& ops, std::string_view impl,
+                                  bool annotate);
+// The same on a counter the caller made (a broken variant, say), in the state it is in.
+RefcountOpsOutcome RunRefcountOps(const std::vector<CounterOp>& ops, AnyRefcount& counter,
                                   bool annotate);
 
 // --- interleave -----------------------------------------------------------------------------

@@ -10,10 +10,13 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "broken_refcounts.h"
 #include "deterministic_refcounts.h"
 #include "interleave_replay.h"
 #include "pinsplit/any_refcount.h"
+#include "pinsplit/refcount_adapter.h"
 #include "pinsplit/refcount_replay.h"
+#include "pinsplit/split_refcount.h"
 
 namespace pinsplit {
 namespace {
@@ -111,6 +114,30 @@ TEST(FuzzInputTest, DecodedRefcountOpsReplayCleanOnEveryCounter) {
       EXPECT_TRUE(replay->failures.empty()) << replay->failures[0] << "\n" << *text;
     }
   }
+}
+
+// Proof of teeth for the predicate check: a counter whose every count, result and state is
+// right but whose is_pinned_writable() lies (it answers for read pins too) is caught by
+// refcount_ops on random inputs from a fixed seed, and only through the predicate.
+TEST(FuzzInputTest, RefcountOpsCatchesAPredicateThatLies) {
+  std::mt19937 rng(20210115);
+  int found_at = 0;
+  std::string difference;
+  for (int i = 1; i <= 500 && found_at == 0; ++i) {
+    const std::vector<CounterOp> ops = DecodeRefcountOps(RandomBytes(rng, 60));
+    RefcountAdapter<WritablePredicateLiesSplitRefcount<>> liar(1);
+    const RefcountOpsOutcome outcome = RunRefcountOps(ops, liar, false);
+    // The correct counter with the same layout agrees with the model on the same input.
+    RefcountAdapter<SplitRefcount<>> honest(1);
+    ASSERT_FALSE(RunRefcountOps(ops, honest, false).difference.has_value());
+    if (outcome.difference) {
+      found_at = i;
+      difference = *outcome.difference;
+    }
+  }
+  ASSERT_NE(found_at, 0) << "the lying predicate passed 500 random inputs";
+  EXPECT_THAT(difference, HasSubstr("predicates: is_pinned_writable true, model says false"));
+  std::printf("lying is_pinned_writable caught on input %d: %s\n", found_at, difference.c_str());
 }
 
 TEST(FuzzInputTest, RandomInterleaveInputsLinearizeOnEveryCorrectCounter) {

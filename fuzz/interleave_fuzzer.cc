@@ -13,8 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "fuzz_input.h"
-#include "interleave_replay.h"
+#include "fuzz_verdict.h"
 
 namespace {
 
@@ -29,21 +28,9 @@ const std::string& CounterOverride() {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
-  const pinsplit::InterleaveInput input = pinsplit::DecodeInterleave(bytes);
-  const std::string impl = CounterOverride().empty()
-                               ? pinsplit::InterleaveCounters()[input.counter_index]
-                               : CounterOverride();
-  auto runner = pinsplit::InterleaveRunner::Create(input.script, impl);
-  if (!runner.ok()) return 0;  // a `set` this counter cannot hold: not a concurrency question
-  pinsplit::PreferenceChooser chooser(input.script.schedule);
-  const pinsplit::InterleaveRun run = (*runner)->Run(chooser);
-  if (run.failures.empty()) return 0;
-  pinsplit::DecodeOptions options;
-  options.impl = impl;
-  const auto script = pinsplit::DecodeFuzzInput("interleave", bytes, options);
-  std::fprintf(stderr, "interleave: NOT linearizable on %s\n%s--- decoded ---\n%s\n", impl.c_str(),
-               pinsplit::FormatInterleaveRun(input.script, run).c_str(),
-               script.ok() ? script->c_str() : "(decode failed)");
+  const auto verdict = pinsplit::InterleaveVerdict(
+      std::string_view(reinterpret_cast<const char*>(data), size), CounterOverride());
+  if (!verdict) return 0;
+  std::fputs(verdict->c_str(), stderr);
   __builtin_trap();
 }

@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "mm_ops_input.h"
+#include "fuzz_verdict.h"
 
 namespace {
 
@@ -27,14 +27,13 @@ const std::string& Policy() {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
-  absl::StatusOr<pinsplit::MmOpsRun> run = pinsplit::RunMmOps(bytes, Policy());
-  if (!run.ok()) {
-    std::fprintf(stderr, "mm_ops: %s\n", std::string(run.status().message()).c_str());
+  const absl::StatusOr<std::optional<std::string>> verdict =
+      pinsplit::MmOpsVerdict(std::string_view(reinterpret_cast<const char*>(data), size), Policy());
+  if (!verdict.ok()) {
+    std::fprintf(stderr, "mm_ops: %s\n", std::string(verdict.status().message()).c_str());
     std::abort();  // a bad PINSPLIT_MM_POLICY: every input would be meaningless
   }
-  if (run->result.violations.empty()) return 0;
-  std::fprintf(stderr, "mm_ops: oracle violation under policy %s\n--- decoded ---\n%s",
-               Policy().c_str(), pinsplit::FormatMmOpsRun(*run, Policy()).c_str());
+  if (!verdict->has_value()) return 0;
+  std::fputs((*verdict)->c_str(), stderr);
   __builtin_trap();
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -75,17 +76,34 @@ class NameList {
   std::vector<std::string> names_;
 };
 
-}  // namespace
-
-absl::StatusOr<MmOpsRun> RunMmOps(std::string_view bytes, const std::string& policy) {
+// The session an input runs on: one per policy and thread, built once and reset() after each
+// input, since building the model's arena costs more than running most inputs, and a reset
+// session runs exactly as a new one. (Reset after, not before: an input then frees what it
+// allocated, which is what libFuzzer's leak detection looks at.)
+absl::StatusOr<mm::MmSession*> SessionFor(const std::string& policy) {
+  thread_local std::map<std::string, std::unique_ptr<mm::MmSession>> sessions;
+  auto it = sessions.find(policy);
+  if (it != sessions.end()) return it->second.get();
   mm::MmOptions options;
   options.policy = policy;
-  options.max_pages = 512;
+  // Sized to what an input can use, so that no input ever meets a limit: each op allocates at
+  // most kMmFuzzAddresses pages (a fork copying every address) and defines at most one pin or
+  // reference.
+  options.max_pages = kMmFuzzAddresses * kMaxMmOps;
   options.max_processes = kMmFuzzProcesses;
   options.max_handles = kMmFuzzHandles;
   absl::StatusOr<std::unique_ptr<mm::MmSession>> session = mm::MmSession::Create(options);
   if (!session.ok()) return session.status();
+  return sessions.emplace(policy, *std::move(session)).first->second.get();
+}
+
+}  // namespace
+
+absl::StatusOr<MmOpsRun> RunMmOps(std::string_view bytes, const std::string& policy) {
+  absl::StatusOr<mm::MmSession*> session = SessionFor(policy);
+  if (!session.ok()) return session.status();
   MmOpsRun run;
+  run.script.ops.reserve(std::min(kMaxMmOps, bytes.size() / 4 + 1));
   NameList processes('P'), pins('h'), refs('r');
   ByteReader in(bytes);
   std::map<std::string, PinKind> pin_kinds;
@@ -195,6 +213,7 @@ absl::StatusOr<MmOpsRun> RunMmOps(std::string_view bytes, const std::string& pol
     if (code == kExit) processes.remove(op.process);
   }
   run.result = (*session)->Finish();
+  (*session)->Reset();
   return run;
 }
 

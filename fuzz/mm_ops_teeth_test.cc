@@ -6,6 +6,7 @@
 
 #include <random>
 #include <string>
+#include <thread>
 
 #include "mm_ops_input.h"
 
@@ -111,6 +112,41 @@ TEST(MmOpsInputTest, RefusedPinsKeepTheirNamesAndTheDecodeReplays) {
   absl::StatusOr<MmOpsRun> again = RunMmOps(*encoded, "split");
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(FormatMmOpsRun(*again, "split"), text);
+}
+
+// RunMmOps reuses one session per policy and thread, reset after each input: every run must
+// end exactly as it does on a session built for it (the first on a new thread), whatever ran
+// on the reused one before — script, violations, saturated leaks and every statistic alike.
+TEST(MmOpsInputTest, AReusedSessionRunsEveryInputAsANewOneDoes) {
+  std::mt19937 rng(11);
+  int with_violations = 0;
+  for (const char* policy : {"split", "anon-exclusive", "ideal", "mapcount", "refcount"}) {
+    for (int i = 0; i < 100; ++i) {
+      const std::string bytes = RandomInput(rng);
+      absl::StatusOr<MmOpsRun> reused = RunMmOps(bytes, policy);
+      ASSERT_TRUE(reused.ok());
+      absl::StatusOr<MmOpsRun> fresh = absl::UnknownError("not run");
+      std::thread([&] { fresh = RunMmOps(bytes, policy); }).join();
+      ASSERT_TRUE(fresh.ok());
+      const mm::MmReplayResult& a = reused->result;
+      const mm::MmReplayResult& b = fresh->result;
+      EXPECT_EQ(FormatMmOpsRun(*reused, policy), FormatMmOpsRun(*fresh, policy));
+      EXPECT_EQ(a.failures, b.failures);
+      EXPECT_EQ(a.saturated_leaks, b.saturated_leaks);
+      EXPECT_EQ(a.steps, b.steps);
+      EXPECT_EQ(a.stats.copies_at_fork, b.stats.copies_at_fork);
+      EXPECT_EQ(a.stats.copies_at_fault, b.stats.copies_at_fault);
+      EXPECT_EQ(a.stats.unshares, b.stats.unshares);
+      EXPECT_EQ(a.stats.pins_refused, b.stats.pins_refused);
+      EXPECT_EQ(a.stats.false_maybe_pinned, b.stats.false_maybe_pinned);
+      EXPECT_EQ(a.stats.fast_pins, b.stats.fast_pins);
+      EXPECT_EQ(a.stats.fast_pin_fallbacks, b.stats.fast_pin_fallbacks);
+      EXPECT_EQ(a.stats.pages_allocated, b.stats.pages_allocated);
+      EXPECT_EQ(a.stats.pages_freed, b.stats.pages_freed);
+      with_violations += !a.violations.empty();
+    }
+  }
+  EXPECT_GT(with_violations, 0) << "the comparison never saw a violation to compare";
 }
 
 TEST(MmOpsInputTest, EncodeRejectsWhatTheFormatCannotSay) {

@@ -2,9 +2,12 @@
 """Runs pinsplit's libFuzzer targets for a time budget: `./harness fuzz`.
 
 Builds the `fuzz` preset, then runs each target (or the ones --target names) for --seconds in
-libFuzzer's fork mode on every available core. Corpora persist in results/fuzz/corpus/<target>
-(seeded from the encoded seed corpus of the build); crash artifacts of a run go to
-results/fuzz/<run id>/<target>/. Prints progress every few seconds and a summary, with every
+libFuzzer's fork mode on every available core. Runs accumulate: each starts from the persistent
+corpus results/corpus/<target>[-<policy>]/ and the build's encoded seed corpus, and what it
+found is merged back, minimised (libFuzzer -merge=1), so coverage grows across runs. The
+targets that must crash (mm_ops under mapcount and refcount) also run once from no seeds at
+all, stopping at their first crash; every row records its time to first crash. Crash
+artifacts of a run go to results/fuzz/<run id>/<target>/. Prints progress every few seconds and a summary, with every
 crash decoded into an op script (pinsplit decode), and writes the summary as
 results/fuzz/<run id>.json (kind "fuzz", docs/results-format.md), atomically.
 
@@ -23,6 +26,7 @@ import json
 import os
 import queue
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -89,9 +93,12 @@ class TargetRun:
     interrupted: bool = False
     started: bool = False
     failed: str | None = None  # libFuzzer itself failed (bad options, startup), not a crash
+    from_seeds: bool = True  # started from the seed and persistent corpora (else from nothing)
+    time_to_first_crash: float | None = None  # seconds from start to the first crash artifact
 
     def label(self) -> str:
-        return self.target if self.policy is None else f"{self.target}[{self.policy}]"
+        base = self.target if self.policy is None else f"{self.target}[{self.policy}]"
+        return base if self.from_seeds else f"{base}[no-seeds]"
 
 
 def positive_int(text: str) -> int:
@@ -201,18 +208,18 @@ def run_target(run: TargetRun, args: argparse.Namespace, fuzz_dir: Path, out_dir
     binary = fuzz_dir / run.target
     artifacts = out_dir / run.label()
     artifacts.mkdir(parents=True, exist_ok=True)
-    corpus = corpus_root / run.label()
-    corpus.mkdir(parents=True, exist_ok=True)
-    seeds = fuzz_dir / "corpus" / run.target
+    scratch, inputs = corpus_dirs(run, fuzz_dir, corpus_root, out_dir)
+    # From no seeds, the run stops at its first crash: its time is the number it is for.
+    keep_going = ["-ignore_crashes=1"] if run.from_seeds else []
     command = [str(binary), f"-fork={args.jobs}", f"-max_total_time={args.seconds}",
-               f"-seed={args.seed}", f"-artifact_prefix={artifacts}/", "-ignore_crashes=1",
-               "-print_final_stats=1", *libfuzzer_options(fuzz_dir, run.target), str(corpus)]
-    if seeds.is_dir():
-        command.append(str(seeds))
+               f"-seed={args.seed}", f"-artifact_prefix={artifacts}/", *keep_going,
+               "-print_final_stats=1", *libfuzzer_options(fuzz_dir, run.target), str(scratch),
+               *(str(d) for d in inputs)]
     env = dict(os.environ, **run.env)
     env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
     log_path = artifacts / "libfuzzer.log"
     log(f"{run.label()}: {args.seconds}s on {args.jobs} worker(s); log in {log_path}")
+    started_wall = time.time()
     started = time.monotonic()
     run.started = True
     lines: queue.Queue[str | None] = queue.Queue()
@@ -268,9 +275,75 @@ def run_target(run: TargetRun, args: argparse.Namespace, fuzz_dir: Path, out_dir
             if process.poll() is None:
                 stop_group(process)
             collect_crashes(run, artifacts, fuzz_dir)
+            run.time_to_first_crash = first_crash_seconds(artifacts, started_wall)
+            merge_corpus(run, binary, corpus_root, scratch)
     if process.returncode not in (0, None) and not run.crashes and not run.interrupted:
         run.failed = f"libFuzzer exited {process.returncode} without a crash; see {log_path}"
         log(f"{run.label()}: {run.failed}")
+
+
+# ---- corpora that accumulate across runs, and the time to the first crash ----------------
+
+def persistent_corpus(corpus_root: Path, run: TargetRun) -> Path:
+    """results/corpus/<target>[-<policy>]/: one per target and policy, shared by every run."""
+    name = run.target if run.policy is None else f"{run.target}-{run.policy}"
+    return corpus_root / name
+
+
+def corpus_dirs(run: TargetRun, fuzz_dir: Path, corpus_root: Path,
+                out_dir: Path) -> tuple[Path, list[Path]]:
+    """The folder the run writes its new inputs to (a fresh scratch folder of this run, merged
+    into the persistent corpus afterwards) and the folders it starts from: the persistent
+    corpus and the build's seeds, or nothing at all for a run from no seeds."""
+    scratch = out_dir / "new-inputs" / run.label()
+    scratch.mkdir(parents=True, exist_ok=True)
+    if not run.from_seeds:
+        return scratch, []
+    persistent = persistent_corpus(corpus_root, run)
+    persistent.mkdir(parents=True, exist_ok=True)
+    seeds = fuzz_dir / "corpus" / run.target
+    return scratch, [persistent] + ([seeds] if seeds.is_dir() else [])
+
+
+def merge_corpus(run: TargetRun, binary: Path, corpus_root: Path, scratch: Path) -> None:
+    """Merges what the run found into the persistent corpus, minimised: libFuzzer -merge=1
+    keeps, from the old corpus and the new inputs, only inputs that add coverage, into a fresh
+    folder that then replaces the old one (the old one is kept until the merge succeeded)."""
+    if not any(scratch.iterdir()):
+        return
+    persistent = persistent_corpus(corpus_root, run)
+    persistent.mkdir(parents=True, exist_ok=True)
+    merged = persistent.with_name(persistent.name + ".merging")
+    old = persistent.with_name(persistent.name + ".old")
+    for leftover in (merged, old):
+        if leftover.exists():
+            shutil.rmtree(leftover)
+    merged.mkdir()
+    env = dict(os.environ, **run.env)
+    env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
+    # Merging runs every input once; a crashing one is left out (its artifact was kept already).
+    result = subprocess.run([str(binary), "-merge=1", f"-artifact_prefix={scratch}/merge-",
+                             str(merged), str(persistent), str(scratch)],
+                            env=env, capture_output=True, text=True, errors="replace")
+    if result.returncode != 0:
+        log(f"{run.label()}: corpus merge failed (exit {result.returncode}); "
+            f"{persistent} left as it was")
+        shutil.rmtree(merged, ignore_errors=True)
+        return
+    before = sum(1 for _ in persistent.iterdir())
+    persistent.rename(old)
+    merged.rename(persistent)
+    shutil.rmtree(old, ignore_errors=True)
+    after = sum(1 for _ in persistent.iterdir())
+    log(f"{run.label()}: corpus {persistent}: {before} -> {after} inputs (minimised merge)")
+
+
+def first_crash_seconds(artifacts: Path, started_wall: float) -> float | None:
+    """Seconds from the run's start to its first crash artifact (by the file's time), or None
+    when it found none."""
+    times = [p.stat().st_mtime for p in artifacts.iterdir()
+             if p.name.startswith(ARTIFACT_PREFIXES)]
+    return round(max(0.0, min(times) - started_wall), 3) if times else None
 
 
 def stop_group(process: subprocess.Popen[str]) -> None:
@@ -301,17 +374,25 @@ def plan(args: argparse.Namespace, targets: list[str]) -> list[TargetRun]:
     for target in targets:
         for policy, env, decode_args, expect in VARIANTS.get(target, [(None, {}, [], False)]):
             runs.append(TargetRun(target, policy, env, decode_args, expect))
-    return runs
+    return runs + runs_from_no_seeds(runs)
+
+
+def runs_from_no_seeds(runs: list[TargetRun]) -> list[TargetRun]:
+    """One more row for each target that must crash, started from no seeds at all: how fast
+    the fuzzer finds the known bugs on its own."""
+    return [TargetRun(r.target, r.policy, r.env, r.decode_args, r.expect_crashes,
+                      from_seeds=False) for r in runs if r.expect_crashes]
 
 
 def summary(runs: list[TargetRun]) -> str:
-    lines = [f"{'target':<28} {'seconds':>7} {'executions':>11} {'exec/s':>8} {'cov':>6} "
-             f"{'ft':>6} {'corpus':>6} crashes"]
+    lines = [f"{'target':<38} {'seconds':>7} {'executions':>11} {'exec/s':>8} {'cov':>6} "
+             f"{'ft':>6} {'corpus':>6} {'1st crash':>9} crashes"]
     for r in runs:
         mark = "" if not r.crashes else (" (expected)" if r.expect_crashes else " UNEXPECTED")
-        lines.append(f"{r.label():<28} {r.seconds:>7} {r.executions:>11} "
+        first = "-" if r.time_to_first_crash is None else f"{r.time_to_first_crash:.1f}s"
+        lines.append(f"{r.label():<38} {r.seconds:>7} {r.executions:>11} "
                      f"{r.execs_per_second:>8} {r.coverage:>6} {r.features:>6} "
-                     f"{r.corpus_size:>6} {len(r.crashes)}{mark}")
+                     f"{r.corpus_size:>6} {first:>9} {len(r.crashes)}{mark}")
     return "\n".join(lines)
 
 
@@ -354,7 +435,7 @@ def main(argv: list[str]) -> int:
     interrupted = False
     for i, run in enumerate(runs):
         try:
-            run_target(run, args, fuzz_dir, out_dir, results / "fuzz" / "corpus",
+            run_target(run, args, fuzz_dir, out_dir, results / "corpus",
                        [r.label() for r in runs[i + 1:]])
         except KeyboardInterrupt:
             interrupted = True
@@ -373,7 +454,8 @@ def main(argv: list[str]) -> int:
                      "coverage": r.coverage, "features": r.features,
                      "corpus_size": r.corpus_size, "crashes": r.crashes,
                      "expect_crashes": r.expect_crashes, "seed": args.seed,
-                     "failed": r.failed} for r in done],
+                     "failed": r.failed, "from_seeds": r.from_seeds,
+                     "time_to_first_crash_seconds": r.time_to_first_crash} for r in done],
     }
     json_path = results / "fuzz" / f"{run_id}.json"
     try:

@@ -21,6 +21,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "attack_storm.h"
+#include "available_cpus.h"
 #include "broken_refcounts.h"
 #include "command_line.h"
 #include "mm_storm.h"
@@ -120,7 +121,7 @@ std::string ReplayCommand(const StormOptions& o, const char* argv0) {
 }
 
 std::string SummaryJson(const StormOptions& o, const StormResult& r, const std::string& replay,
-                        std::uint64_t sanitizer_reports) {
+                        int cpus, std::uint64_t sanitizer_reports) {
   std::vector<std::string> counters;
   for (const auto& [name, value] : r.counters)
     counters.push_back(absl::StrCat(JsonString(name), ": ", value));
@@ -129,12 +130,13 @@ std::string SummaryJson(const StormOptions& o, const StormResult& r, const std::
   return absl::StrFormat(
       "{\"kind\": \"stress\",\n \"run\": %s,\n"
       " \"storms\": [{\"storm\": %s, \"scheme\": %s, \"policy\": %s, \"threads\": %d,\n"
+      "   \"cpus\": %d,\n"
       "   \"seconds\": %.3f, \"operations\": %d, \"ops_per_second\": %.1f, \"violations\": %d,\n"
       "   \"sanitizer_reports\": %d,\n"
       "   \"seed\": %d, \"interrupted\": %s, \"replay\": %s,\n   \"counters\": {%s},\n"
       "   \"first_violations\": [%s]}]}\n",
       RunInfoJson(), JsonString(o.storm), JsonString(o.scheme),
-      o.storm == "mm" ? JsonString(o.policy) : "null", o.threads, r.seconds, r.operations,
+      o.storm == "mm" ? JsonString(o.policy) : "null", o.threads, cpus, r.seconds, r.operations,
       r.seconds > 0 ? static_cast<double>(r.operations) / r.seconds : 0.0, r.violations,
       sanitizer_reports, o.seed, r.interrupted ? "true" : "false", JsonString(replay),
       absl::StrJoin(counters, ", "), absl::StrJoin(violations, ", "));
@@ -206,9 +208,10 @@ int Main(int argc, char** argv) {
   }
 
   InstallInterruptHandler();
-  std::cerr << absl::StrFormat("storm %s, %s, %d threads, seed %d\n", o.storm,
-                               o.storm == "mm" ? "policy " + o.policy : "scheme " + o.scheme,
-                               o.threads, o.seed);
+  const int cpus = AvailableCpus();
+  std::cerr << absl::StrFormat(
+      "storm %s, %s, %d threads on %d CPUs (sched_getaffinity), seed %d\n", o.storm,
+      o.storm == "mm" ? "policy " + o.policy : "scheme " + o.scheme, o.threads, cpus, o.seed);
   StormResult result;
   if (o.storm == "mm") {
     absl::StatusOr<StormResult> r = RunMmStorm(o);
@@ -222,8 +225,9 @@ int Main(int argc, char** argv) {
   const std::string replay = ReplayCommand(o, argv[0]);
   const std::uint64_t sanitizer_reports = SanitizerReportsSoFar();
   std::cout << absl::StrFormat(
-      "%s storm: %d operations in %.2fs (%.0f ops/s), %d violation(s), %d sanitizer report(s)%s\n",
-      o.storm, result.operations, result.seconds,
+      "%s storm: %d threads on %d CPUs, %d operations in %.2fs (%.0f ops/s), %d violation(s), "
+      "%d sanitizer report(s)%s\n",
+      o.storm, o.threads, cpus, result.operations, result.seconds,
       result.seconds > 0 ? static_cast<double>(result.operations) / result.seconds : 0.0,
       result.violations, sanitizer_reports, result.interrupted ? ", interrupted" : "");
   for (const auto& [name, value] : result.counters)
@@ -236,7 +240,7 @@ int Main(int argc, char** argv) {
   }
   if (!json.empty()) {
     if (absl::Status written =
-            WriteOutputFile(json, SummaryJson(o, result, replay, sanitizer_reports));
+            WriteOutputFile(json, SummaryJson(o, result, replay, cpus, sanitizer_reports));
         !written.ok()) {
       std::cerr << "stress: error: --json: " << written.message() << "\n";
       status = kExitBadInput;

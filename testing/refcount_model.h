@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "pinsplit/misuse.h"
@@ -124,6 +125,56 @@ class RefcountModel {
   bool matches(RefcountState counter) const {
     if (scheme_ == Scheme::kSplit) counter.raw = 0;
     return counter == state();
+  }
+
+  // What a counter's predicates must answer in this state: is_pinned() (for bias and plain a
+  // "maybe": bias counts any 1024 references as a pin, plain any reference), is_pinned_writable()
+  // (exact only where pin kinds are counted apart), saturated() and dead().
+  struct Predicates {
+    bool is_pinned = false;
+    bool is_pinned_writable = false;
+    bool saturated = false;
+    bool dead = false;
+  };
+  Predicates predicates() const {
+    Predicates p;
+    p.dead = dead();
+    switch (scheme_) {
+      case Scheme::kSplit:
+        p.is_pinned = read_ + write_ > 0;
+        p.is_pinned_writable = write_ > 0;
+        p.saturated = saturated_;
+        break;
+      case Scheme::kBias:
+        p.is_pinned = count_ >= kBias && count_ <= kBiasMax;
+        p.is_pinned_writable = p.is_pinned;
+        break;
+      case Scheme::kPlain:
+        p.is_pinned = count_ != 0;
+        p.is_pinned_writable = p.is_pinned;
+        break;
+    }
+    return p;
+  }
+
+  // Every predicate `counter` answers that this model contradicts, as "name counter, model
+  // says model" joined by "; "; empty when they all agree. (state().pins, the pin count, is
+  // compared by matches().)
+  template <class Counter>
+  std::string predicate_differences(const Counter& counter) const {
+    const Predicates want = predicates();
+    std::string out;
+    const auto check = [&out](std::string_view name, bool got, bool expected) {
+      if (got == expected) return;
+      if (!out.empty()) out += "; ";
+      out += std::string(name) + (got ? " true" : " false") + ", model says " +
+             (expected ? "true" : "false");
+    };
+    check("is_pinned", counter.is_pinned(), want.is_pinned);
+    check("is_pinned_writable", counter.is_pinned_writable(), want.is_pinned_writable);
+    check("saturated", counter.saturated(), want.saturated);
+    check("dead", counter.dead(), want.dead);
+    return out;
   }
 
   bool dead() const {

@@ -41,6 +41,8 @@ class AnyRefcount {
   virtual RefcountState state() const = 0;
   virtual bool is_pinned() const = 0;
   virtual bool is_pinned_writable() const = 0;
+  virtual bool saturated() const = 0;
+  virtual bool dead() const = 0;
   virtual bool reset(std::uint32_t refs, std::uint32_t read_pins, std::uint32_t write_pins,
                      bool saturated) = 0;
 };

@@ -41,6 +41,8 @@ class RefcountAdapter final : public AnyRefcount {
   RefcountState state() const override { return counter_.state(); }
   bool is_pinned() const override { return counter_.is_pinned(); }
   bool is_pinned_writable() const override { return counter_.is_pinned_writable(); }
+  bool saturated() const override { return counter_.saturated(); }
+  bool dead() const override { return counter_.dead(); }
   bool reset(std::uint32_t refs, std::uint32_t read_pins, std::uint32_t write_pins,
              bool saturated) override {
     return counter_.reset(refs, read_pins, write_pins, saturated);

@@ -1,6 +1,7 @@
 #include "pinsplit/mm/mm_model.h"
 
 #include <algorithm>
+#include <numeric>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -63,12 +64,13 @@ absl::StatusOr<std::unique_ptr<MmModel>> MmModel::Create(const MmOptions& option
   model->policy_ = *std::move(policy);
   const std::string impl =
       options.impl.empty() ? std::string(model->policy_->default_counter()) : options.impl;
-  for (std::uint32_t i = 0; i < options.max_pages; ++i) {
+  // Page 0's counter now, to learn the scheme and reject a bad name; the rest when first
+  // allocated (alloc_page), so a small run does not pay for the whole arena.
+  model->impl_ = impl;
+  if (options.max_pages > 0) {
     absl::StatusOr<std::unique_ptr<AnyRefcount>> counter = MakeRefcount(impl, 0);
     if (!counter.ok()) return counter.status();
-    model->pages_[i].counter = *std::move(counter);
-  }
-  if (options.max_pages > 0) {
+    model->pages_[0].counter = *std::move(counter);
     model->capabilities_ = model->pages_[0].counter->capabilities();
     model->counter_name_ = std::string(model->pages_[0].counter->name());
   }
@@ -86,17 +88,68 @@ MmModel::MmModel(const MmOptions& options)
       processes_(new Process[options.max_processes]),
       pins_(new Handle[options.max_handles]),
       refs_(new Handle[options.max_handles]) {
-  for (PageId i = options.max_pages; i > 0; --i) free_pages_.push_back(i - 1);
-  for (std::uint32_t i = options.max_handles; i > 0; --i) {
-    free_pins_.push_back(i - 1);
-    free_refs_.push_back(i - 1);
-  }
+  fill_free_lists();
 }
 
 MmModel::~MmModel() = default;
 
+// The text is built even when nobody listens: the storms' narrow races (fork against GUP-fast)
+// are tuned on the time these paths take, so this stays as it was.
 void MmModel::event(std::string text) {
   if (events_ != nullptr) events_->push_back(std::move(text));
+}
+
+void MmModel::reset() {
+  const PageId touched = pages_touched_.load(std::memory_order_relaxed);
+  for (PageId i = 0; i < touched; ++i) {
+    Page& page = pages_[i];
+    page.in_use.store(false, std::memory_order_relaxed);
+    page.payload.store(0, std::memory_order_relaxed);
+    page.mapcount.store(0, std::memory_order_relaxed);
+    page.exclusive.store(false, std::memory_order_relaxed);
+    page.generation.store(0, std::memory_order_relaxed);
+    page.holders = PageHolders{};
+  }
+  pages_touched_.store(0, std::memory_order_relaxed);
+  for (std::uint32_t p = 0; p < options_.max_processes; ++p) {
+    Process& proc = processes_[p];
+    // Generation 0: never claimed since built or reset, so still as new.
+    if (proc.generation.load(std::memory_order_relaxed) == 0) continue;
+    proc.slot_used = false;
+    proc.alive.store(false, std::memory_order_relaxed);
+    proc.generation.store(0, std::memory_order_relaxed);
+    proc.write_protect_seq.store(0, std::memory_order_relaxed);
+    proc.has_pinned.store(false, std::memory_order_relaxed);
+    for (auto& pte : proc.ptes) pte.store(0, std::memory_order_relaxed);
+    proc.prot.fill(kNone);
+  }
+  for (std::uint32_t h = 0; h < options_.max_handles; ++h) {
+    pins_[h].live.store(false, std::memory_order_relaxed);
+    refs_[h].live.store(false, std::memory_order_relaxed);
+  }
+  // The lists as Create() made them: copies, not a refill, since a reset is on the hot path.
+  free_pages_ = initial_free_pages_;
+  free_pins_ = initial_free_handles_;
+  free_refs_ = initial_free_handles_;
+  for (auto* stat :
+       {&stats_.copies_at_fork, &stats_.copies_at_fault, &stats_.unshares, &stats_.pins_refused,
+        &stats_.fast_pins, &stats_.fast_pin_fallbacks, &stats_.pages_allocated, &stats_.pages_freed,
+        &policy_counters_.false_maybe_pinned}) {
+    stat->store(0, std::memory_order_relaxed);
+  }
+}
+
+// Free lists hand out the lowest index first (their backs).
+void MmModel::fill_free_lists() {
+  const auto descending = [](std::vector<std::uint32_t>& list, std::uint32_t n) {
+    list.resize(n);
+    std::iota(list.rbegin(), list.rend(), 0u);
+  };
+  descending(free_pages_, options_.max_pages);
+  descending(free_pins_, options_.max_handles);
+  descending(free_refs_, options_.max_handles);
+  initial_free_pages_ = free_pages_;
+  initial_free_handles_ = free_pins_;
 }
 
 // ---- pages -------------------------------------------------------------------------------
@@ -110,7 +163,17 @@ absl::StatusOr<PageId> MmModel::alloc_page(std::uint64_t payload) {
           absl::StrCat("out of pages (max_pages = ", options_.max_pages, ")"));
     }
     id = free_pages_.back();
+    if (pages_[id].counter == nullptr) {
+      // First use of this arena slot. The scheme was checked on page 0 at Create, and the
+      // pointer is published to lockless walkers by the page-table store that maps the page.
+      absl::StatusOr<std::unique_ptr<AnyRefcount>> counter = MakeRefcount(impl_, 0);
+      if (!counter.ok()) return counter.status();
+      pages_[id].counter = *std::move(counter);
+    }
     free_pages_.pop_back();
+    if (id >= pages_touched_.load(std::memory_order_relaxed)) {
+      pages_touched_.store(id + 1, std::memory_order_release);
+    }
   }
   Page& page = pages_[id];
   page.payload.store(payload, std::memory_order_relaxed);
@@ -669,7 +732,8 @@ RefcountState MmModel::counter_state(PageId page) const { return pages_[page].co
 
 std::vector<PageId> MmModel::pages_in_use() const {
   std::vector<PageId> out;
-  for (PageId i = 0; i < options_.max_pages; ++i) {
+  const PageId touched = pages_touched_.load(std::memory_order_acquire);
+  for (PageId i = 0; i < touched; ++i) {
     if (in_use(i)) out.push_back(i);
   }
   return out;

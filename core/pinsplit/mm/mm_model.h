@@ -97,6 +97,12 @@ class MmModel {
   absl::Status drop_ref(RefId ref);
   absl::Status exit(ProcessId p);
 
+  // Back to the state Create() left: no process, page, pin or reference, the same free-list
+  // order, generations and statistics at zero, so that what follows runs exactly as on a new
+  // model. For sequential users that run many short scripts (the mm_ops fuzz target): it costs
+  // the pages used since, not the arena. Not thread-safe: nothing may run concurrently.
+  void reset();
+
   // Introspection for the oracle, tests and storms.
   const Policy& policy() const { return *policy_; }
   Capabilities capabilities() const { return capabilities_; }
@@ -106,6 +112,12 @@ class MmModel {
   std::uint64_t payload(PageId page) const;
   bool in_use(PageId page) const;
   PageHolders holders(PageId page) const;
+  // f(const PageHolders&) under the page's holders lock: a look at the truth without a copy.
+  template <class F>
+  decltype(auto) with_holders(PageId page, F&& f) const {
+    std::lock_guard lock(pages_[page].holders_mu);
+    return f(pages_[page].holders);
+  }
   RefcountState counter_state(PageId page) const;
   std::vector<PageId> pages_in_use() const;
   PageId pin_page(PinId pin) const;
@@ -131,6 +143,7 @@ class MmModel {
   absl::StatusOr<PageId> mapped_page(const Process& proc, ProcessId p, Addr addr) const;
   absl::StatusOr<PageId> alloc_page(std::uint64_t payload);
   void free_page(PageId page);
+  void fill_free_lists();
   void add_mapping(PageId page, ProcessId p, Addr addr);
   void drop_mapping(PageId page, ProcessId p, Addr addr);
   void release(PageId page, PutResult result);
@@ -163,6 +176,8 @@ class MmModel {
   std::unique_ptr<Page[]> pages_;
   std::mutex arena_mu_;  // guards free_pages_
   std::vector<PageId> free_pages_;
+  std::string impl_;                      // the counter scheme, for pages made on first use
+  std::atomic<PageId> pages_touched_{0};  // pages [0, this) were ever allocated
 
   std::unique_ptr<Process[]> processes_;
   std::mutex processes_mu_;  // guards slot allocation
@@ -171,6 +186,7 @@ class MmModel {
   std::unique_ptr<Handle[]> pins_;
   std::unique_ptr<Handle[]> refs_;
   std::vector<std::uint32_t> free_pins_, free_refs_;
+  std::vector<std::uint32_t> initial_free_pages_, initial_free_handles_;  // for reset()
 
   struct AtomicStats {
     std::atomic<std::uint64_t> copies_at_fork{0}, copies_at_fault{0}, unshares{0}, pins_refused{0},

@@ -21,7 +21,8 @@ std::uint64_t TotalCopies(const MmStats& s) {
 
 MmSession::MmSession(std::unique_ptr<MmModel> model, std::string policy, std::ostream* trace)
     : model_(std::move(model)), oracle_(*model_), trace_(trace) {
-  model_->set_event_log(&events_);
+  // The model narrates only for a trace: the narration costs a string per decision.
+  if (trace_ != nullptr) model_->set_event_log(&events_);
   result_.policy = std::move(policy);
   result_.counter = std::string(model_->counter_name());
 }
@@ -33,6 +34,21 @@ absl::StatusOr<std::unique_ptr<MmSession>> MmSession::Create(const MmOptions& op
   absl::StatusOr<std::unique_ptr<MmModel>> model = MmModel::Create(options);
   if (!model.ok()) return model.status();
   return std::unique_ptr<MmSession>(new MmSession(*std::move(model), options.policy, trace));
+}
+
+void MmSession::Reset() {
+  model_->reset();
+  oracle_.reset();
+  events_.clear();
+  processes_.clear();
+  pins_.clear();
+  refs_.clear();
+  MmReplayResult fresh;
+  fresh.policy = std::move(result_.policy);
+  fresh.counter = std::move(result_.counter);
+  result_ = std::move(fresh);
+  reported_.clear();
+  last_line_ = 0;
 }
 
 absl::Status MmSession::Step(const MmOp& op, std::string* got_out) {

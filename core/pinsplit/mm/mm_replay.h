@@ -47,6 +47,9 @@ class MmSession {
   // refuses it; a refused operation changes nothing (but a refused pin's has_pinned mark, as
   // MmModel says).
   absl::Status Step(const MmOp& op, std::string* got = nullptr);
+  // Starts over on the same model (MmModel::reset()): the next Step runs exactly as on a new
+  // session, without the cost of building one. For callers that run many short scripts.
+  void Reset();
   // The quiescence check (when nothing is held any more) and the final tally.
   const MmReplayResult& Finish();
   const MmReplayResult& result() const { return result_; }

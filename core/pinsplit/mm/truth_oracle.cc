@@ -1,5 +1,7 @@
 #include "pinsplit/mm/truth_oracle.h"
 
+#include <bit>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "pinsplit/op_script.h"
@@ -30,6 +32,17 @@ std::string TruthOracle::describe(std::uint64_t value) const {
   return absl::StrCat(value, " (written by ", process_name(it->second), ")");
 }
 
+void TruthOracle::reset() {
+  memory_.clear();
+  incarnation_.clear();
+  next_incarnation_ = 1;
+  pins_.clear();
+  last_writer_.clear();
+  extra_refs_ = 0;
+  names_.clear();
+  pin_names_.clear();
+}
+
 void TruthOracle::on_spawn(ProcessId slot) {
   const Incarnation p = next_incarnation_++;
   incarnation_[slot] = p;
@@ -37,12 +50,13 @@ void TruthOracle::on_spawn(ProcessId slot) {
 }
 
 void TruthOracle::on_map(ProcessId slot, Addr first, Addr last) {
-  for (Addr a = first; a <= last; ++a) memory_[incarnation_.at(slot)][a] = 0;
+  Memory& memory = memory_[incarnation_.at(slot)];
+  for (Addr a = first; a <= last; ++a) memory.set(a, 0);
 }
 
 void TruthOracle::on_unmap(ProcessId slot, Addr addr) {
   const Incarnation p = incarnation_.at(slot);
-  memory_[p][addr].reset();
+  memory_[p].clear(addr);
   for (auto& [id, pin] : pins_) {
     if (pin.owner == p && pin.addr == addr) pin.detached = true;
   }
@@ -50,7 +64,7 @@ void TruthOracle::on_unmap(ProcessId slot, Addr addr) {
 
 void TruthOracle::on_write(ProcessId slot, Addr addr, std::uint64_t value) {
   const Incarnation p = incarnation_.at(slot);
-  memory_[p][addr] = value;
+  memory_[p].set(addr, value);
   last_writer_[value] = p;
   // A pin sees its owner's writes (exactly when long-term; maybe when short-term).
   for (auto& [id, pin] : pins_) {
@@ -89,7 +103,7 @@ void TruthOracle::on_write_pin(PinId pin, std::uint64_t value) {
   // short-term one only when the pin still holds the owner's page (no promise otherwise).
   const std::optional<ProcessId> slot = slot_of(truth.owner);
   if (truth.longterm || (slot && model_.pin_page(pin) == model_.page_at(*slot, truth.addr))) {
-    mem->second[truth.addr] = value;
+    mem->second.set(truth.addr, value);
   }
 }
 
@@ -129,8 +143,8 @@ std::vector<Violation> TruthOracle::check_state() const {
   // Isolation: every mapped address holds its process's own data, on a live page.
   for (const auto& [slot, p] : incarnation_) {
     const Memory& memory = memory_.at(p);
-    for (Addr a = 0; a < kAddressSpace; ++a) {
-      if (!memory[a]) continue;
+    for (std::uint64_t left = memory.mapped; left != 0; left &= left - 1) {
+      const Addr a = static_cast<Addr>(std::countr_zero(left));
       const PageId page = model_.page_at(slot, a);
       if (page == kNoPage) {
         out.push_back({"accounting", absl::StrCat(process_name(p), " lost its mapping at ", a)});
@@ -172,33 +186,42 @@ std::vector<Violation> TruthOracle::check_state() const {
   // Accounting: each live page's counter agrees with its holders.
   const Capabilities caps = model_.capabilities();
   for (PageId page : model_.pages_in_use()) {
-    const PageHolders h = model_.holders(page);
+    // The counts the checks below need, read under the holders lock without copying them.
+    struct {
+      bool empty;
+      std::size_t mappings, pins;
+      int extra_refs, read_pins, write_pins;
+    } h;
+    model_.with_holders(page, [&h](const PageHolders& holders) {
+      h = {holders.empty(),    holders.mappings.size(), holders.pins.size(),
+           holders.extra_refs, holders.read_pins(),     holders.write_pins()};
+    });
     const RefcountState state = model_.counter_state(page);
     if (state.dead) {
       out.push_back(
           {"accounting", absl::StrCat("page ", page, " is in use but its counter is dead")});
       continue;
     }
-    if (h.empty() && !state.saturated) {
+    if (h.empty && !state.saturated) {
       out.push_back(
           {"accounting", absl::StrCat("page ", page, " has no holder left but was never freed")});
     }
-    if (model_.mapcount(page) != static_cast<int>(h.mappings.size())) {
+    if (model_.mapcount(page) != static_cast<int>(h.mappings)) {
       out.push_back(
           {"accounting", absl::StrCat("page ", page, " has mapcount ", model_.mapcount(page),
-                                      " but ", h.mappings.size(), " mapping(s)")});
+                                      " but ", h.mappings, " mapping(s)")});
     }
-    const std::uint64_t refs = h.mappings.size() + static_cast<std::uint64_t>(h.extra_refs);
+    const std::uint64_t refs = h.mappings + static_cast<std::uint64_t>(h.extra_refs);
     std::vector<std::string> diffs, unchecked;
     if (caps.pin_weight != 0) {
       // One shared count: it must be exactly references plus weighted pins.
-      const std::uint64_t want = refs + std::uint64_t{caps.pin_weight} * h.pins.size();
+      const std::uint64_t want = refs + std::uint64_t{caps.pin_weight} * h.pins;
       if (state.raw != want) diffs.push_back(absl::StrCat("count ", want, ", got ", state.raw));
     } else {
       StateSpec spec;
       spec.refs = static_cast<std::uint32_t>(refs);
-      spec.read = static_cast<std::uint32_t>(h.read_pins());
-      spec.write = static_cast<std::uint32_t>(h.write_pins());
+      spec.read = static_cast<std::uint32_t>(h.read_pins);
+      spec.write = static_cast<std::uint32_t>(h.write_pins);
       if (state.saturated) spec.refs.reset();  // a saturated count no longer counts
       CheckStateSpec(spec, state, caps, diffs, unchecked);
     }

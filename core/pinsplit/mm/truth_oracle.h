@@ -41,6 +41,9 @@ class TruthOracle {
  public:
   explicit TruthOracle(const MmModel& model) : model_(model) {}
 
+  // Forgets everything, for a model that was reset() (MmModel): as if just constructed.
+  void reset();
+
   // Names the process now living in slot p (call after on_spawn / on_fork).
   void name_process(ProcessId p, std::string name) { names_[incarnation_.at(p)] = std::move(name); }
   void name_pin(PinId pin, std::string name) { pin_names_[pin] = std::move(name); }
@@ -79,7 +82,23 @@ class TruthOracle {
     std::set<std::uint64_t> seen_ok;  // values its owner's data held (or it wrote) while pinned
     bool detached = false;  // the owner unmapped the address: coherence is no longer promised
   };
-  using Memory = std::array<std::optional<std::uint64_t>, kAddressSpace>;
+  // A process's logical memory, with a mask of its mapped addresses so that the per-step
+  // check visits those only (a process maps a few of its kAddressSpace addresses).
+  struct Memory {
+    static_assert(kAddressSpace <= 64, "the mapped mask is one word");
+    std::array<std::optional<std::uint64_t>, kAddressSpace> data;
+    std::uint64_t mapped = 0;  // bit a set exactly when data[a] holds a value
+
+    const std::optional<std::uint64_t>& operator[](Addr a) const { return data[a]; }
+    void set(Addr a, std::uint64_t value) {
+      data[a] = value;
+      mapped |= std::uint64_t{1} << a;
+    }
+    void clear(Addr a) {
+      data[a].reset();
+      mapped &= ~(std::uint64_t{1} << a);
+    }
+  };
 
   std::string process_name(Incarnation p) const;
   // The model slot of a live incarnation, if it still lives.

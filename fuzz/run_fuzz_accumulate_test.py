@@ -1,0 +1,118 @@
+"""Tests of run_fuzz.py's accumulating corpora and time to first crash (no libFuzzer: a stand-in
+script plays its -merge=1)."""
+
+import argparse
+import os
+import stat
+import tempfile
+import unittest
+from pathlib import Path
+
+import run_fuzz
+
+# Plays `FUZZER -merge=1 -artifact_prefix=P OUT IN...`: copies every input file of the IN
+# folders into OUT, one per distinct content, as a minimising merge keeps one per feature set.
+# Exits 3 without touching anything when MERGE_FAILS is set.
+FAKE_FUZZER = """#!/usr/bin/env python3
+import hashlib, os, sys
+from pathlib import Path
+if os.environ.get("MERGE_FAILS"):
+    sys.exit(3)
+args = [a for a in sys.argv[1:] if not a.startswith("-")]
+out, inputs = Path(args[0]), [Path(a) for a in args[1:]]
+seen = set()
+for folder in inputs:
+    for f in sorted(folder.iterdir()):
+        data = f.read_bytes()
+        if data in seen:
+            continue
+        seen.add(data)
+        (out / hashlib.sha1(data).hexdigest()).write_bytes(data)
+"""
+
+
+def make_run(policy="split", expect=False, from_seeds=True):
+    return run_fuzz.TargetRun("mm_ops", policy, {}, [], expect, from_seeds=from_seeds)
+
+
+class AccumulateTest(unittest.TestCase):
+
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.addCleanup(self.dir.cleanup)
+        self.root = Path(self.dir.name)
+        self.fuzzer = self.root / "fake_fuzzer"
+        self.fuzzer.write_text(FAKE_FUZZER)
+        self.fuzzer.chmod(self.fuzzer.stat().st_mode | stat.S_IEXEC)
+
+    def test_each_target_and_policy_has_its_own_persistent_corpus(self):
+        corpus = self.root / "corpus"
+        self.assertEqual(run_fuzz.persistent_corpus(corpus, make_run("split")),
+                         corpus / "mm_ops-split")
+        plain = run_fuzz.TargetRun("refcount_ops", None, {}, [], False)
+        self.assertEqual(run_fuzz.persistent_corpus(corpus, plain), corpus / "refcount_ops")
+
+    def test_a_run_starts_from_the_persistent_corpus_and_the_seeds_unless_from_no_seeds(self):
+        fuzz_dir = self.root / "build" / "fuzz"
+        (fuzz_dir / "corpus" / "mm_ops").mkdir(parents=True)
+        corpus, out = self.root / "corpus", self.root / "out"
+        scratch, inputs = run_fuzz.corpus_dirs(make_run(), fuzz_dir, corpus, out)
+        self.assertEqual(inputs, [corpus / "mm_ops-split", fuzz_dir / "corpus" / "mm_ops"])
+        self.assertTrue(scratch.is_dir())
+        self.assertFalse(any(scratch.iterdir()))
+        scratch, inputs = run_fuzz.corpus_dirs(make_run(from_seeds=False), fuzz_dir, corpus, out)
+        self.assertEqual(inputs, [])
+        self.assertNotIn(corpus, scratch.parents)  # a run from nothing reads no corpus
+
+    def test_new_inputs_are_merged_into_the_persistent_corpus_which_grows(self):
+        corpus = self.root / "corpus"
+        persistent = corpus / "mm_ops-split"
+        persistent.mkdir(parents=True)
+        (persistent / "old").write_bytes(b"old input")
+        scratch = self.root / "scratch"
+        scratch.mkdir()
+        (scratch / "a").write_bytes(b"new input")
+        (scratch / "b").write_bytes(b"old input")  # nothing new: kept once
+        run_fuzz.merge_corpus(make_run(), self.fuzzer, corpus, scratch)
+        contents = sorted(f.read_bytes() for f in persistent.iterdir())
+        self.assertEqual(contents, [b"new input", b"old input"])
+        self.assertEqual(sorted(p.name for p in corpus.iterdir()), ["mm_ops-split"])
+
+    def test_a_failed_merge_leaves_the_persistent_corpus_as_it_was(self):
+        corpus = self.root / "corpus"
+        persistent = corpus / "mm_ops-split"
+        persistent.mkdir(parents=True)
+        (persistent / "old").write_bytes(b"old input")
+        scratch = self.root / "scratch"
+        scratch.mkdir()
+        (scratch / "a").write_bytes(b"new input")
+        os.environ["MERGE_FAILS"] = "1"
+        try:
+            run_fuzz.merge_corpus(make_run(), self.fuzzer, corpus, scratch)
+        finally:
+            del os.environ["MERGE_FAILS"]
+        self.assertEqual([f.name for f in persistent.iterdir()], ["old"])
+        self.assertEqual(sorted(p.name for p in corpus.iterdir()), ["mm_ops-split"])
+
+    def test_time_to_first_crash_is_the_earliest_artifact_after_the_start(self):
+        artifacts = self.root / "artifacts"
+        artifacts.mkdir()
+        self.assertIsNone(run_fuzz.first_crash_seconds(artifacts, 1000.0))
+        (artifacts / "libfuzzer.log").write_text("not a crash")
+        for name, when in (("crash-b", 1012.5), ("crash-a", 1004.25), ("leak-c", 1030.0)):
+            path = artifacts / name
+            path.write_bytes(b"x")
+            os.utime(path, (when, when))
+        self.assertEqual(run_fuzz.first_crash_seconds(artifacts, 1000.0), 4.25)
+
+    def test_the_targets_that_must_crash_also_run_from_no_seeds(self):
+        args = argparse.Namespace()
+        runs = run_fuzz.plan(args, ["mm_ops", "refcount_ops"])
+        no_seeds = [(r.target, r.policy) for r in runs if not r.from_seeds]
+        self.assertEqual(no_seeds, [("mm_ops", "mapcount"), ("mm_ops", "refcount")])
+        self.assertTrue(all(r.expect_crashes for r in runs if not r.from_seeds))
+        self.assertEqual(len({r.label() for r in runs}), len(runs))
+
+
+if __name__ == "__main__":
+    unittest.main()
