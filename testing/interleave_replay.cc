@@ -106,11 +106,11 @@ absl::StatusOr<std::unique_ptr<InterleaveRunner>> InterleaveRunner::Create(
   }
   std::size_t operations = 0;
   for (const auto& ops : script.threads) operations += ops.size();
-  if (operations > kMaxLinearizabilityOps) {
+  if (operations > kMaxInterleaveScriptOps) {
     return absl::InvalidArgumentError(absl::StrCat("the script's threads run ", operations,
                                                    " operations; the linearizability checker "
                                                    "handles at most ",
-                                                   kMaxLinearizabilityOps,
+                                                   kMaxInterleaveScriptOps,
                                                    " (a limit of the checker, not a verdict)"));
   }
   absl::StatusOr<std::unique_ptr<AnyRefcount>> probe = MakeDeterministicRefcount(impl);

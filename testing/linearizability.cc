@@ -4,17 +4,21 @@
 #include <tuple>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/numeric/int128.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
 namespace pinsplit {
 namespace {
 
-using StateKey = std::tuple<std::uint64_t, std::uint32_t, std::uint32_t, std::uint32_t,
+// Sets of placed history entries, one bit each.
+using PlacedSet = absl::uint128;
+
+using StateKey = std::tuple<PlacedSet, std::uint32_t, std::uint32_t, std::uint32_t,
                             std::uint32_t, bool, bool, std::uint32_t>;
 
 // The raw word is part of the key: bias counts above INT32_MAX decode alike but differ.
-StateKey KeyOf(std::uint64_t placed, const RefcountState& s) {
+StateKey KeyOf(PlacedSet placed, const RefcountState& s) {
   return {placed, s.refs, s.read_pins, s.write_pins, s.pins, s.saturated, s.dead, s.raw};
 }
 
@@ -46,12 +50,12 @@ class Search {
         const bool before =
             history[a].last_step < history[b].first_step ||
             (history[a].thread == history[b].thread && history[a].sequence < history[b].sequence);
-        if (before) predecessors_[b] |= std::uint64_t{1} << a;
+        if (before) predecessors_[b] |= PlacedSet{1} << a;
       }
     }
   }
 
-  bool Run(const RefcountModel& model, std::uint64_t placed) {
+  bool Run(const RefcountModel& model, PlacedSet placed) {
     const std::size_t n = history_.size();
     if (order_.size() > deepest_.size()) deepest_ = order_;
     if (order_.size() == n) {
@@ -64,7 +68,7 @@ class Search {
     // without branching: any valid order placing it later stays valid with it moved here (it
     // only ever precedes what comes after it). One that reads otherwise waits.
     for (std::size_t b = 0; b < n; ++b) {
-      const std::uint64_t bit = std::uint64_t{1} << b;
+      const PlacedSet bit = PlacedSet{1} << b;
       if (!history_[b].probe || (placed & bit) != 0 || (predecessors_[b] & ~placed) != 0) continue;
       if (!(ModelPredicates(model, *history_[b].probe) == history_[b].reading)) continue;
       order_.push_back(b);
@@ -74,7 +78,7 @@ class Search {
       return false;
     }
     for (std::size_t b = 0; b < n; ++b) {
-      const std::uint64_t bit = std::uint64_t{1} << b;
+      const PlacedSet bit = PlacedSet{1} << b;
       if ((placed & bit) != 0 || (predecessors_[b] & ~placed) != 0) continue;
       if (history_[b].probe) continue;  // waits for a state that reads as it did
       RefcountModel next = model;
@@ -110,7 +114,7 @@ class Search {
   std::span<const HistoryOp> history_;
   RefcountState final_;
   bool check_misuse_;
-  std::vector<std::uint64_t> predecessors_;
+  std::vector<PlacedSet> predecessors_;
   std::vector<std::size_t> order_;
   std::vector<std::size_t> deepest_;
   absl::flat_hash_set<StateKey> failed_;

@@ -52,10 +52,15 @@ struct LinearizabilityVerdict {
   std::string why;                 // when not: what no order could match
 };
 
-// The checker's capacity: a history longer than this cannot be decided (placed sets are 64-bit
+// The checker's capacity: a history longer than this cannot be decided (placed sets are 128-bit
 // masks). Callers refuse such input up front as bad input (InterleaveRunner::Create does);
 // it is a limit of the checker, never a verdict on the counter.
-inline constexpr std::size_t kMaxLinearizabilityOps = 64;
+inline constexpr std::size_t kMaxLinearizabilityOps = 128;
+
+// What an interleave script may run: each operation enters the history twice when its
+// predicate reading is checked (the operation and the reading after it), so a script keeps
+// to half the checker's capacity whether or not readings are on, and one limit is documented.
+inline constexpr std::size_t kMaxInterleaveScriptOps = kMaxLinearizabilityOps / 2;
 
 // Decides whether `history` is linearizable against `initial` ending in `final_state`.
 // At most kMaxLinearizabilityOps operations: a longer history is a caller's bug, reported as
