@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <thread>
 
 namespace pinsplit {
 namespace {
@@ -100,6 +101,7 @@ void DeterministicScheduler::ResetRun(const std::vector<std::function<void()>>& 
   outcome_ = RunOutcome{};
   accesses_.clear();
   for (auto& buffer : buffers_) buffer.clear();
+  for (const void*& object : blocked_on_) object = nullptr;
 }
 
 RunOutcome DeterministicScheduler::Run(const std::vector<std::function<void()>>& bodies,
@@ -189,13 +191,17 @@ int DeterministicScheduler::PickNextLocked() {
   if (next_to_start_ <= thread_count_) return next_to_start_++;
   for (;;) {
     int candidates[2 * kMaxLogicalThreads];
+    int live = 0;
     int threads = 0;
     for (int id = 1; id <= thread_count_; ++id) {
-      if (!finished_[id]) candidates[threads++] = id;
+      if (finished_[id]) continue;
+      ++live;
+      if (blocked_on_[id] == nullptr) candidates[threads++] = id;
     }
+    if (live > 0 && threads == 0) Fail("deadlock: every unfinished logical thread waits on a lock");
     int n = threads;
     if (store_buffers_) {
-      if (threads == 0) {  // every thread finished: drain what is left, in thread order
+      if (live == 0) {  // every thread finished: drain what is left, in thread order
         for (int id = 1; id <= thread_count_; ++id) {
           while (!buffers_[id].empty()) CommitOldest(id);
         }
@@ -282,6 +288,31 @@ void DeterministicScheduler::AfterAccess(const char* what, std::uint64_t before,
   // OS thread (fibers), so no lock is needed.
   if (s == nullptr || !s->record_accesses_ || unscheduled_depth_ != 0) return;
   s->accesses_.push_back({current_thread, what, before, after, succeeded});
+}
+
+void DeterministicScheduler::BlockOn(const void* object) {
+  DeterministicScheduler* s = current_scheduler;
+  if (s == nullptr || unscheduled_depth_ != 0) {
+    std::this_thread::yield();
+    return;
+  }
+  const int self = current_thread;
+  if (s->engine_ == SchedulerEngine::kFibers) {
+    s->blocked_on_[self] = object;
+    s->SwitchFibers(self, s->PickNextLocked(), false);
+  } else {
+    std::unique_lock lock(s->mu_);
+    s->blocked_on_[self] = object;
+    s->HandOffLocked(lock, self, s->PickNextLocked());
+  }
+}
+
+void DeterministicScheduler::WakeAll(const void* object) {
+  DeterministicScheduler* s = current_scheduler;
+  if (s == nullptr) return;
+  for (const void*& waiting_on : s->blocked_on_) {
+    if (waiting_on == object) waiting_on = nullptr;
+  }
 }
 
 int DeterministicScheduler::CurrentThread() { return current_thread; }

@@ -180,6 +180,13 @@ class DeterministicScheduler {
                           bool succeeded);
   static int CurrentThread();
 
+  // For locks built on the scheduler (DeterministicMutex): BlockOn parks the calling logical
+  // thread until another calls WakeAll with the same object, handing the baton on (not a step,
+  // not an access; a decision if two or more others can run). A run in which every unfinished
+  // thread is blocked aborts as a deadlock. Outside a run BlockOn yields the OS thread.
+  static void BlockOn(const void* object);
+  static void WakeAll(const void* object);
+
   // Store-buffer mode, for DeterministicAtomic: whether the calling logical thread buffers its
   // non-seq_cst stores in this run; buffers one (`commit(target, value)` writes it to memory
   // later); the newest value the thread buffered for `target`, if any; and a drain of the
@@ -243,6 +250,7 @@ class DeterministicScheduler {
   int next_to_start_ = 0;  // start-up: threads not yet run to their first access
   int last_ = 0;           // who performed the previous access
   bool finished_[kMaxLogicalThreads + 1] = {};
+  const void* blocked_on_[kMaxLogicalThreads + 1] = {};  // what each thread waits on, or null
   int finished_count_ = 0;
   std::size_t access_count_[kMaxLogicalThreads + 1] = {};
   RunOutcome outcome_;

@@ -34,9 +34,10 @@
 // ExhaustiveChooser): unbounded, C and D from refs=max take 671k and 249k schedules on each
 // split layout, E and F 56k and 277k, minutes under ASan. Every test prints the schedules it
 // ran. Every run also reads the counter's predicates after each operation and checks them
-// against the model (interleave_replay.h). Measured back to back on 2 shared cores under ASan
-// (load ~9): before, the thread scheduler ran 164k schedules in 21.7 s wall (9.6 s CPU); the
-// fiber scheduler runs these 273k, with predicate readings, in 23.5 s wall (9.9 s CPU).
+// against the model (interleave_replay.h). Measured back to back on 2 shared cores under ASan:
+// before, the thread scheduler ran 164k schedules in 14.9 s wall, 14.0 s CPU (load ~3.5; 21.7 s,
+// 9.6 s at load ~9); the fiber scheduler runs these 273k, with predicate readings, in 11.5 s
+// wall, 11.4 s CPU (23.5 s, 9.9 s at load ~9).
 #include <gtest/gtest.h>
 
 #include <iostream>

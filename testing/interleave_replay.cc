@@ -149,12 +149,14 @@ absl::StatusOr<std::unique_ptr<InterleaveRunner>> InterleaveRunner::Create(
   std::unique_ptr<InterleaveRunner> runner(
       new InterleaveRunner(script, std::string(impl), options));
   runner->counter_name_ = std::string((*probe)->name());
+  runner->counter_ = *std::move(probe);
   runner->scheduler_.record_accesses(options.record_accesses);
   return runner;
 }
 
 InterleaveRun InterleaveRunner::Run(Chooser& chooser) {
-  std::unique_ptr<AnyRefcount> counter = *MakeDeterministicRefcount(impl_);
+  // One counter serves every run: reset to the start state (checked in Create) each time.
+  AnyRefcount* const counter = counter_.get();
   RefcountModel model = ModelFor(*counter);
   std::uint32_t refs = 1, read = 0, write = 0;
   bool saturated = false;
@@ -164,9 +166,9 @@ InterleaveRun InterleaveRunner::Run(Chooser& chooser) {
     read = s.read.value_or(0);
     write = s.write.value_or(0);
     saturated = s.saturated.value_or(false);
-    counter->reset(refs, read, write, saturated);  // checked in Create
     model.reset(refs, read, write, saturated);
   }
+  counter->reset(refs, read, write, saturated);
   const int n = static_cast<int>(script_.threads.size());
 
   InterleaveRun run;

@@ -96,6 +96,7 @@ class InterleaveRunner {
   InterleaveScript script_;
   std::string impl_;
   std::string counter_name_;
+  std::unique_ptr<AnyRefcount> counter_;  // reset before every run
   InterleaveOptions options_;
   DeterministicScheduler scheduler_;
 };
