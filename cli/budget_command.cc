@@ -2,9 +2,7 @@
 
 #include <atomic>
 #include <csignal>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
@@ -13,11 +11,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "command_line.h"
-#include "output_file.h"
 #include "pinsplit/budget/budget_run.h"
 #include "pinsplit/budget/presets.h"
 #include "pinsplit/script_lexer.h"
 #include "run_info.h"
+#include "subcommand_io.h"
 
 ABSL_FLAG(std::vector<std::string>, workload, {},
           "budget: workload files or preset names, comma-separated (default: every preset)");
@@ -48,18 +46,18 @@ std::atomic<bool> stop_requested{false};
 extern "C" void RequestStop(int) { stop_requested.store(true, std::memory_order_relaxed); }
 
 Workload LoadWorkloadOrExit(const std::string& spec) {
-  const bool is_path = absl::StrContains(spec, '/') || absl::EndsWith(spec, ".workload");
+  const bool is_path =
+      spec == "-" || absl::StrContains(spec, '/') || absl::EndsWith(spec, ".workload");
   if (!is_path) {
     absl::StatusOr<Workload> preset = budget::LoadPreset(spec);
     if (preset.ok()) return *std::move(preset);
     if (!absl::IsNotFound(preset.status())) ExitBadInput(std::string(preset.status().message()));
-    ExitBadInput(absl::StrCat("'", spec, "' is neither a file (give a path) nor a preset (",
+    ExitBadInput(absl::StrCat(Quoted(spec), " is neither a file (give a path) nor a preset (",
                               absl::StrJoin(budget::PresetNames(), ", "), ")"));
   }
-  std::ifstream in(spec, std::ios::binary);
-  if (!in) ExitBadInput(absl::StrCat("cannot read '", spec, "'"));
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::string name = spec.substr(spec.rfind('/') + 1);
+  // '-' is standard input; a directory, a missing or unreadable file is exit 2 naming why.
+  const std::string text = ReadInputOrExit(spec);
+  std::string name = spec == "-" ? "stdin" : spec.substr(spec.rfind('/') + 1);
   if (absl::EndsWith(name, ".workload")) name.resize(name.size() - 9);
   absl::StatusOr<Workload> w = budget::ParseWorkload(text, name, spec);
   if (!w.ok()) {
@@ -74,7 +72,8 @@ double TargetOrExit() {
   if (text.empty()) return 1e-6;
   double target = 0;
   if (!absl::SimpleAtod(text, &target) || !(target > 0 && target < 1)) {
-    ExitBadInput(absl::StrCat("--target for budget is a probability in (0, 1), not '", text, "'"));
+    ExitBadInput(
+        absl::StrCat("--target for budget is a probability in (0, 1), not ", Quoted(text)));
   }
   return target;
 }
@@ -83,11 +82,8 @@ double TargetOrExit() {
 
 int BudgetCommand(const std::vector<std::string>& args) {
   const std::string output = absl::GetFlag(FLAGS_output);
-  if (!output.empty()) {
-    if (absl::Status s = CheckOutputPath(output); !s.ok()) {
-      ExitBadInput(std::string(s.message()));
-    }
-  }
+  CheckOutputOrExit(output);
+  NoteFlagsThatDoNotApply({"impl", "policy", "quiet"}, "budget");
   budget::BudgetOptions options;
   options.target = TargetOrExit();
   std::vector<std::string> specs = absl::GetFlag(FLAGS_workload);
@@ -135,21 +131,16 @@ int BudgetCommand(const std::vector<std::string>& args) {
       *report, all_layouts ? std::vector<budget::LayoutSpec>{} : report->layouts);
   const bool json = absl::GetFlag(FLAGS_json);
   const std::string contents = json ? budget::FormatBudgetJson(*report, RunInfoJson()) : text;
-  if (output.empty()) {
-    std::cout << contents;
-  } else {
-    if (absl::Status s = WriteOutputFile(output, contents); !s.ok()) {
-      ExitBadInput(std::string(s.message()));
-    }
-    if (json) std::cout << text;
-    std::cerr << "budget: wrote " << output << "\n";
-  }
-  std::cout.flush();
+  int status = kExitOk;
   if (report->interrupted) {
     std::cerr << "budget: interrupted; the workloads finished before it are reported\n";
-    return 130;
+    status = 130;
   }
-  return std::cout.good() ? kExitOk : kExitBadInput;
+  if (output.empty() || output == "-") return WriteOutputOrExit(output, contents, status);
+  if (json) std::cout << text;
+  status = WriteOutputOrExit(output, contents, status);
+  std::cerr << "budget: wrote " << output << "\n";
+  return status;
 }
 
 }  // namespace pinsplit

@@ -2,9 +2,7 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
@@ -17,10 +15,10 @@
 #include "fidelity.h"
 #include "host_check.h"
 #include "host_session.h"
-#include "output_file.h"
 #include "pinsplit/json_string.h"
 #include "random_script.h"
 #include "run_info.h"
+#include "subcommand_io.h"
 
 ABSL_DECLARE_FLAG(bool, json);
 ABSL_DECLARE_FLAG(std::string, output);
@@ -50,14 +48,6 @@ host::HostOptions Options() {
   o.fuse = absl::GetFlag(FLAGS_fuse);
   o.timeout_ms = absl::GetFlag(FLAGS_host_timeout_ms);
   return o;
-}
-
-std::string ReadOrExit(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) ExitBadInput(absl::StrCat("cannot read '", path, "'"));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
 }
 
 std::string FactsLine(const host::HostSnapshot& snapshot) {
@@ -197,13 +187,13 @@ std::string WithHostRow(std::string out, const std::optional<HostCompareRow>& ro
 int HostCheckCommand(const std::vector<std::string>& args) {
   if (args.size() != 1) ExitBadInput("host-check takes no arguments");
   const host::HostCapabilities caps = host::ProbeHost();
-  std::cout << host::FormatCapabilities(caps);
-  if (absl::Status s = host::BackendUsable(caps); !s.ok()) {
-    std::cout << "backend: cannot run: " << s.message() << "\n";
-    return kExitViolation;
-  }
-  std::cout << "backend: can run\n";
-  return kExitOk;
+  NoteFlagsThatDoNotApply({"impl", "policy", "quiet", "json", "target", "output"}, "host-check");
+  const absl::Status usable = host::BackendUsable(caps);
+  return WriteOutputOrExit(
+      "-",
+      absl::StrCat(host::FormatCapabilities(caps), "backend: ",
+                   usable.ok() ? "can run" : absl::StrCat("cannot run: ", usable.message()), "\n"),
+      usable.ok() ? kExitOk : kExitViolation);
 }
 
 namespace {
@@ -223,10 +213,8 @@ std::vector<std::string> ScenarioFiles(const std::vector<std::string>& args, boo
       if (ec) ExitBadInput(absl::StrCat("cannot list '", root, "': ", ec.message()));
       std::sort(found.begin(), found.end());
       files.insert(files.end(), found.begin(), found.end());
-    } else if (std::filesystem::is_regular_file(root, ec)) {
-      files.push_back(root);
     } else {
-      ExitBadInput(absl::StrCat("no such file or folder '", root, "'"));
+      files.push_back(root);  // read before the run: ReadInputOrExit says why it cannot be
     }
   }
   if (files.empty()) ExitBadInput("no .ops files to compare");
@@ -258,9 +246,8 @@ std::string ScenarioJson(const host::ScenarioFidelity& s) {
 
 int FidelityCommand(const std::vector<std::string>& args) {
   const std::string output = absl::GetFlag(FLAGS_output);
-  if (!output.empty()) {
-    if (absl::Status s = CheckOutputPath(output); !s.ok()) ExitBadInput(std::string(s.message()));
-  }
+  CheckOutputOrExit(output);
+  NoteFlagsThatDoNotApply({"impl", "policy", "quiet", "target"}, "fidelity");
   const int random = absl::GetFlag(FLAGS_random);
   if (random < 0) ExitBadInput("--random takes a count");
   std::uint64_t seed = 0;
@@ -270,11 +257,19 @@ int FidelityCommand(const std::vector<std::string>& args) {
     seed = static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
   }
   // Files first, then the random scripts, named by their seed (`--random=1 --seed=S` replays one).
-  std::vector<std::pair<std::string, std::string>> scenarios;
-  for (const std::string& f : ScenarioFiles(args, random > 0)) scenarios.emplace_back(f, "");
+  // Every file is read before the first run, so a bad path costs nothing.
+  struct Scenario {
+    std::string name;
+    std::string text;
+    bool generated = false;  // a random script: printed on a difference, to replay it
+  };
+  std::vector<Scenario> scenarios;
+  for (const std::string& f : ScenarioFiles(args, random > 0)) {
+    scenarios.push_back({f, ReadInputOrExit(f), false});
+  }
   for (int i = 0; i < random; ++i) {
     const std::uint64_t s = seed + static_cast<std::uint64_t>(i);
-    scenarios.emplace_back(absl::StrCat("random:", s), host::RandomMmScript(s));
+    scenarios.push_back({absl::StrCat("random:", s), host::RandomMmScript(s), true});
   }
   if (random > 0)
     std::cerr << "random scripts: seeds " << seed << " .. " << seed + random - 1 << "\n";
@@ -293,9 +288,9 @@ int FidelityCommand(const std::vector<std::string>& args) {
   bool interrupted = false;
   const auto start = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < scenarios.size(); ++i) {
-    const auto& [name, generated] = scenarios[i];
+    const Scenario& scenario = scenarios[i];
     host::ScenarioFidelity r;
-    r.scenario = name;
+    r.scenario = scenario.name;
     if (skipped) {
       r.skipped = skipped;
     } else if (host::HostStopRequested()) {
@@ -303,7 +298,7 @@ int FidelityCommand(const std::vector<std::string>& args) {
       break;
     } else {
       absl::StatusOr<host::ScenarioFidelity> got =
-          host::CompareOnHost(name, generated.empty() ? ReadOrExit(name) : generated, options);
+          host::CompareOnHost(scenario.name, scenario.text, options);
       if (absl::IsCancelled(got.status())) {
         interrupted = true;
         break;
@@ -331,7 +326,7 @@ int FidelityCommand(const std::vector<std::string>& args) {
     if (!r.skipped && !r.agree) {
       std::cerr << "    model: " << r.first_difference->model << "\n"
                 << "    host:  " << r.first_difference->host << "\n";
-      if (!generated.empty()) std::cerr << generated;  // the readable op script to replay
+      if (scenario.generated) std::cerr << scenario.text;  // the readable op script to replay
     }
     (r.skipped ? skips : r.agree ? agree : disagree) += 1;
     transient += r.transient_difference ? 1 : 0;
@@ -364,25 +359,20 @@ int FidelityCommand(const std::vector<std::string>& args) {
   std::cout << absl::StrFormat("fidelity on %s: %d/%d scenarios agree, %d disagree, %d skipped%s\n",
                                caps.kernel, agree, results.size(), disagree, skips,
                                interrupted ? " (interrupted: partial results)" : "");
-  if (!output.empty()) {
-    if (absl::Status s = WriteOutputFile(output, json); !s.ok()) {
-      std::cerr << s.message() << "\n";
-      return kExitBadInput;
-    }
-  } else if (absl::GetFlag(FLAGS_json)) {
-    std::cout << json;
-  }
-  if (bad > 0) return kExitBadInput;
-  if (disagree > 0) return kExitViolation;
-  return interrupted ? kExitInterrupted : kExitOk;
+  const int status = bad > 0        ? kExitBadInput
+                     : disagree > 0 ? kExitViolation
+                     : interrupted  ? kExitInterrupted
+                                    : kExitOk;
+  if (!output.empty()) return WriteOutputOrExit(output, json, status);
+  if (absl::GetFlag(FLAGS_json)) std::cout << json;
+  return FinishStandardOutput(status);
 }
 
 int HostCommand(const std::vector<std::string>& args) {
   if (args.size() != 2 || args[1] != "false-pin") ExitBadInput("usage: pinsplit host false-pin");
   const std::string output = absl::GetFlag(FLAGS_output);
-  if (!output.empty()) {
-    if (absl::Status s = CheckOutputPath(output); !s.ok()) ExitBadInput(std::string(s.message()));
-  }
+  CheckOutputOrExit(output);
+  NoteFlagsThatDoNotApply({"impl", "policy", "quiet", "target"}, "host false-pin");
   const int max_refs = absl::GetFlag(FLAGS_max_refs);
   if (max_refs < 1 || max_refs > 65536) ExitBadInput("--max_refs takes 1..65536");
   const host::HostCapabilities caps = host::ProbeHost();
@@ -414,15 +404,9 @@ int HostCommand(const std::vector<std::string>& args) {
   const std::string json =
       absl::StrFormat("{\"kind\": \"false_pin\", \"run\": %s, \"kernel\": %s, \"false_pin\": %s}\n",
                       RunInfoJson(), JsonString(caps.kernel), host::FalsePinJson(*r));
-  if (!output.empty()) {
-    if (absl::Status s = WriteOutputFile(output, json); !s.ok()) {
-      std::cerr << s.message() << "\n";
-      return kExitBadInput;
-    }
-  } else if (absl::GetFlag(FLAGS_json)) {
-    std::cout << json;
-  }
-  return kExitOk;
+  if (!output.empty()) return WriteOutputOrExit(output, json, kExitOk);
+  if (absl::GetFlag(FLAGS_json)) std::cout << json;
+  return FinishStandardOutput(kExitOk);
 }
 
 }  // namespace pinsplit

@@ -58,7 +58,7 @@ constexpr char kUsage[] =
     "  pinsplit impls                                 list the counter names --impl accepts\n"
     "  pinsplit budget [--workload=FILE|PRESET,...] [--layout=R/W/O,...] [--target=P] [--retry]\n"
     "                  [--json] [--output=FILE]\n"
-    "        refusal rates of every layout per workload, attack prices, verdict (docs/budget.md)\n\n"
+    "        refusal rates per layout and workload, attack prices, verdict (docs/budget.md)\n\n"
     "Exit status: 0 all assertions hold, 1 an assertion failed or a violation was found, 2 bad\n"
     "input: a bad script, flag or value, an unreadable input, an output that cannot be written\n"
     "(standard output included), or a checker's own limit. docs/cli.md says what each command\n"
@@ -184,7 +184,11 @@ int Compare(const std::vector<std::string>& args) {
 int main(int argc, char** argv) {
   using namespace pinsplit;
   const std::vector<std::string> args = ParseCommandLineOrExit(argc, argv, kUsage);
-  if (args.empty()) ExitBadInput("missing command (replay, compare, decode, encode, impls)");
+  if (args.empty()) {
+    ExitBadInput(
+        "missing command (replay, compare, decode, encode, impls, budget, fidelity, host, "
+        "host-check)");
+  }
   // Values are checked whatever the command: a typo is an error even where a flag is ignored.
   CheckImplOrExit(absl::GetFlag(FLAGS_impl));
   CheckPolicyOrExit(absl::GetFlag(FLAGS_policy));
@@ -204,6 +208,7 @@ int main(int argc, char** argv) {
     return WriteOutputOrExit("-", absl::StrCat(absl::StrJoin(KnownRefcounts(), "\n"), "\n"),
                              kExitOk);
   }
-  ExitBadInput(absl::StrCat("unknown command ", Quoted(args[0]),
-                            " (replay, compare, decode, encode, impls, budget, fidelity, host, host-check)"));
+  ExitBadInput(absl::StrCat(
+      "unknown command ", Quoted(args[0]),
+      " (replay, compare, decode, encode, impls, budget, fidelity, host, host-check)"));
 }

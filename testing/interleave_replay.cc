@@ -249,7 +249,7 @@ InterleaveRun InterleaveRunner::Run(Chooser& chooser) {
           probe.reading = out.reading;
           probe.result.clear();  // the reading is the result (FormatHistoryOp shows it)
           probe.misuse.clear();
-          probe.probe = run.caps;
+          probe.probe = true;
           run.history.push_back(std::move(h));
           run.history.push_back(std::move(probe));
         } else {

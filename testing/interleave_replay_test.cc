@@ -143,7 +143,7 @@ TEST(InterleaveReplayTest, PredicatesAreReadAfterEveryOperationWithoutChangingTh
   EXPECT_TRUE(probed->failures.empty()) << FormatInterleaveRun(script, *probed);
   ASSERT_EQ(probed->history.size(), 2 * plain->history.size());
   int probes = 0;
-  for (const HistoryOp& h : probed->history) probes += h.probe.has_value();
+  for (const HistoryOp& h : probed->history) probes += h.probe ? 1 : 0;
   EXPECT_EQ(probes, 3);
   // T2's unpin read ran first (schedule 2): right after it, only T1's reference is left.
   EXPECT_EQ(Format(probed->outcomes[1][0].reading),

@@ -14,8 +14,8 @@ namespace {
 // Sets of placed history entries, one bit each.
 using PlacedSet = absl::uint128;
 
-using StateKey = std::tuple<PlacedSet, std::uint32_t, std::uint32_t, std::uint32_t,
-                            std::uint32_t, bool, bool, std::uint32_t>;
+using StateKey = std::tuple<PlacedSet, std::uint32_t, std::uint32_t, std::uint32_t, std::uint32_t,
+                            bool, bool, std::uint32_t>;
 
 // The raw word is part of the key: bias counts above INT32_MAX decode alike but differ.
 StateKey KeyOf(PlacedSet placed, const RefcountState& s) {
@@ -70,7 +70,7 @@ class Search {
     for (std::size_t b = 0; b < n; ++b) {
       const PlacedSet bit = PlacedSet{1} << b;
       if (!history_[b].probe || (placed & bit) != 0 || (predecessors_[b] & ~placed) != 0) continue;
-      if (!(ModelPredicates(model, *history_[b].probe) == history_[b].reading)) continue;
+      if (!(ModelPredicates(model) == history_[b].reading)) continue;
       order_.push_back(b);
       if (Run(model, placed | bit)) return true;
       order_.pop_back();

@@ -41,8 +41,8 @@ struct HistoryOp {
   std::size_t last_step = 0;   // global index of its last access
   int sequence = 0;            // position among the thread's history entries (program order)
   // Set for a predicate reading (then `reading` is what it read, `result` its text and `op`
-  // the operation it followed): the capabilities that say how the model's predicates read.
-  std::optional<Capabilities> probe;
+  // the operation it followed). The model's own scheme says how its predicates read.
+  bool probe = false;
   PredicateReading reading;
 };
 

@@ -129,7 +129,12 @@ class RefcountModel {
 
   // What a counter's predicates must answer in this state: is_pinned() (for bias and plain a
   // "maybe": bias counts any 1024 references as a pin, plain any reference), is_pinned_writable()
-  // (exact only where pin kinds are counted apart), saturated() and dead().
+  // (exact only where pin kinds are counted apart), saturated() and dead(). The one statement of
+  // each scheme's rule; the fuzz target (predicate_differences) and the linearizability check
+  // (refcount_predicates.h) both judge by it:
+  //   split  pinned: a read or write pin is held;  writable: a write pin is held
+  //   bias   pinned = writable: the count is in [1024, INT32_MAX] (at least one bias)
+  //   plain  pinned = writable: the count is not zero (every holder may be a pin)
   struct Predicates {
     bool is_pinned = false;
     bool is_pinned_writable = false;

@@ -4,11 +4,9 @@
 // The predicates are those every scheme exposes through AnyRefcount: is_pinned() (the kernel's
 // page_maybe_dma_pinned: exact for split, an estimate for bias and plain), is_pinned_writable(),
 // and the decoded state()'s dead, saturated and pin counts (pins(kind) for split, the estimate
-// for bias). The model's answer follows each scheme's documented rule (Capabilities::pin_weight
-// tells the schemes apart):
-//   split  pinned: a read or write pin is held;  writable: a write pin is held
-//   bias   pinned = writable: the count is in [1024, INT32_MAX] (at least one bias)
-//   plain  pinned = writable: the count is not zero (every holder may be a pin)
+// for bias). The model's answer is RefcountModel::predicates() (refcount_model.h), the one place
+// each scheme's rule is written; the refcount_ops fuzz target checks the same rule through
+// RefcountModel::predicate_differences().
 // The interleave runner reads them after every operation (testing/interleave_replay.h) and the
 // linearizability check requires each reading to match the model at its linearization point.
 #pragma once
@@ -50,19 +48,14 @@ inline PredicateReading ReadPredicates(const AnyRefcount& counter) {
   return r;
 }
 
-// What the model says the predicates of a counter with `caps` must read.
-inline PredicateReading ModelPredicates(const RefcountModel& model, const Capabilities& caps) {
+// What the model says the predicates of its counter must read (the model is the counter's own:
+// ModelFor, so its scheme's rule applies).
+inline PredicateReading ModelPredicates(const RefcountModel& model) {
+  const RefcountModel::Predicates p = model.predicates();
   PredicateReading r;
+  r.pinned = p.is_pinned;
+  r.writable = p.is_pinned_writable;
   r.state = model.state();
-  const RefcountState& s = r.state;
-  if (caps.pin_weight == 0) {  // split: a field per pin kind
-    r.pinned = s.read_pins + s.write_pins > 0;
-    r.writable = s.write_pins > 0;
-  } else if (caps.pin_weight > 1) {  // bias: pins are the count's high part
-    r.pinned = r.writable = s.pins > 0;
-  } else {  // plain: any holder may be a pin
-    r.pinned = r.writable = !s.dead;
-  }
   return r;
 }
 
