@@ -16,6 +16,7 @@
 #include "host_check.h"
 #include "host_session.h"
 #include "pinsplit/json_string.h"
+#include "pinsplit/script_lexer.h"
 #include "random_script.h"
 #include "run_info.h"
 #include "subcommand_io.h"
@@ -249,10 +250,12 @@ int FidelityCommand(const std::vector<std::string>& args) {
   CheckOutputOrExit(output);
   NoteFlagsThatDoNotApply({"impl", "policy", "quiet", "target"}, "fidelity");
   const int random = absl::GetFlag(FLAGS_random);
-  if (random < 0) ExitBadInput("--random takes a count");
+  if (random < 0) ExitBadInput(absl::StrCat("--random takes a count, 0 or more, not ", random));
   std::uint64_t seed = 0;
-  if (!absl::GetFlag(FLAGS_seed).empty()) {
-    if (!absl::SimpleAtoi(absl::GetFlag(FLAGS_seed), &seed)) ExitBadInput("--seed takes a number");
+  if (const std::string text = absl::GetFlag(FLAGS_seed); !text.empty()) {
+    if (!absl::SimpleAtoi(text, &seed)) {
+      ExitBadInput(absl::StrCat("--seed takes a number from 0 to 2^64-1, not ", Quoted(text)));
+    }
   } else {
     seed = static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
   }

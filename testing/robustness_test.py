@@ -107,6 +107,10 @@ class Context:
 COUNTER_SCRIPT = "get => ok\nput => live\nexpect refs=1\n"
 MM_SCRIPT = "spawn A\nA map 0\nA write 0 16\nA read 0 => 16\n"
 INTERLEAVE_SCRIPT = "thread 1 get\nthread 2 pin read\nschedule 1 2\n"
+# A budget run of a second or less: one preset, one layout, no simulation.
+QUICK_BUDGET = ["budget", "--workload=ksm_page", "--layout=4/4/24", "--sim_arrivals=0"]
+# One scenario for fidelity: agrees on a kernel the backend can run on, else "skipped: ...".
+FIDELITY_SCENARIO = str(ROOT / "scenarios" / "mm" / "cow" / "basic_after_fork.ops")
 
 
 def python_tool(script: str) -> list[str]:
@@ -201,6 +205,8 @@ def class_atomic_writes(ctx: Context) -> None:
     run_to_destination(ctx, "stress --json", lambda out: [
         ctx.stress, "--storm=attack", "--scheme=bias", "--ops=32", "--threads=2",
         "--progress=false", f"--json={out}"], "stress")
+    run_to_destination(ctx, "budget --output", lambda out: [
+        ctx.pinsplit, *QUICK_BUDGET, "--json", f"--output={out}"], "budget")
     run_to_destination(ctx, "report.py --output", lambda out: [
         *python_tool("bench/report.py"), raw, "--output", out, "--git-revision", "t",
         "--preset", "t"], "report")
@@ -305,10 +311,20 @@ def class_wrong_paths(ctx: Context) -> None:
         "decode": [ctx.pinsplit, "decode", "--target=mm_ops"],
         "encode": [ctx.pinsplit, "encode", "--target=refcount_ops"],
         "report.py": [*python_tool("bench/report.py"), "--output", str(ctx.path("r.json"))],
+        "budget": [ctx.pinsplit, "budget", "--sim_arrivals=0"],
     }
     for command, argv in commands.items():
         ctx.run(Row(f"{command} DIR", [*argv, folder], 2, ["is a directory"], ["PASS"]))
         ctx.run(Row(f"{command} MISSING", [*argv, missing], 2, ["No such file"]))
+    # fidelity takes folders of scenarios: an empty one has nothing to compare. Every file is
+    # read before the first run, so a missing one is refused before the kernel is touched.
+    ctx.run(Row("fidelity MISSING", [ctx.pinsplit, "fidelity", FIDELITY_SCENARIO, missing], 2,
+                ["No such file", "no-such-file.ops"], ["agree", "skipped"]))
+    ctx.run(Row("fidelity of an empty folder", [ctx.pinsplit, "fidelity", folder], 2,
+                ["no .ops files"]))
+    ctx.run(Row("budget - reads a workload from stdin", [
+        ctx.pinsplit, "budget", "--sim_arrivals=0", "--layout=4/4/24", "-"], 2,
+        ["stdin", "line 1"], stdin=b"nonsense\n"))
     ctx.run(Row("replay of an empty script warns", [ctx.pinsplit, "replay", empty], 0,
                 ["warning", "holds no operations"]))
     ctx.run(Row("encode of an empty script warns", [
@@ -343,6 +359,12 @@ def class_lost_stdout(ctx: Context) -> None:
                                str(encoded)]),
         ("encode", [ctx.pinsplit, "encode", "--target=refcount_ops", counter]),
         ("impls", [ctx.pinsplit, "impls"]),
+        ("budget", [ctx.pinsplit, *QUICK_BUDGET]),
+        ("budget --json", [ctx.pinsplit, *QUICK_BUDGET, "--json"]),
+        ("budget --json --output=F (the table still goes to stdout)", [
+            ctx.pinsplit, *QUICK_BUDGET, "--json", f"--output={ctx.path('b.json')}"]),
+        ("fidelity", [ctx.pinsplit, "fidelity", FIDELITY_SCENARIO]),
+        ("host-check", [ctx.pinsplit, "host-check"]),
         ("stress", [ctx.stress, "--storm=attack", "--scheme=bias", "--ops=32", "--threads=2",
                     "--progress=false"]),
         ("report.py", [*python_tool("bench/report.py"), bench_raw(ctx), "--output",
@@ -375,6 +397,14 @@ def class_late_checks(ctx: Context) -> None:
         Row("encode --output into a missing folder", [
             ctx.pinsplit, "encode", "--target=mm_ops", f"--output={nowhere}", "missing-input"], 2,
             ["No such file or directory", "no-such-dir"], ["missing-input"]),
+        # The default budget run takes seconds; a bad --output is refused before it.
+        Row("budget --output=DIR", [ctx.pinsplit, "budget", f"--output={folder}"], 2,
+            ["is a directory"], ["seed", "timing"]),
+        Row("fidelity --output into a missing folder", [
+            ctx.pinsplit, "fidelity", f"--output={nowhere}", "missing-input"], 2,
+            ["No such file or directory", "no-such-dir"], ["missing-input"]),
+        Row("host false-pin --output=DIR", [ctx.pinsplit, "host", "false-pin",
+                                            f"--output={folder}"], 2, ["is a directory"]),
         Row("report.py --output=DIR", [*python_tool("bench/report.py"), "missing-input",
                                        "--output", str(folder)], 2, ["is a directory"],
             ["missing-input"]),
@@ -443,6 +473,16 @@ def class_flags(ctx: Context) -> None:
         Row("decode --target=nope", [p, "decode", "--target=nope", str(encoded)], 2,
             ["unknown fuzz target"]),
         Row("impls --policy=nope", [p, "impls", "--policy=nope"], 2, ["unknown policy"]),
+        Row("budget --policy=nope", [p, *QUICK_BUDGET, "--policy=nope"], 2, ["unknown policy"]),
+        Row("fidelity --impl=nope", [p, "fidelity", "--impl=nope", FIDELITY_SCENARIO], 2,
+            ["unknown counter"]),
+        Row("budget --layout=nope", [p, "budget", "--layout=nope"], 2, ["nope"]),
+        Row("budget --target=2", [p, "budget", "--target=2"], 2, ["probability in (0, 1)"]),
+        Row("budget --workload=nope", [p, "budget", "--workload=nope"], 2,
+            ["neither a file", "nor a preset"]),
+        Row("fidelity --random=-1", [p, "fidelity", "--random=-1"], 2, ["--random"]),
+        Row("host false-pin --max_refs=0", [p, "host", "false-pin", "--max_refs=0"], 2,
+            ["1..65536"]),
         Row("stress --policy=nope on a word storm", [
             ctx.stress, "--storm=attack", "--policy=nope", "--ops=32"], 2, ["unknown --policy"]),
         Row("stress --scheme=nope on the mm storm", [
@@ -465,6 +505,9 @@ def class_flags(ctx: Context) -> None:
                                         "--output", str(ctx.path("m.bin")), mm], 0,
             ["--impl does not apply"]),
         Row("impls --quiet", [p, "impls", "--quiet"], 0, ["--quiet does not apply"]),
+        Row("budget --policy", [p, *QUICK_BUDGET, "--policy=split"], 0,
+            ["--policy does not apply"]),
+        Row("budget --quiet", [p, *QUICK_BUDGET, "--quiet"], 0, ["--quiet does not apply"]),
         Row("stress --policy on the attack storm", [
             ctx.stress, "--storm=attack", "--scheme=bias", "--policy=split", "--ops=32",
             "--threads=2", "--progress=false"], 0, ["--policy does not apply"]),
@@ -474,6 +517,12 @@ def class_flags(ctx: Context) -> None:
         # A flag that applies is not noted.
         Row("replay --policy on an mm script", [p, "replay", "--quiet", "--policy=split", mm], 0,
             [], ["does not apply"]),
+        Row("budget --json --target", [p, *QUICK_BUDGET, "--json", "--target=1e-9"], 0, [],
+            ["does not apply"]),
+        # --help succeeds for every command (Abseil's own exits 1).
+        Row("budget --help", [p, "budget", "--help"], 0, ["pinsplit budget"]),
+        Row("fidelity --help", [p, "fidelity", "--help"], 0, ["pinsplit fidelity"]),
+        Row("host-check --help", [p, "host-check", "--help"], 0, ["pinsplit host-check"]),
     ]
     for row in rows:
         ctx.run(row)
