@@ -61,7 +61,7 @@ Workload LoadWorkloadOrExit(const std::string& spec) {
   if (absl::EndsWith(name, ".workload")) name.resize(name.size() - 9);
   absl::StatusOr<Workload> w = budget::ParseWorkload(text, name, spec);
   if (!w.ok()) {
-    std::cerr << spec << ": " << w.status().message() << "\n";
+    std::cerr << (spec == "-" ? "standard input" : spec) << ": " << w.status().message() << "\n";
     std::exit(kExitBadInput);
   }
   return *std::move(w);

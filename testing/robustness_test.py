@@ -113,6 +113,18 @@ QUICK_BUDGET = ["budget", "--workload=ksm_page", "--layout=4/4/24", "--sim_arriv
 FIDELITY_SCENARIO = str(ROOT / "scenarios" / "mm" / "cow" / "basic_after_fork.ops")
 
 
+def sample_inputs(ctx: Context) -> tuple[str, str, str, Path]:
+    """A counter, an mm and an interleave script, and the counter script encoded as a fuzz
+    input (refcount_ops)."""
+    counter = ctx.file("c.ops", COUNTER_SCRIPT)
+    mm = ctx.file("m.ops", MM_SCRIPT)
+    interleave = ctx.file("i.ops", INTERLEAVE_SCRIPT)
+    encoded = ctx.path("c.bin")
+    subprocess.run([ctx.pinsplit, "encode", "--target=refcount_ops", f"--output={encoded}",
+                    counter], check=True)
+    return counter, mm, interleave, encoded
+
+
 def python_tool(script: str) -> list[str]:
     return [sys.executable, str(ROOT / script)]
 
@@ -324,7 +336,7 @@ def class_wrong_paths(ctx: Context) -> None:
                 ["no .ops files"]))
     ctx.run(Row("budget - reads a workload from stdin", [
         ctx.pinsplit, "budget", "--sim_arrivals=0", "--layout=4/4/24", "-"], 2,
-        ["stdin", "line 1"], stdin=b"nonsense\n"))
+        ["standard input: line 1"], stdin=b"nonsense\n"))
     ctx.run(Row("replay of an empty script warns", [ctx.pinsplit, "replay", empty], 0,
                 ["warning", "holds no operations"]))
     ctx.run(Row("encode of an empty script warns", [
@@ -342,12 +354,7 @@ def class_lost_stdout(ctx: Context) -> None:
     if not os.path.exists("/dev/full"):
         ctx.failures.append("lost_stdout: /dev/full is missing; this class cannot run here")
         return
-    counter = ctx.file("c.ops", COUNTER_SCRIPT)
-    mm = ctx.file("m.ops", MM_SCRIPT)
-    interleave = ctx.file("i.ops", INTERLEAVE_SCRIPT)
-    encoded = ctx.path("c.bin")
-    subprocess.run([ctx.pinsplit, "encode", "--target=refcount_ops", f"--output={encoded}",
-                    counter], check=True)
+    counter, mm, interleave, encoded = sample_inputs(ctx)
     rows = [
         ("replay counter", [ctx.pinsplit, "replay", counter]),
         ("replay mm", [ctx.pinsplit, "replay", mm]),
@@ -454,12 +461,7 @@ def class_sanitizer_reports(ctx: Context) -> None:
 # --- 8. flags -----------------------------------------------------------------------------------
 
 def class_flags(ctx: Context) -> None:
-    counter = ctx.file("c.ops", COUNTER_SCRIPT)
-    mm = ctx.file("m.ops", MM_SCRIPT)
-    interleave = ctx.file("i.ops", INTERLEAVE_SCRIPT)
-    encoded = ctx.path("c.bin")
-    subprocess.run([ctx.pinsplit, "encode", "--target=refcount_ops", f"--output={encoded}",
-                    counter], check=True)
+    counter, mm, interleave, encoded = sample_inputs(ctx)
     p = ctx.pinsplit
     rows = [
         # Invalid values: always an error, whether or not the flag applies.
