@@ -31,7 +31,8 @@ ABSL_FLAG(std::string, policy, "split",
           "mm policy for process-level scripts: mapcount, refcount, anon-exclusive, split, ideal; "
           "host replays on the running kernel (docs/host.md)");
 ABSL_FLAG(bool, json, false,
-          "compare, budget: print JSON (kind \"compare\", \"budget\") instead of a table");
+          "compare, budget, fidelity, host false-pin: print JSON (kind \"compare\", \"budget\", "
+          "\"fidelity\", \"false_pin\") instead of a table");
 ABSL_FLAG(bool, quiet, false, "print only failures and the verdict, not every step");
 
 namespace pinsplit {
