@@ -41,7 +41,8 @@ namespace {
 
 using budget::Workload;
 
-// Ctrl-C / SIGTERM: finish the current simulation step, report what is done, exit 130.
+// Ctrl-C / SIGTERM: finish the current simulation step, report what is done, exit 130
+// (kExitInterrupted).
 std::atomic<bool> stop_requested{false};
 extern "C" void RequestStop(int) { stop_requested.store(true, std::memory_order_relaxed); }
 
@@ -134,7 +135,7 @@ int BudgetCommand(const std::vector<std::string>& args) {
   int status = kExitOk;
   if (report->interrupted) {
     std::cerr << "budget: interrupted; the workloads finished before it are reported\n";
-    status = 130;
+    status = kExitInterrupted;
   }
   if (output.empty() || output == "-") return WriteOutputOrExit(output, contents, status);
   if (json) std::cout << text;

@@ -41,8 +41,6 @@ ABSL_FLAG(int, max_refs, 2048, "host false-pin: the largest number of extra refe
 namespace pinsplit {
 namespace {
 
-constexpr int kExitInterrupted = 130;  // SIGINT/SIGTERM: partial results kept, as ./harness fuzz
-
 host::HostOptions Options() {
   host::HostOptions o;
   o.stand_ins = absl::GetFlag(FLAGS_stand_ins);

@@ -15,6 +15,9 @@ namespace pinsplit {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitViolation = 1;
 inline constexpr int kExitBadInput = 2;
+// Stopped by SIGINT/SIGTERM with partial results kept (budget, fidelity, host false-pin; the
+// shell's 128 + SIGINT, as ./harness fuzz).
+inline constexpr int kExitInterrupted = 130;
 
 // Parses flags (exiting as above when they are wrong) and returns the positional arguments,
 // without argv[0].
