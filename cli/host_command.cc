@@ -106,6 +106,13 @@ HostRun RunOnHost(const mm::MmScript& script, std::ostream* trace) {
 
 absl::Status Usable() { return host::BackendUsable(host::ProbeHost()); }
 
+// Where fidelity's and false-pin's human-readable lines go: standard output, unless the JSON
+// goes there (--json without --output, or --output=-), which must stay one JSON document.
+std::ostream& HumanOutput(const std::string& output) {
+  const bool json_on_stdout = output == "-" || (output.empty() && absl::GetFlag(FLAGS_json));
+  return json_on_stdout ? std::cerr : std::cout;
+}
+
 }  // namespace
 
 int HostReplayCommand(const std::string& path, const std::string& text, bool quiet) {
@@ -279,7 +286,7 @@ int FidelityCommand(const std::vector<std::string>& args) {
   std::optional<std::string> skipped;
   if (!usable.ok()) {
     skipped = std::string(usable.message());
-    std::cout << "skipped: " << *skipped << "\n";
+    HumanOutput(output) << "skipped: " << *skipped << "\n";
   }
   host::InstallHostStopHandlers();
   host::FidelityOptions options;
@@ -357,9 +364,9 @@ int FidelityCommand(const std::vector<std::string>& args) {
       RunInfoJson(), JsonString(caps.kernel), Null(skipped), JsonString(options.model_policy),
       interrupted ? "true" : "false", random, random > 0 ? absl::StrCat(seed) : "null",
       absl::StrJoin(items, ",\n  "), agree, disagree, skips, results.size(), transient, false_pin);
-  std::cout << absl::StrFormat("fidelity on %s: %d/%d scenarios agree, %d disagree, %d skipped%s\n",
-                               caps.kernel, agree, results.size(), disagree, skips,
-                               interrupted ? " (interrupted: partial results)" : "");
+  HumanOutput(output) << absl::StrFormat(
+      "fidelity on %s: %d/%d scenarios agree, %d disagree, %d skipped%s\n", caps.kernel, agree,
+      results.size(), disagree, skips, interrupted ? " (interrupted: partial results)" : "");
   const int status = bad > 0        ? kExitBadInput
                      : disagree > 0 ? kExitViolation
                      : interrupted  ? kExitInterrupted
@@ -378,7 +385,7 @@ int HostCommand(const std::vector<std::string>& args) {
   if (max_refs < 1 || max_refs > 65536) ExitBadInput("--max_refs takes 1..65536");
   const host::HostCapabilities caps = host::ProbeHost();
   if (absl::Status s = host::BackendUsable(caps); !s.ok()) {
-    std::cout << "skipped: " << s.message() << "\n";
+    HumanOutput(output) << "skipped: " << s.message() << "\n";
     return kExitBadInput;
   }
   host::InstallHostStopHandlers();
@@ -392,7 +399,7 @@ int HostCommand(const std::vector<std::string>& args) {
   const auto num = [](const std::optional<std::uint32_t>& v) {
     return v ? absl::StrCat(*v) : std::string("never");
   };
-  std::cout << absl::StrFormat(
+  HumanOutput(output) << absl::StrFormat(
       "extra references on an exclusive page, in a process that has pinned before, at which fork "
       "copies it (up to %d):\n  kernel %s: %s\n  model, anon-exclusive on bias: %s\n  model, "
       "split word: %s\n  kernel without an earlier pin, %d references: fork %s\n  kernel, "

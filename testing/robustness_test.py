@@ -605,6 +605,15 @@ def class_small(ctx: Context) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         ctx.failures.append("stress SIGTERM: did not stop within 20 s")
+    # --json without --output: standard output is one JSON document (the summary on stderr).
+    for name, argv in [("budget --json", [p, *QUICK_BUDGET, "--json"]),
+                       ("fidelity --json", [p, "fidelity", "--json", FIDELITY_SCENARIO])]:
+        done = ctx.run(Row(name, argv, 0))
+        if done is not None:
+            try:
+                json.loads(done.stdout)
+            except ValueError as error:
+                ctx.failures.append(f"{name}: stdout is not one JSON document: {error}")
     doc = (ROOT / "docs" / "op-script.md").read_text()
     ctx.check("the 64-process cap is documented", "64 processes" in doc,
               "docs/op-script.md does not state the 64-process cap")
