@@ -30,8 +30,8 @@ absl::StatusOr<RingSetup> RegisterPinInCaller(std::uintptr_t address, std::size_
   const long fd = syscall(SYS_io_uring_setup, 4, &setup.params);
   if (fd < 0) return Errno("io_uring_setup");
   setup.fd = static_cast<int>(fd);
-  iovec iov{reinterpret_cast<void*>(address),
-            length};  // NOLINT(performance-no-int-to-ptr): a user address for the kernel
+  // NOLINTNEXTLINE(performance-no-int-to-ptr): a user address, registered by the kernel
+  iovec iov{reinterpret_cast<void*>(address), length};
   if (syscall(SYS_io_uring_register, setup.fd, IORING_REGISTER_BUFFERS, &iov, 1) < 0) {
     absl::Status s = Errno("IORING_REGISTER_BUFFERS");
     close(setup.fd);

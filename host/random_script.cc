@@ -24,6 +24,7 @@ std::string RandomMmScript(std::uint64_t seed) {
   const int steps = 10 + static_cast<int>(below(31));
   for (int i = 0; i < steps && !procs.empty(); ++i) {
     std::vector<std::string> live;
+    live.reserve(procs.size());
     for (const auto& [p, pages] : procs) live.push_back(p);
     const std::string p = pick(live);
     std::vector<int> pages;
@@ -50,6 +51,7 @@ std::string RandomMmScript(std::uint64_t seed) {
       pins[h] = write;
     } else if (k < 62 && !pins.empty()) {
       std::vector<std::string> held;
+      held.reserve(pins.size());
       for (const auto& [h, w] : pins) held.push_back(h);
       const std::string h = pick(held);
       if (pins[h] && below(2) == 0) {
