@@ -413,10 +413,15 @@ function budgetModel(latest) {
     }),
   }));
   const seed = doc.verdict.seed ?? null;
+  const meeting = doc.verdict.meeting ?? [];
+  const pareto = doc.verdict.pareto ?? [];
+  // The layouts a reader asks about first: the seed's, the frontier, those meeting the target,
+  // and bias; a default run covers every split of 32 bits (over 300), which the page folds.
+  const wanted = new Set([seed?.layout, ...pareto, ...meeting, 'bias']);
+  const headline = layouts.filter((l) => wanted.has(l));
   return {
     file, run: doc.run.id, target: doc.target, log10_target: Math.log10(doc.target), layouts,
-    rows, attacks: doc.attacks, meeting: doc.verdict.meeting ?? [], pareto: doc.verdict.pareto ?? [],
-    seed,
+    headline, rows, attacks: doc.attacks, meeting, pareto, seed,
   };
 }
 
@@ -427,7 +432,7 @@ function fidelityModel(latest) {
     file, run: doc.run.id, kernel: doc.kernel ?? null, skipped: doc.skipped,
     summary: doc.summary, false_pin: doc.false_pin ?? null,
     scenarios: doc.scenarios,
-    disagreements: doc.scenarios.filter((s) => s.agree === false),
+    disagreements: doc.scenarios.filter((s) => s.agree === false && !s.skipped),
   };
 }
 

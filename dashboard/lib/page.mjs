@@ -440,16 +440,29 @@ function heat(log10, log10Target) {
   return `hsl(${Math.round(120 - 120 * t)} 65% ${Math.round(82 - 20 * t)}%)`;
 }
 
+function heatCell(c, log10Target) {
+  if (c === null) return '<td>-</td>';
+  const title = `read refusal ${formatProbability(c.read_refusal)}\nwrite refusal ${formatProbability(c.write_refusal)}` +
+    `\nordinary saturation ${formatProbability(c.ordinary_saturation)}\nfalse maybe-pinned ${formatProbability(c.false_maybe_pinned)}` +
+    `\n${c.meets_target ? 'meets' : 'misses'} the target`;
+  return `<td class="heat${c.meets_target ? '' : ' fails'}" style="background:${heat(c.log10, log10Target)}" title="${escapeHtml(title)}">${c.log10 === null ? '0' : c.log10.toFixed(1)}</td>`;
+}
+
 function budgetSection(model) {
   const b = model.budget;
   if (!b) return '<section id="budget"><h2>Bit budget</h2><p class="empty">No budget result among the inputs (<code>pinsplit budget --json</code>).</p></section>';
-  const head = `<tr><th>workload</th>${b.layouts.map((l) => `<th class="${b.pareto.includes(l) ? 'pareto' : ''}">${escapeHtml(l)}${b.pareto.includes(l) ? ' ◆' : ''}</th>`).join('')}</tr>`;
-  const body = b.rows.map((r) => `<tr><th>${escapeHtml(r.name)}${r.estimated ? ' <small>(estimated)</small>' : ''}</th>${r.cells.map((c) => c === null ? '<td>-</td>' :
-    `<td class="heat${c.meets_target ? '' : ' fails'}" style="background:${heat(c.log10, b.log10_target)}" title="${escapeHtml(
-        `read refusal ${formatProbability(c.read_refusal)}\nwrite refusal ${formatProbability(c.write_refusal)}` +
-        `\nordinary saturation ${formatProbability(c.ordinary_saturation)}\nfalse maybe-pinned ${formatProbability(c.false_maybe_pinned)}` +
-        `\n${c.meets_target ? 'meets' : 'misses'} the target`)}">${c.log10 === null ? '0' : c.log10.toFixed(1)}</td>`).join('')}</tr>`).join('\n');
-  const attacks = b.attacks.map((a) => ({
+  const heatTable = (layouts, id) => {
+    const head = `<tr><th>layout</th>${b.rows.map((r) => `<th>${escapeHtml(r.name)}${r.estimated ? ' <small>(est.)</small>' : ''}</th>`).join('')}</tr>`;
+    const body = layouts.map((l) => {
+      const i = b.layouts.indexOf(l);
+      const marks = `${b.pareto.includes(l) ? ' ◆' : ''}${b.seed?.layout === l ? ' (seed)' : ''}`;
+      return `<tr><th class="${b.pareto.includes(l) ? 'pareto' : ''}">${escapeHtml(l)}${marks}</th>${b.rows.map((r) => heatCell(r.cells[i], b.log10_target)).join('')}</tr>`;
+    }).join('\n');
+    return `<div class="wide"><table id="${id}"><thead>${head}</thead><tbody>${body}</tbody></table></div>`;
+  };
+  // Every attack on every layout is in the result file; the page keeps the headline layouts'.
+  const shownAttacks = b.layouts.length <= 12 ? b.attacks : b.attacks.filter((a) => b.headline.includes(a.layout));
+  const attacks = shownAttacks.map((a) => ({
     cells: [a.attack, a.field, a.layout, a.mitigation, formatCount(a.syscalls ?? null),
       formatCount(a.memlock_bytes ?? null), formatCount(a.kernel_bytes ?? null), a.estimated ? 'estimated' : 'measured'],
   }));
@@ -460,8 +473,11 @@ cells miss it. ◆ marks the Pareto frontier: ${escapeHtml(b.pareto.join(', ') |
 the target on every workload: ${escapeHtml(b.meeting.join(', ') || 'none')}.
 ${b.seed ? `The seed layout ${escapeHtml(b.seed.layout)} ${b.seed.meets ? 'meets it' : `does not (fails ${escapeHtml(b.seed.failing_workloads.join(', '))})`}.` : ''}
 Hover a cell for every probability.</p>
-<table id="budget-heat"><thead>${head}</thead><tbody>${body}</tbody></table>
-<h3>Attack cost</h3>
+${heatTable(b.headline, 'budget-heat')}
+<details><summary>Every layout (${b.layouts.length})</summary>
+${heatTable(b.layouts, 'budget-heat-all')}
+</details>
+<h3>Attack cost${shownAttacks.length < b.attacks.length ? ' (the layouts above; every layout in the result file)' : ''}</h3>
 ${table(['attack', 'field', 'layout', 'mitigation', 'syscalls', 'memlock bytes', 'kernel bytes', ''], attacks, ' id="attack-table"')}
 </section>`;
 }
@@ -533,6 +549,7 @@ table.mini { margin: 2px 0 0; font-size: 11px; } table.mini th, table.mini td { 
 .cell.clean { background: #cdeccf; } .cell.absent { background: #eee; color: #777; }
 span.cell { padding: 0 4px; border-radius: 3px; }
 th.scenario { font-weight: normal; } th.pareto { background: #e6ecff; }
+.wide { max-width: 100%; overflow-x: auto; }
 td.heat { text-align: center; font-variant-numeric: tabular-nums; }
 td.heat.fails { outline: 2px solid #b00020; outline-offset: -2px; }
 details { margin: 4px 0; } summary { cursor: pointer; }

@@ -104,6 +104,18 @@ test('the budget heat map holds log10 of the larger refusal; zero stays zero', (
   assert.match(html, /<table id="attack-table">[\s\S]*A2[\s\S]*refuse at 3\/4/);
 });
 
+test('a budget over hundreds of layouts shows the headline ones and folds the rest', () => {
+  const many = fixture('budget.json');
+  for (let i = 0; i < 300; ++i) many.doc.layouts.push(`${i}/0/0`);
+  const budget = buildModel([many]).budget;
+  assert.ok(budget.headline.includes('4/4/24') && budget.headline.includes('bias'));
+  assert.ok(!budget.headline.includes('7/0/0'));
+  const html = renderPage(buildModel([many]), ['b']);
+  const headline = html.slice(html.indexOf('id="budget-heat"'), html.indexOf('id="budget-heat-all"'));
+  assert.ok(!headline.includes('>7/0/0<'), 'folded layouts stay out of the headline table');
+  assert.match(html, /<details><summary>Every layout \(\d+\)<\/summary>[\s\S]*>7\/0\/0</);
+});
+
 test('fidelity: agreeing over compared scenarios, each disagreement with its step', () => {
   const fidelity = buildModel([fixture('fidelity.json')]).fidelity;
   assert.equal(fidelity.disagreements.length, 1);
@@ -114,6 +126,11 @@ test('fidelity: agreeing over compared scenarios, each disagreement with its ste
   const skipped = fixture('fidelity.json');
   skipped.doc.skipped = 'no FUSE in this container';
   assert.match(renderPage(buildModel([skipped]), ['f']), /data-tile="fidelity"[\s\S]*?skipped[\s\S]*?no FUSE/);
+  // pinsplit fidelity writes "agree": false beside a skip reason: a skip is not a disagreement.
+  const unrunnable = fixture('fidelity.json');
+  unrunnable.doc.scenarios.push({ scenario: 'random:7', agree: false, skipped: 'read-only page',
+    stand_ins: [], first_difference: null });
+  assert.equal(buildModel([unrunnable]).fidelity.disagreements.length, 1);
 });
 
 test('absent inputs give tiles that say "no result"', () => {
