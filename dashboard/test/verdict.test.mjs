@@ -61,10 +61,15 @@ test('fuzz health: the latest row per target, expected and unexpected crashes, m
   const newer = structuredClone(older);
   newer.doc.run.started = '2026-11-26T00:00:00Z';
   newer.doc.targets = [{ ...older.doc.targets[0], crashes: [{ file: 'crash-1', decoded: 'x' }],
-    executions: 5 }, { ...older.doc.targets[3], crashes: [] }];
+    executions: 5 }, { ...older.doc.targets[3], crashes: [], from_seeds: true }];
   const fuzz = buildModel([older, newer]).fuzz;
   const byLabel = Object.fromEntries(fuzz.targets.map((t) => [t.label, t]));
-  assert.equal(fuzz.targets.length, 4);
+  assert.equal(fuzz.targets.length, 5, 'a run from no seeds is its own row');
+  assert.equal(byLabel['mm_ops/refcount (no seeds)'].crashes_expected, 1);
+  const slow = structuredClone(older);
+  slow.doc.targets[3].crashes = [];
+  assert.equal(buildModel([slow]).fuzz.targets[3].missed_expected, false,
+    'from no seeds, nothing within the budget is a slow search, not a miss');
   assert.equal(byLabel.refcount_ops.executions, 5, 'the newer run of refcount_ops');
   assert.equal(byLabel.refcount_ops.crashes_unexpected, 1);
   assert.equal(byLabel['mm_ops/mapcount'].crashes_expected, 1);
