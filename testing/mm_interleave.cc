@@ -1,5 +1,6 @@
 #include "mm_interleave.h"
 
+#include <algorithm>
 #include <functional>
 #include <utility>
 
@@ -29,6 +30,7 @@ class Runner final : public MmInterleaveRunner {
     model_->reset();
     oracle_.reset();
     log_.clear();
+    clock_ = 0;
     processes_.clear();
     pins_.clear();
     in_flight_ = 0;
@@ -58,17 +60,30 @@ class Runner final : public MmInterleaveRunner {
     PinKind kind;
   };
 
-  // What the oracle has been told, in the order it holds: a notification placed before the
-  // end (a pin, at its call's start) rebuilds the oracle from the log.
-  void Notify(std::function<void(Oracle&)> f, std::size_t at = SIZE_MAX) {
-    if (at >= log_.size()) {
+  // What the oracle has been told, in the order it holds it. Every notification but a pin's
+  // advances the clock and goes last; a pin goes right after what had completed when its call
+  // started (`at`: the clock then), after pins placed there before it. A notification placed
+  // before the end rebuilds the oracle from the log.
+  struct Entry {
+    std::uint64_t clock;
+    bool pin;
+    std::function<void(Oracle&)> apply;
+  };
+  void Notify(std::function<void(Oracle&)> f) {
+    f(oracle_);
+    log_.push_back({++clock_, false, std::move(f)});
+  }
+  void NotifyPin(std::function<void(Oracle&)> f, std::uint64_t at) {
+    auto pos = std::find_if(log_.begin(), log_.end(),
+                            [at](const Entry& e) { return e.clock > at && !e.pin; });
+    if (pos == log_.end()) {
       f(oracle_);
-      log_.push_back(std::move(f));
+      log_.push_back({at, true, std::move(f)});
       return;
     }
-    log_.insert(log_.begin() + static_cast<std::ptrdiff_t>(at), std::move(f));
+    log_.insert(pos, {at, true, std::move(f)});
     oracle_.reset();
-    for (const auto& g : log_) g(oracle_);
+    for (const Entry& e : log_) e.apply(oracle_);
   }
 
   std::uint64_t NewValue() { return 0x1000 + next_value_++; }
@@ -120,7 +135,7 @@ class Runner final : public MmInterleaveRunner {
     if (op.process < 0 || op.process >= static_cast<int>(processes_.size())) return;
     const ProcessId p = processes_[op.process];
     ++in_flight_;
-    const std::size_t start = log_.size();
+    const std::uint64_t start = clock_;
     std::string what = absl::StrCat("T", thread + 1, " ", DescribeOp(op));
     switch (op.kind) {
       case MmThreadOpKind::kPinRead:
@@ -134,9 +149,9 @@ class Runner final : public MmInterleaveRunner {
           // A pin takes effect somewhere inside its call (GUP-fast: when its recheck passed);
           // the truth places it at the call's start, before whatever completed meanwhile (an
           // unmap, a write): the values it may show are those its owner held from then on.
-          Notify([id = out->id, p, addr = op.addr,
-                  kind](Oracle& o) { o.on_pin(id, p, addr, kind, true); },
-                 start);
+          NotifyPin([id = out->id, p, addr = op.addr,
+                     kind](Oracle& o) { o.on_pin(id, p, addr, kind, true); },
+                    start);
           pins_.push_back({out->id, thread, kind});
           fast_pins_ += out->fast;
         }
@@ -257,7 +272,8 @@ class Runner final : public MmInterleaveRunner {
   MmRunVerdict verdict_;
   std::vector<ProcessId> processes_;
   std::vector<LivePin> pins_;
-  std::vector<std::function<void(Oracle&)>> log_;
+  std::vector<Entry> log_;
+  std::uint64_t clock_ = 0;
   int in_flight_ = 0;
   int fast_pins_ = 0;
   std::uint64_t next_value_ = 1;

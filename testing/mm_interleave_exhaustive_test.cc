@@ -130,6 +130,10 @@ struct TeethCase {
   K pin;
 };
 
+void PrintTo(const TeethCase& c, std::ostream* os) {
+  *os << c.policy << " " << VariantName(c.variant);
+}
+
 class Teeth : public ::testing::TestWithParam<TeethCase> {};
 
 TEST_P(Teeth, FindsThePinThatSlipsIntoFork) {
