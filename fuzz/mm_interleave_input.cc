@@ -211,6 +211,11 @@ absl::StatusOr<MmInterleaveInput> ParseMmInterleaveScript(std::string_view std_t
     }
   }
   if (!header) return ErrorAt(line_no, 1, "no 'mm-interleave POLICY VARIANT' line");
+  if (input.schedule.size() > kMaxMmSchedule) {
+    return ErrorAt(line_no, 1,
+                   absl::StrCat("the schedule holds at most ", kMaxMmSchedule,
+                                " entries (the fuzz format's limit)"));
+  }
   if (input.program.threads.size() < 2) return ErrorAt(line_no, 1, "needs 2 or 3 threads");
   for (int c : input.schedule) {
     if (c > static_cast<int>(input.program.threads.size())) {
