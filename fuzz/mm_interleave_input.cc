@@ -302,9 +302,15 @@ absl::StatusOr<std::optional<std::string>> MmInterleaveVerdict(std::string_view 
 absl::StatusOr<bool> ReplayMmInterleaveScript(std::string_view text, std::ostream* out) {
   absl::StatusOr<MmInterleaveInput> input = ParseMmInterleaveScript(text);
   if (!input.ok()) return input.status();
-  absl::StatusOr<MmRunVerdict> verdict = RunMmInterleave(*input);
-  if (!verdict.ok()) return verdict.status();
+  absl::StatusOr<MmInterleaveRunner*> runner = RunnerFor(input->program.policy, input->variant);
+  if (!runner.ok()) return runner.status();
+  std::vector<std::string> events;
+  (*runner)->set_event_log(out != nullptr ? &events : nullptr);
+  PreferenceChooser chooser(input->schedule);
+  absl::StatusOr<MmRunVerdict> verdict = (*runner)->Run(input->program, chooser);
+  (*runner)->set_event_log(nullptr);
   if (out != nullptr) {
+    for (const std::string& e : events) *out << "  model: " << e << "\n";
     *out << "mm-interleave " << input->program.policy << " " << VariantName(input->variant) << ": "
          << verdict->steps << " steps, " << verdict->choices.size() << " decisions, "
          << verdict->fast_pins << " GUP-fast pin(s)\n";

@@ -41,8 +41,13 @@ TEST(MmInterleaveInput, RandomInputsOnTheCorrectModelAreClean) {
   std::mt19937_64 rng(7);
   int fast = 0;
   for (int i = 0; i < 2000; ++i) {
-    std::string bytes(2 + rng() % 200, '\0');
+    std::string bytes(2 + rng() % 400, '\0');
     for (char& c : bytes) c = static_cast<char>(rng());
+    if (i % 2 == 1) bytes[1] = static_cast<char>(bytes[1] | 2);  // three threads
+    // Every other input keeps long runs of one thread: fewer, longer-lived preemptions.
+    for (std::size_t k = 12; i % 4 < 2 && k < bytes.size(); ++k) {
+      if (rng() % 8 != 0) bytes[k] = bytes[k - 1];
+    }
     absl::StatusOr<std::optional<std::string>> verdict = MmInterleaveVerdict(bytes, "");
     ASSERT_TRUE(verdict.ok()) << verdict.status();
     EXPECT_FALSE(verdict->has_value()) << **verdict;

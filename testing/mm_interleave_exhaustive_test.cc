@@ -95,6 +95,10 @@ std::vector<MmInterleaveProgram> RacePrograms(const std::string& policy) {
     out.push_back({policy, true, {{Op{pin, 0, 0}}, {Op{K::kWrite, 0, 0}}}});
     out.push_back({policy, true, {{Op{pin, 1, 0}}, {Op{K::kWrite, 0, 0}}}});
   }
+  // A COW fault in C that decided to copy while P's unmap drops the page to one mapping and
+  // a GUP-fast read pin in C lands before the fault replaces the entry (split once allowed it).
+  out.push_back(
+      {policy, true, {{Op{K::kWrite, 1, 0}}, {Op{K::kUnmap, 0, 0}, Op{K::kPinRead, 1, 0}}}});
   return out;
 }
 
