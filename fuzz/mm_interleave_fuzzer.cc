@@ -5,7 +5,8 @@
 // operation and at the end; a violation prints the decoded script and crashes.
 //
 // PINSPLIT_MM_INTERLEAVE_VARIANT=NAME runs a deliberately broken build instead
-// (broken:no-seq-recheck, broken:recheck-before-pin, broken:late-fork-bump).
+// (broken:no-seq-recheck, broken:recheck-before-pin, broken:late-fork-bump,
+// broken:mapcount-fast-pin).
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>

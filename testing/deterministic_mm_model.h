@@ -13,7 +13,10 @@
 //                          than after (the pin lands after the last look at the sequence);
 //   LateForkBumpSync       fork makes write_protect_seq odd only after it has copied the
 //                          first present entry (that entry's copy is unbracketed).
-// The model's option check_write_protect_seq = false (removing the recheck) is the third.
+//   MapcountFastPinSync    split's GUP-fast licensed by mapcount == 1 alone, as it was before
+//                          the mm explorer found that a COW fault in the same process can copy
+//                          the page away after the pin (other policies unchanged).
+// The model's option check_write_protect_seq = false (removing the recheck) is the fourth.
 #pragma once
 
 #include <atomic>
@@ -44,6 +47,7 @@ struct DeterministicSync {
 // Distinct types so that broken_mm_models.cc can specialise one member each.
 struct RecheckBeforePinSync : DeterministicSync {};
 struct LateForkBumpSync : DeterministicSync {};
+struct MapcountFastPinSync : DeterministicSync {};
 
 using DeterministicMmModel = mm::BasicMmModel<DeterministicSync>;
 using DeterministicTruthOracle = mm::BasicTruthOracle<DeterministicMmModel>;
@@ -56,6 +60,9 @@ template <>
 PinOutcome BasicMmModel<RecheckBeforePinSync>::pin_fast(PinId id, ProcessId p, Addr addr,
                                                         PinKind kind, bool longterm);
 template <>
+PinOutcome BasicMmModel<MapcountFastPinSync>::pin_fast(PinId id, ProcessId p, Addr addr,
+                                                       PinKind kind, bool longterm);
+template <>
 absl::StatusOr<ProcessId> BasicMmModel<LateForkBumpSync>::fork(ProcessId parent);
 template <>
 absl::Status BasicMmModel<LateForkBumpSync>::copy_page_table(Process& from, ProcessId parent,
@@ -67,4 +74,6 @@ extern template class BasicMmModel<RecheckBeforePinSync>;
 extern template class BasicTruthOracle<BasicMmModel<RecheckBeforePinSync>>;
 extern template class BasicMmModel<LateForkBumpSync>;
 extern template class BasicTruthOracle<BasicMmModel<LateForkBumpSync>>;
+extern template class BasicMmModel<MapcountFastPinSync>;
+extern template class BasicTruthOracle<BasicMmModel<MapcountFastPinSync>>;
 }  // namespace pinsplit::mm

@@ -324,19 +324,22 @@ std::string_view VariantName(MmModelVariant v) {
       return "broken:recheck-before-pin";
     case MmModelVariant::kLateForkBump:
       return "broken:late-fork-bump";
+    case MmModelVariant::kMapcountFastPin:
+      return "broken:mapcount-fast-pin";
   }
   return "?";
 }
 
 absl::StatusOr<MmModelVariant> ParseVariant(std::string_view name) {
-  for (MmModelVariant v : {MmModelVariant::kCorrect, MmModelVariant::kNoSeqRecheck,
-                           MmModelVariant::kRecheckBeforePin, MmModelVariant::kLateForkBump}) {
+  for (MmModelVariant v :
+       {MmModelVariant::kCorrect, MmModelVariant::kNoSeqRecheck, MmModelVariant::kRecheckBeforePin,
+        MmModelVariant::kLateForkBump, MmModelVariant::kMapcountFastPin}) {
     if (VariantName(v) == name) return v;
   }
   return absl::InvalidArgumentError(
       absl::StrCat("unknown model variant '", std::string(name),
                    "'; known: correct, broken:no-seq-recheck, broken:recheck-before-pin, "
-                   "broken:late-fork-bump"));
+                   "broken:late-fork-bump, broken:mapcount-fast-pin"));
 }
 
 std::string DescribeOp(const MmThreadOp& op) {
@@ -381,6 +384,8 @@ absl::StatusOr<std::unique_ptr<MmInterleaveRunner>> MmInterleaveRunner::Create(
       return Make<RecheckBeforePinSync>(options);
     case MmModelVariant::kLateForkBump:
       return Make<LateForkBumpSync>(options);
+    case MmModelVariant::kMapcountFastPin:
+      return Make<MapcountFastPinSync>(options);
   }
   return absl::InvalidArgumentError("unknown variant");
 }

@@ -57,6 +57,7 @@ enum class MmModelVariant : std::uint8_t {
   kNoSeqRecheck,      // MmOptions::check_write_protect_seq = false
   kRecheckBeforePin,  // RecheckBeforePinSync
   kLateForkBump,      // LateForkBumpSync
+  kMapcountFastPin,   // MapcountFastPinSync
 };
 std::string_view VariantName(MmModelVariant v);
 absl::StatusOr<MmModelVariant> ParseVariant(std::string_view name);

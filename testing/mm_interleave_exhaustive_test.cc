@@ -6,6 +6,8 @@
 //   unmap   T1: pin P 0                                               T2: unmap P 0
 //   cow     P forked C first (page 0 shared, write-protected)
 //           T1: pin P 0 / pin C 0                                     T2: write P 0
+//   fault   P forked C first   T1: write C 0   T2: unmap P 0, pin read C 0  (split's GUP-fast
+//           once pinned on mapcount 1 while C's fault had decided to copy on mapcount 2)
 // under the split and anon-exclusive policies. Correct model: no schedule may violate anything.
 // Proof of teeth on the fork race: the model without the write_protect_seq recheck, and two
 // builds that only NARROW the window (deterministic_mm_model.h: recheck before the pin; fork's
@@ -159,6 +161,17 @@ TEST_P(Teeth, FindsThePinThatSlipsIntoFork) {
   const MmRunVerdict again = (*runner)->Run(program, replay);
   EXPECT_EQ(again.violations, s.first.violations);
   EXPECT_EQ(again.choices, s.first.choices);
+}
+
+// The fault race split once lost: its old GUP-fast rule (mapcount alone) must be caught.
+TEST(TeethFault, FindsTheFastPinThatACowFaultCopiesAway) {
+  const MmInterleaveProgram program{
+      "split", true, {{Op{K::kWrite, 1, 0}}, {Op{K::kUnmap, 0, 0}, Op{K::kPinRead, 1, 0}}}};
+  const Search s = Explore(program, MmModelVariant::kMapcountFastPin);
+  Print(program, MmModelVariant::kMapcountFastPin, s);
+  ASSERT_GT(s.violating, 0);
+  EXPECT_NE(s.first.violations.front().find("long-term pin coherence"), std::string::npos)
+      << s.first.violations.front();
 }
 
 std::vector<TeethCase> TeethCases() {
