@@ -93,6 +93,8 @@ int DecodeCommand(const std::vector<std::string>& args, const std::string& impl,
   NoteFlagsThatDoNotApply({"json", "quiet"}, "decode");
   if (target == "mm_ops") {
     NoteFlagsThatDoNotApply({"impl"}, "decode --target=mm_ops (--policy picks the counter)");
+  } else if (target == "mm_interleave") {
+    // --impl names the model variant (correct, broken:...), --policy overrides the input's.
   } else {
     NoteFlagsThatDoNotApply({"policy"}, absl::StrCat("decode --target=", target));
   }
@@ -101,6 +103,8 @@ int DecodeCommand(const std::vector<std::string>& args, const std::string& impl,
   DecodeOptions options;
   options.impl = impl;
   options.policy = policy;
+  // mm_interleave inputs name their policy: --policy overrides it only when given.
+  if (target == "mm_interleave" && !FlagWasSet("policy")) options.policy.clear();
   absl::StatusOr<std::string> text = DecodeFuzzInput(target, ReadInputOrExit(args[1]), options);
   if (!text.ok()) {
     std::cerr << args[1] << ": " << text.status().message() << "\n";

@@ -15,6 +15,7 @@
 #include "command_line.h"
 #include "fuzz_commands.h"
 #include "host_command.h"
+#include "mm_interleave_command.h"
 #include "pinsplit/any_refcount.h"
 #include "pinsplit/interleave_script.h"
 #include "pinsplit/mm/mm_replay.h"
@@ -134,7 +135,9 @@ int Replay(const std::vector<std::string>& args) {
   const std::string text = ReadInputOrExit(args[1]);
   WarnIfNoOperations(args[1], text, "nothing to check");
   int status;
-  if (LooksLikeInterleaveScript(text)) {
+  if (LooksLikeMmInterleaveScript(text)) {
+    status = ReplayMmInterleaveCommand(args[1], text, absl::GetFlag(FLAGS_quiet));
+  } else if (LooksLikeInterleaveScript(text)) {
     NoteFlagsThatDoNotApply({"policy"}, "an interleave script (it runs on one counter)");
     status = ReplayInterleave(args[1], text, absl::GetFlag(FLAGS_impl), absl::GetFlag(FLAGS_quiet));
   } else if (mm::IsMmScript(text)) {

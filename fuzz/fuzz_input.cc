@@ -13,6 +13,7 @@
 #include "interleave_replay.h"
 #include "linearizability.h"
 #include "misuse_recorder.h"
+#include "mm_interleave_input.h"
 #include "mm_ops_input.h"
 #include "pinsplit/any_refcount.h"
 #include "refcount_model.h"
@@ -316,6 +317,15 @@ absl::StatusOr<std::string> EncodeMmOpsText(std::string_view text, const DecodeO
   return EncodeMmOps(text);
 }
 
+absl::StatusOr<std::string> DecodeMmInterleaveCodec(std::string_view bytes,
+                                                    const DecodeOptions& options) {
+  return DecodeMmInterleaveText(bytes, options.impl, options.policy);  // impl: the variant
+}
+
+absl::StatusOr<std::string> EncodeMmInterleaveCodec(std::string_view text, const DecodeOptions&) {
+  return EncodeMmInterleaveText(text);
+}
+
 struct FuzzCodec {
   std::string_view target;
   absl::StatusOr<std::string> (*decode)(std::string_view bytes, const DecodeOptions& options);
@@ -327,6 +337,7 @@ constexpr FuzzCodec kCodecs[] = {
     {"refcount_ops", &DecodeRefcountOpsText, &EncodeRefcountOpsText},
     {"interleave", &DecodeInterleaveText, &EncodeInterleaveText},
     {"mm_ops", &DecodeMmOpsText, &EncodeMmOpsText},
+    {"mm_interleave", &DecodeMmInterleaveCodec, &EncodeMmInterleaveCodec},
 };
 
 absl::StatusOr<const FuzzCodec*> FindCodec(std::string_view target) {

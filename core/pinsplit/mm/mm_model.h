@@ -1,6 +1,12 @@
 // MmModel: anonymous memory with fork, COW faults and GUP pins, deciding through a Policy and
 // counting through a counter from core/.
 //
+// BasicMmModel<Sync> takes its synchronisation as a traits type (std_sync.h): MmModel is the
+// production instantiation on std::atomic and std::mutex (mm_model.cc); testing/ instantiates
+// the same code on the deterministic scheduler (testing/deterministic_mm_model.h) so that the
+// interleaving explorer can run GUP-fast against fork, unmap and faults step by step. Below,
+// "atomic" and "mutex" mean Sync's.
+//
 // Processes own page tables of kAddressSpace pages (addresses 0 .. 63). Every mapping holds one
 // ordinary reference on its page, every extra reference (LRU, swap cache, page cache) one more,
 // and every pin one pin of its kind. A page is freed exactly when its counter reports the last
@@ -42,6 +48,7 @@
 #include "absl/status/statusor.h"
 #include "pinsplit/mm/page.h"
 #include "pinsplit/mm/policy.h"
+#include "pinsplit/mm/std_sync.h"
 
 namespace pinsplit::mm {
 
@@ -74,10 +81,11 @@ struct PinOutcome {
   bool fast = false;  // taken by GUP-fast
 };
 
-class MmModel {
+template <class Sync>
+class BasicMmModel {
  public:
-  static absl::StatusOr<std::unique_ptr<MmModel>> Create(const MmOptions& options);
-  ~MmModel();
+  static absl::StatusOr<std::unique_ptr<BasicMmModel>> Create(const MmOptions& options);
+  ~BasicMmModel();
 
   absl::StatusOr<ProcessId> spawn();
   absl::Status map(ProcessId p, Addr first, Addr last);
@@ -135,7 +143,7 @@ class MmModel {
   struct LockedProcess;
   struct Handle;  // a pin or an extra reference
 
-  explicit MmModel(const MmOptions& options);
+  explicit BasicMmModel(const MmOptions& options);
 
   absl::StatusOr<Process*> live_process(ProcessId p);
   absl::StatusOr<LockedProcess> lock_process(ProcessId p);
@@ -173,14 +181,14 @@ class MmModel {
   std::string counter_name_;
   mutable PolicyCounters policy_counters_;
 
-  std::unique_ptr<Page[]> pages_;
+  std::unique_ptr<BasicPage<Sync>[]> pages_;
   std::mutex arena_mu_;  // guards free_pages_
   std::vector<PageId> free_pages_;
   std::string impl_;                      // the counter scheme, for pages made on first use
   std::atomic<PageId> pages_touched_{0};  // pages [0, this) were ever allocated
 
   std::unique_ptr<Process[]> processes_;
-  std::mutex processes_mu_;  // guards slot allocation
+  typename Sync::Mutex processes_mu_;  // guards slot allocation
 
   std::mutex handles_mu_;  // guards both free lists
   std::unique_ptr<Handle[]> pins_;
@@ -195,5 +203,8 @@ class MmModel {
   AtomicStats stats_;
   std::vector<std::string>* events_ = nullptr;
 };
+
+extern template class BasicMmModel<StdSync>;
+using MmModel = BasicMmModel<StdSync>;
 
 }  // namespace pinsplit::mm

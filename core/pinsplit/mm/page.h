@@ -1,5 +1,6 @@
-// Page: one physical page of the mm model: a counter from core/, a payload, and what the model
-// knows about who holds it.
+// BasicPage<Sync>: one physical page of the mm model: a counter from core/, a payload, and what
+// the model knows about who holds it. Sync (std_sync.h) supplies the atomics; `Page` is the
+// production one.
 //
 // The counter is what a policy may consult (through PageFacts). Everything else here is the
 // model's bookkeeping: `mapcount` and `exclusive` are what the kernel keeps beside the refcount
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "pinsplit/any_refcount.h"
+#include "pinsplit/mm/std_sync.h"
 #include "pinsplit/refcount.h"
 
 namespace pinsplit::mm {
@@ -58,17 +60,23 @@ struct PageHolders {
   bool empty() const { return mappings.empty() && pins.empty() && extra_refs == 0; }
 };
 
-struct Page {
-  std::unique_ptr<AnyRefcount> counter;
-  std::atomic<std::uint64_t> payload{0};
-  std::atomic<int> mapcount{0};
-  std::atomic<bool> exclusive{false};
+template <class Sync>
+struct BasicPage {
+  std::unique_ptr<AnyRefcount> counter;  // made by Sync::MakeCounter
+  typename Sync::template Atomic<std::uint64_t> payload{0};
+  typename Sync::template Atomic<int> mapcount{0};
+  typename Sync::template Atomic<bool> exclusive{false};
+  // Bookkeeping for the oracle and tests, not read by any decision.
   std::atomic<bool> in_use{false};
   std::atomic<std::uint32_t> generation{0};
 
-  mutable std::mutex holders_mu;  // guards `holders`
+  // Guards `holders`; a leaf lock: nothing under it touches a Sync atomic, so it is never held
+  // across a scheduling point of the deterministic instantiation.
+  mutable std::mutex holders_mu;
   PageHolders holders;
 };
+
+using Page = BasicPage<StdSync>;
 
 inline int PageHolders::read_pins() const {
   int n = 0;

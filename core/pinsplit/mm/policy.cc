@@ -12,19 +12,16 @@
 namespace pinsplit::mm {
 
 bool PageFacts::maybe_pinned() const {
-  const bool answer = page_.counter->is_pinned();
-  if (answer) {
-    std::lock_guard lock(page_.holders_mu);
-    if (page_.holders.pins.empty()) {
-      counters_.false_maybe_pinned.fetch_add(1, std::memory_order_relaxed);
-    }
+  const bool answer = counter_.is_pinned();
+  if (answer && !reader_.has_pin_holders(page_)) {
+    counters_.false_maybe_pinned.fetch_add(1, std::memory_order_relaxed);
   }
   return answer;
 }
 
 std::uint32_t PageFacts::page_count() const {
-  const RefcountState s = page_.counter->state();
-  const Capabilities caps = page_.counter->capabilities();
+  const RefcountState s = counter_.state();
+  const Capabilities caps = counter_.capabilities();
   // A split word counts each pin once; the bias and plain words already hold the sum.
   return caps.pin_kinds ? s.refs + s.pins : s.raw;
 }

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,19 +36,50 @@ struct PolicyCounters {
   std::atomic<std::uint64_t> false_maybe_pinned{0};
 };
 
+// How PageFacts reads a BasicPage<Sync> without knowing Sync: one table per instantiation.
+struct PageReader {
+  int (*mapcount)(const void* page);
+  bool (*exclusive)(const void* page);
+  PageHolders (*holders)(const void* page);
+  bool (*has_pin_holders)(const void* page);
+};
+
+template <class Sync>
+inline constexpr PageReader kPageReader = {
+    [](const void* p) {
+      return static_cast<const BasicPage<Sync>*>(p)->mapcount.load(std::memory_order_acquire);
+    },
+    [](const void* p) {
+      return static_cast<const BasicPage<Sync>*>(p)->exclusive.load(std::memory_order_acquire);
+    },
+    [](const void* p) {
+      const auto* page = static_cast<const BasicPage<Sync>*>(p);
+      std::lock_guard lock(page->holders_mu);
+      return page->holders;
+    },
+    [](const void* p) {
+      const auto* page = static_cast<const BasicPage<Sync>*>(p);
+      std::lock_guard lock(page->holders_mu);
+      return !page->holders.pins.empty();
+    },
+};
+
 class PageFacts {
  public:
-  PageFacts(const Page& page, ProcessId actor, ProcessKey actor_key, bool mm_has_pinned,
+  template <class Sync>
+  PageFacts(const BasicPage<Sync>& page, ProcessId actor, ProcessKey actor_key, bool mm_has_pinned,
             PolicyCounters& counters)
-      : page_(page),
+      : counter_(*page.counter),
+        page_(&page),
+        reader_(kPageReader<Sync>),
         actor_(actor),
         actor_key_(actor_key),
         mm_has_pinned_(mm_has_pinned),
         counters_(counters) {}
 
-  const AnyRefcount& counter() const { return *page_.counter; }
-  int mapcount() const { return page_.mapcount.load(std::memory_order_acquire); }
-  bool exclusive() const { return page_.exclusive.load(std::memory_order_acquire); }
+  const AnyRefcount& counter() const { return counter_; }
+  int mapcount() const { return reader_.mapcount(page_); }
+  bool exclusive() const { return reader_.exclusive(page_); }
   bool mm_has_pinned() const { return mm_has_pinned_; }
   ProcessId actor() const { return actor_; }
   ProcessKey actor_key() const { return actor_key_; }  // the actor's slot and generation
@@ -58,13 +90,12 @@ class PageFacts {
   std::uint32_t page_count() const;
 
   // The truth; for the omniscient policy only. Takes the page's holder lock.
-  PageHolders holders() const {
-    std::lock_guard lock(page_.holders_mu);
-    return page_.holders;
-  }
+  PageHolders holders() const { return reader_.holders(page_); }
 
  private:
-  const Page& page_;  // NOLINT: a view, never outlives the call it is made for
+  const AnyRefcount& counter_;  // NOLINT: a view, never outlives the call it is made for
+  const void* page_;            // a BasicPage<Sync>, read through reader_
+  const PageReader& reader_;    // NOLINT
   ProcessId actor_;
   ProcessKey actor_key_;
   bool mm_has_pinned_;

@@ -7,8 +7,13 @@
 //      pinned" heuristic and no false positives from ordinary references); otherwise it shares.
 //   3. A write fault reuses the page when it has one mapping (mapcount == 1), whatever other
 //      references it holds; otherwise it copies.
-//   GUP-fast pins a page only when it has one mapping; the fork sequence count catches a fork
-//   that shares it in between.
+//   GUP-fast pins a page only when it has one mapping AND is AnonExclusive (the flag a fork
+//   clears and only a fault or pin under the mmap_lock sets); the fork sequence count catches a
+//   fork that shares it in between. Mapcount alone is not enough: it drops when ANOTHER process
+//   unmaps, exits or copies, without this process's lock, so a write fault here that decided
+//   to copy on mapcount 2 could replace the entry after a GUP-fast pin that saw mapcount 1 had
+//   pinned and rechecked it, leaving a long-term pin on a page the process no longer maps
+//   (found by the mm interleaving explorer; the storm's rare "long-term pin coherence" report).
 //
 // Why it is safe: rules 1 and 2 keep every pinned page mapped by one process at most, the one
 // that pinned it (a pinned page is never shared by fork, and a shared page is never pinned), so
@@ -44,7 +49,7 @@ class SplitPolicy final : public Policy {
     return page.mapcount() == 1 ? ReadPinPrep::kNone : ReadPinPrep::kUnshare;
   }
   bool fast_pin_allowed(const PageFacts& page, PinKind) const override {
-    return page.mapcount() == 1;
+    return page.mapcount() == 1 && page.exclusive();
   }
 };
 

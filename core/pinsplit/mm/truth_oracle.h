@@ -18,6 +18,8 @@
 // saturated ones, which it lists.
 //
 // Sequential use only (scripts, fuzzers); storms check with values that carry their writer.
+// BasicTruthOracle<Model> judges any instantiation of BasicMmModel (testing/ runs the model on
+// the deterministic scheduler); TruthOracle judges the production MmModel.
 #pragma once
 
 #include <array>
@@ -37,9 +39,10 @@ struct Violation {
   std::string detail;
 };
 
-class TruthOracle {
+template <class Model>
+class BasicTruthOracle {
  public:
-  explicit TruthOracle(const MmModel& model) : model_(model) {}
+  explicit BasicTruthOracle(const Model& model) : model_(model) {}
 
   // Forgets everything, for a model that was reset() (MmModel): as if just constructed.
   void reset();
@@ -106,7 +109,7 @@ class TruthOracle {
   std::string pin_name(PinId pin) const;
   std::string describe(std::uint64_t value) const;
 
-  const MmModel& model_;
+  const Model& model_;
   std::map<Incarnation, Memory> memory_;          // live processes' logical memory
   std::map<ProcessId, Incarnation> incarnation_;  // live slots
   Incarnation next_incarnation_ = 1;
@@ -116,5 +119,8 @@ class TruthOracle {
   std::map<Incarnation, std::string> names_;
   std::map<PinId, std::string> pin_names_;
 };
+
+extern template class BasicTruthOracle<MmModel>;
+using TruthOracle = BasicTruthOracle<MmModel>;
 
 }  // namespace pinsplit::mm

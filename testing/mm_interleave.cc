@@ -1,0 +1,393 @@
+#include "mm_interleave.h"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace pinsplit {
+namespace {
+
+using mm::Addr;
+using mm::PinId;
+using mm::ProcessId;
+
+constexpr int kSetupAddresses = 2;
+
+template <class Sync>
+class Runner final : public MmInterleaveRunner {
+ public:
+  using Model = mm::BasicMmModel<Sync>;
+  using Oracle = mm::BasicTruthOracle<Model>;
+
+  Runner(std::unique_ptr<Model> model) : model_(std::move(model)), oracle_(*model_) {}
+
+  void set_event_log(std::vector<std::string>* log) override { model_->set_event_log(log); }
+
+  MmRunVerdict Run(const MmInterleaveProgram& program, Chooser& chooser) override {
+    verdict_ = MmRunVerdict{};
+    model_->reset();
+    oracle_.reset();
+    log_.clear();
+    slot_epochs_.clear();
+    clock_ = 0;
+    processes_.clear();
+    pins_.clear();
+    in_flight_ = 0;
+    fast_pins_ = 0;
+    next_value_ = 1;
+    Setup(program);
+    if (verdict_.violations.empty()) {
+      std::vector<std::function<void()>> bodies;
+      for (std::size_t t = 0; t < program.threads.size(); ++t) {
+        bodies.push_back([this, &program, t] {
+          for (const MmThreadOp& op : program.threads[t]) Perform(op, static_cast<int>(t));
+        });
+      }
+      RunOutcome outcome = scheduler_.Run(bodies, chooser);
+      verdict_.choices = std::move(outcome.choices);
+      verdict_.steps = static_cast<int>(outcome.step_threads.size());
+    }
+    if (verdict_.violations.empty()) Epilogue();
+    verdict_.fast_pins = fast_pins_;
+    return std::move(verdict_);
+  }
+
+ private:
+  struct LivePin {
+    PinId id;
+    int thread;
+    PinKind kind;
+  };
+
+  // What the oracle has been told, in the order it holds it. Every notification but a pin's
+  // advances the clock and goes last; a pin goes right after what had completed when its call
+  // started (`at`: the clock then), after pins placed there before it. A notification placed
+  // before the end rebuilds the oracle from the log.
+  struct Entry {
+    std::uint64_t clock;
+    bool pin;
+    std::function<void(Oracle&)> apply;
+    std::optional<PinId> unpinned;  // the handle an unpin released (ids are reused)
+  };
+  void Notify(std::function<void(Oracle&)> f, std::optional<PinId> unpinned = std::nullopt) {
+    f(oracle_);
+    log_.push_back({++clock_, false, std::move(f), unpinned});
+  }
+  // A pin is never placed before the unpin that freed its handle id.
+  void NotifyPin(std::function<void(Oracle&)> f, std::uint64_t at, PinId id) {
+    auto pos = std::find_if(log_.begin(), log_.end(),
+                            [at](const Entry& e) { return e.clock > at && !e.pin; });
+    for (auto it = pos; it != log_.end(); ++it) {
+      if (it->unpinned == id) pos = std::next(it);
+    }
+    if (pos == log_.end()) {
+      f(oracle_);
+      log_.push_back({at, true, std::move(f), std::nullopt});
+      return;
+    }
+    log_.insert(pos, {at, true, std::move(f), std::nullopt});
+    oracle_.reset();
+    for (const Entry& e : log_) e.apply(oracle_);
+  }
+
+  // Bumped whenever a fork puts a new process into slot p.
+  std::uint64_t SlotEpoch(ProcessId p) const {
+    auto it = slot_epochs_.find(p);
+    return it == slot_epochs_.end() ? 0 : it->second;
+  }
+
+  std::uint64_t NewValue() { return 0x1000 + next_value_++; }
+
+  void Violate(std::string text) { verdict_.violations.push_back(std::move(text)); }
+  void Report(const std::vector<mm::Violation>& found, const std::string& when) {
+    for (const mm::Violation& v : found) {
+      Violate(absl::StrCat(v.invariant, ": ", v.detail, " (", when, ")"));
+    }
+  }
+  void Report(const std::optional<mm::Violation>& found, const std::string& when) {
+    if (found) Report(std::vector<mm::Violation>{*found}, when);
+  }
+  void Check(const std::string& when) { Report(oracle_.check_state(), when); }
+  void Expect(const absl::Status& s, const std::string& what) {
+    if (!s.ok() && !absl::IsFailedPrecondition(s)) {
+      Violate(absl::StrCat("model error: ", what, ": ", s.ToString()));
+    }
+  }
+
+  void Setup(const MmInterleaveProgram& program) {
+    absl::StatusOr<ProcessId> p = model_->spawn();
+    if (!p.ok()) return Violate(absl::StrCat("set-up: ", p.status().ToString()));
+    Notify([p = *p](Oracle& o) { o.on_spawn(p); });
+    processes_.push_back(*p);
+    if (absl::Status s = model_->map(*p, 0, kSetupAddresses - 1); !s.ok()) {
+      return Violate(absl::StrCat("set-up: ", s.ToString()));
+    }
+    Notify([p = *p](Oracle& o) { o.on_map(p, 0, kSetupAddresses - 1); });
+    for (Addr a = 0; a < kSetupAddresses; ++a) {
+      const std::uint64_t v = NewValue();
+      if (absl::Status s = model_->write(*p, a, v); !s.ok()) {
+        return Violate(absl::StrCat("set-up: ", s.ToString()));
+      }
+      Notify([p = *p, a, v](Oracle& o) { o.on_write(p, a, v); });
+    }
+    if (program.prefork) {
+      absl::StatusOr<ProcessId> c = model_->fork(*p);
+      if (!c.ok()) return Violate(absl::StrCat("set-up: ", c.status().ToString()));
+      Notify([p = *p, c = *c](Oracle& o) { o.on_fork(p, c); });
+      processes_.push_back(*c);
+    }
+    Check("after set-up");
+  }
+
+  // One operation of logical thread `thread`; the model call is scheduled, the bookkeeping and
+  // the oracle are not.
+  void Perform(const MmThreadOp& op, int thread) {
+    if (op.process < 0 || op.process >= static_cast<int>(processes_.size())) return;
+    const ProcessId p = processes_[op.process];
+    ++in_flight_;
+    const std::uint64_t start = clock_;
+    const std::uint64_t slot_epoch = SlotEpoch(p);
+    std::string what = absl::StrCat("T", thread + 1, " ", DescribeOp(op));
+    switch (op.kind) {
+      case MmThreadOpKind::kPinRead:
+      case MmThreadOpKind::kPinWrite: {
+        const PinKind kind = op.kind == MmThreadOpKind::kPinRead ? PinKind::kRead : PinKind::kWrite;
+        absl::StatusOr<mm::PinOutcome> out = model_->pin(p, op.addr, kind, true, true);
+        DeterministicScheduler::Unscheduled quiet;
+        if (!out.ok()) {
+          Expect(out.status(), what);
+        } else if (out->result == PinResult::kPinned) {
+          // A pin takes effect somewhere inside its call (GUP-fast: when its recheck passed);
+          // the truth places it at the call's start, before whatever completed meanwhile (an
+          // unmap, a write): the values it may show are those its owner held from then on.
+          // Unless the slot changed hands meanwhile (its process exited and a fork reused it):
+          // then the pin is the new occupant's, as the model records it, placed at its return.
+          auto f = [id = out->id, p, addr = op.addr, kind](Oracle& o) {
+            o.on_pin(id, p, addr, kind, true);
+          };
+          if (SlotEpoch(p) == slot_epoch || !model_->process_alive(p)) {
+            NotifyPin(std::move(f), start, out->id);
+          } else {
+            Notify(std::move(f));
+          }
+          pins_.push_back({out->id, thread, kind});
+          fast_pins_ += out->fast;
+        }
+        break;
+      }
+      case MmThreadOpKind::kFork: {
+        absl::StatusOr<ProcessId> child = model_->fork(p);
+        DeterministicScheduler::Unscheduled quiet;
+        if (!child.ok()) {
+          Expect(child.status(), what);
+        } else {
+          ++slot_epochs_[*child];
+          Notify([p, c = *child](Oracle& o) { o.on_fork(p, c); });
+          processes_.push_back(*child);
+        }
+        break;
+      }
+      case MmThreadOpKind::kUnmap: {
+        absl::Status s = model_->unmap(p, op.addr);
+        DeterministicScheduler::Unscheduled quiet;
+        if (s.ok()) Notify([p, a = op.addr](Oracle& o) { o.on_unmap(p, a); });
+        Expect(s, what);
+        break;
+      }
+      case MmThreadOpKind::kWrite: {
+        std::uint64_t v;
+        {
+          DeterministicScheduler::Unscheduled quiet;
+          v = NewValue();
+        }
+        absl::Status s = model_->write(p, op.addr, v);
+        DeterministicScheduler::Unscheduled quiet;
+        if (s.ok()) Notify([p, a = op.addr, v](Oracle& o) { o.on_write(p, a, v); });
+        Expect(s, what);
+        break;
+      }
+      case MmThreadOpKind::kUnpin: {
+        std::optional<PinId> id;
+        {
+          DeterministicScheduler::Unscheduled quiet;
+          for (auto it = pins_.rbegin(); it != pins_.rend(); ++it) {
+            if (it->thread == thread) {
+              id = it->id;
+              pins_.erase(std::next(it).base());
+              break;
+            }
+          }
+          // Told at the call's start: the model frees the handle before its last access, so
+          // a pin that starts meanwhile may reuse the id before this call returns.
+          if (id) Notify([id = *id](Oracle& o) { o.on_unpin(id); }, *id);
+        }
+        if (!id) break;
+        absl::Status s = model_->unpin(*id);
+        DeterministicScheduler::Unscheduled quiet;
+        if (!s.ok()) Violate(absl::StrCat("model error: ", what, ": ", s.ToString()));
+        break;
+      }
+      case MmThreadOpKind::kExit: {
+        absl::Status s = model_->exit(p);
+        DeterministicScheduler::Unscheduled quiet;
+        if (s.ok()) Notify([p](Oracle& o) { o.on_exit(p); });
+        Expect(s, what);
+        break;
+      }
+    }
+    DeterministicScheduler::Unscheduled quiet;
+    if (--in_flight_ == 0) Check(absl::StrCat("after ", what));
+  }
+
+  // Sequential: makes a pin that slipped into a fork (or a stale page) observable.
+  void Epilogue() {
+    for (std::size_t i = 0; i < processes_.size(); ++i) {
+      const ProcessId p = processes_[i];
+      if (!model_->process_alive(p)) continue;
+      for (Addr a = 0; a < kSetupAddresses; ++a) {
+        if (model_->page_at(p, a) == mm::kNoPage) continue;
+        const std::uint64_t v = NewValue();
+        const std::string when = absl::StrCat("epilogue: process ", i, " writes ", a);
+        absl::Status s = model_->write(p, a, v);
+        if (s.ok()) oracle_.on_write(p, a, v);
+        Expect(s, when);
+        Check(when);
+      }
+    }
+    for (const LivePin& pin : pins_) {
+      const std::string when = absl::StrCat("epilogue: through pin ", pin.id);
+      absl::StatusOr<std::uint64_t> got = model_->read_pin(pin.id);
+      if (got.ok()) Report(oracle_.check_pin_read(pin.id, *got), when);
+      if (pin.kind == PinKind::kWrite) {
+        const std::uint64_t v = NewValue();
+        absl::Status s = model_->write_pin(pin.id, v);
+        if (s.ok()) oracle_.on_write_pin(pin.id, v);
+        Expect(s, when);
+      }
+      Check(when);
+    }
+    for (std::size_t i = 0; i < processes_.size(); ++i) {
+      const ProcessId p = processes_[i];
+      if (!model_->process_alive(p)) continue;
+      for (Addr a = 0; a < kSetupAddresses; ++a) {
+        absl::StatusOr<std::uint64_t> got = model_->read(p, a);
+        if (got.ok()) {
+          Report(oracle_.check_read(p, a, *got),
+                 absl::StrCat("epilogue: process ", i, " reads ", a));
+        }
+      }
+    }
+    for (const LivePin& pin : pins_) {
+      if (model_->unpin(pin.id).ok()) oracle_.on_unpin(pin.id);
+    }
+    for (ProcessId p : processes_) {
+      if (model_->process_alive(p) && model_->exit(p).ok()) oracle_.on_exit(p);
+    }
+    std::vector<mm::PageId> saturated;
+    Report(oracle_.check_quiescent(&saturated), "at the end");
+  }
+
+  std::unique_ptr<Model> model_;
+  Oracle oracle_;
+  DeterministicScheduler scheduler_;
+  MmRunVerdict verdict_;
+  std::vector<ProcessId> processes_;
+  std::vector<LivePin> pins_;
+  std::vector<Entry> log_;
+  std::map<ProcessId, std::uint64_t> slot_epochs_;
+  std::uint64_t clock_ = 0;
+  int in_flight_ = 0;
+  int fast_pins_ = 0;
+  std::uint64_t next_value_ = 1;
+};
+
+template <class Sync>
+absl::StatusOr<std::unique_ptr<MmInterleaveRunner>> Make(const mm::MmOptions& options) {
+  absl::StatusOr<std::unique_ptr<mm::BasicMmModel<Sync>>> model =
+      mm::BasicMmModel<Sync>::Create(options);
+  if (!model.ok()) return model.status();
+  return std::make_unique<Runner<Sync>>(*std::move(model));
+}
+
+}  // namespace
+
+std::string_view VariantName(MmModelVariant v) {
+  switch (v) {
+    case MmModelVariant::kCorrect:
+      return "correct";
+    case MmModelVariant::kNoSeqRecheck:
+      return "broken:no-seq-recheck";
+    case MmModelVariant::kRecheckBeforePin:
+      return "broken:recheck-before-pin";
+    case MmModelVariant::kLateForkBump:
+      return "broken:late-fork-bump";
+    case MmModelVariant::kMapcountFastPin:
+      return "broken:mapcount-fast-pin";
+  }
+  return "?";
+}
+
+absl::StatusOr<MmModelVariant> ParseVariant(std::string_view name) {
+  for (MmModelVariant v :
+       {MmModelVariant::kCorrect, MmModelVariant::kNoSeqRecheck, MmModelVariant::kRecheckBeforePin,
+        MmModelVariant::kLateForkBump, MmModelVariant::kMapcountFastPin}) {
+    if (VariantName(v) == name) return v;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown model variant '", std::string(name),
+                   "'; known: correct, broken:no-seq-recheck, broken:recheck-before-pin, "
+                   "broken:late-fork-bump, broken:mapcount-fast-pin"));
+}
+
+std::string DescribeOp(const MmThreadOp& op) {
+  const char* name = "?";
+  switch (op.kind) {
+    case MmThreadOpKind::kPinRead:
+      name = "pin read";
+      break;
+    case MmThreadOpKind::kPinWrite:
+      name = "pin write";
+      break;
+    case MmThreadOpKind::kFork:
+      return absl::StrCat("fork p", op.process);
+    case MmThreadOpKind::kUnmap:
+      name = "unmap";
+      break;
+    case MmThreadOpKind::kWrite:
+      name = "write";
+      break;
+    case MmThreadOpKind::kUnpin:
+      return "unpin";
+    case MmThreadOpKind::kExit:
+      return absl::StrCat("exit p", op.process);
+  }
+  return absl::StrCat(name, " p", op.process, " ", op.addr);
+}
+
+absl::StatusOr<std::unique_ptr<MmInterleaveRunner>> MmInterleaveRunner::Create(
+    const std::string& policy, MmModelVariant variant) {
+  mm::MmOptions options;
+  options.policy = policy;
+  options.max_pages = 64;
+  options.max_processes = 16;
+  options.max_handles = 32;
+  switch (variant) {
+    case MmModelVariant::kCorrect:
+      return Make<DeterministicSync>(options);
+    case MmModelVariant::kNoSeqRecheck:
+      options.check_write_protect_seq = false;
+      return Make<DeterministicSync>(options);
+    case MmModelVariant::kRecheckBeforePin:
+      return Make<RecheckBeforePinSync>(options);
+    case MmModelVariant::kLateForkBump:
+      return Make<LateForkBumpSync>(options);
+    case MmModelVariant::kMapcountFastPin:
+      return Make<MapcountFastPinSync>(options);
+  }
+  return absl::InvalidArgumentError("unknown variant");
+}
+
+}  // namespace pinsplit

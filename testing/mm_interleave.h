@@ -1,0 +1,85 @@
+// MmInterleaveRunner: runs a small concurrent program of process-level operations (GUP-fast
+// pins, fork, unmap, writes that fault, exit) on the mm model under the deterministic
+// scheduler, and judges each run with the truth oracle.
+//
+// A run: (1) sequential set-up: process P maps addresses 0 and 1 and writes them; with
+// `prefork`, P forks C (so P's pages are shared and write-protected); (2) the logical threads
+// run their operations concurrently, one scheduling point per atomic access of the model;
+// after each operation its thread tells the oracle what succeeded (unscheduled: no scheduling
+// point, so schedules are those of the model alone; a pin is placed at its call's start, every
+// other operation at its return) and, when no other thread is inside an operation, runs the
+// oracle's whole-state check; (3) sequential epilogue that makes a slipped
+// pin visible: every live process writes and reads back each address it maps, every pin is read
+// and (write pins) written through, the state is checked after each step; then every pin is
+// released, every process exits and the model must be empty (check_quiescent).
+// A verdict lists the violations (empty: the run is correct) and the recorded choices, which
+// replay the run through a PreferenceChooser.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "deterministic_mm_model.h"
+#include "deterministic_scheduler.h"
+
+namespace pinsplit {
+
+enum class MmThreadOpKind : std::uint8_t {
+  kPinRead,   // long-term FOLL_PIN read pin, GUP-fast first
+  kPinWrite,  // long-term FOLL_PIN write pin, GUP-fast first
+  kFork,
+  kUnmap,
+  kWrite,  // a store; a write fault when the entry is write-protected (COW)
+  kUnpin,  // releases this thread's most recent live pin (nothing if none)
+  kExit,
+};
+
+// process: 0 is P, 1 is C (with prefork), 2.. children forked in this run, in fork order;
+// an operation on a process that does not exist (yet) does nothing.
+struct MmThreadOp {
+  MmThreadOpKind kind;
+  int process = 0;
+  mm::Addr addr = 0;
+};
+
+struct MmInterleaveProgram {
+  std::string policy = "split";
+  bool prefork = false;
+  std::vector<std::vector<MmThreadOp>> threads;  // 1..4 logical threads
+};
+
+// Which build of the model runs: the correct one or a deliberately broken one.
+enum class MmModelVariant : std::uint8_t {
+  kCorrect,
+  kNoSeqRecheck,      // MmOptions::check_write_protect_seq = false
+  kRecheckBeforePin,  // RecheckBeforePinSync
+  kLateForkBump,      // LateForkBumpSync
+  kMapcountFastPin,   // MapcountFastPinSync
+};
+std::string_view VariantName(MmModelVariant v);
+absl::StatusOr<MmModelVariant> ParseVariant(std::string_view name);
+
+struct MmRunVerdict {
+  std::vector<std::string> violations;  // "invariant: detail"
+  std::vector<int> choices;             // replays the run
+  int fast_pins = 0;                    // pins GUP-fast took in this run
+  int steps = 0;                        // scheduling points (accesses) in the run
+};
+
+std::string DescribeOp(const MmThreadOp& op);
+
+class MmInterleaveRunner {
+ public:
+  virtual ~MmInterleaveRunner() = default;
+  // A runner for one policy and variant; InvalidArgument for an unknown policy.
+  static absl::StatusOr<std::unique_ptr<MmInterleaveRunner>> Create(const std::string& policy,
+                                                                    MmModelVariant variant);
+  virtual MmRunVerdict Run(const MmInterleaveProgram& program, Chooser& chooser) = 0;
+  // Narrates the last run's model events (copies, frees) when on; for replays.
+  virtual void set_event_log(std::vector<std::string>* log) = 0;
+};
+
+}  // namespace pinsplit
