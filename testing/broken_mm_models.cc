@@ -111,35 +111,11 @@ absl::Status BasicMmModel<LateForkBumpSync>::copy_page_table(Process& from, Proc
 // another process unmaps, exits or copies, without this process's lock, so a write fault here
 // that decided to copy on mapcount 2 can replace the entry after the pin landed and rechecked.
 template <>
-PinOutcome BasicMmModel<MapcountFastPinSync>::pin_fast(PinId id, ProcessId p, Addr addr,
-                                                       PinKind kind, bool longterm) {
-  using Sync = MapcountFastPinSync;
-  if (p >= options_.max_processes || addr >= kAddressSpace) return PinOutcome{};
-  Process& proc = processes_[p];
-  const std::uint32_t generation = proc.generation.load(std::memory_order_seq_cst);
-  if (!proc.alive.load(std::memory_order_acquire)) return PinOutcome{};
-  proc.has_pinned.store(true, std::memory_order_seq_cst);
-  const std::uint32_t seq = proc.write_protect_seq.load(std::memory_order_seq_cst);
-  if (options_.check_write_protect_seq && (seq & 1) != 0) return PinOutcome{};
-  const std::uint64_t pte = proc.ptes[addr].load(std::memory_order_acquire);
-  if (!Present(pte) || (kind == PinKind::kWrite && !Writable(pte))) return PinOutcome{};
-  const PageId page = PageOf(pte);
+bool BasicMmModel<MapcountFastPinSync>::fast_pin_allowed(PageId page, ProcessId p,
+                                                         PinKind kind) const {
   // THE FLAW (split only): no AnonExclusive check.
-  const bool allowed = policy_->name() == "split" ? facts(page, p).mapcount() == 1
-                                                  : policy_->fast_pin_allowed(facts(page, p), kind);
-  if (!allowed) return PinOutcome{};
-  if (pages_[page].counter->try_pin(kind) != PinResult::kPinned) return PinOutcome{};
-  Sync::Fence(std::memory_order_seq_cst);
-  const bool seq_moved = options_.check_write_protect_seq &&
-                         proc.write_protect_seq.load(std::memory_order_seq_cst) != seq;
-  const bool recycled = proc.generation.load(std::memory_order_seq_cst) != generation ||
-                        !proc.alive.load(std::memory_order_seq_cst);
-  if (seq_moved || recycled || proc.ptes[addr].load(std::memory_order_seq_cst) != pte) {
-    release(page, pages_[page].counter->unpin(kind));
-    return PinOutcome{};
-  }
-  stats_.fast_pins.fetch_add(1, std::memory_order_relaxed);
-  return record_pin(id, page, p, addr, kind, longterm, /*fast=*/true);
+  return policy_->name() == "split" ? facts(page, p).mapcount() == 1
+                                    : policy_->fast_pin_allowed(facts(page, p), kind);
 }
 
 template class BasicMmModel<MapcountFastPinSync>;

@@ -60,8 +60,8 @@ template <>
 PinOutcome BasicMmModel<RecheckBeforePinSync>::pin_fast(PinId id, ProcessId p, Addr addr,
                                                         PinKind kind, bool longterm);
 template <>
-PinOutcome BasicMmModel<MapcountFastPinSync>::pin_fast(PinId id, ProcessId p, Addr addr,
-                                                       PinKind kind, bool longterm);
+bool BasicMmModel<MapcountFastPinSync>::fast_pin_allowed(PageId page, ProcessId p,
+                                                         PinKind kind) const;
 template <>
 absl::StatusOr<ProcessId> BasicMmModel<LateForkBumpSync>::fork(ProcessId parent);
 template <>

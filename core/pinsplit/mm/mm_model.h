@@ -160,6 +160,9 @@ class BasicMmModel {
   absl::Status copy_for(Process& proc, ProcessId p, Addr addr, bool writable);
   absl::Status move_others(PageId page, ProcessId keeper);
   PinOutcome pin_fast(PinId id, ProcessId p, Addr addr, PinKind kind, bool longterm);
+  // Whether GUP-fast may pin `page` for `p` without a lock: the policy's call. One member, so a
+  // broken model in testing/ can replace this decision alone.
+  bool fast_pin_allowed(PageId page, ProcessId p, PinKind kind) const;
   absl::StatusOr<PinOutcome> pin_slow(PinId id, ProcessId p, Addr addr, PinKind kind,
                                       bool longterm);
   PinOutcome record_pin(PinId id, PageId page, ProcessId p, Addr addr, PinKind kind, bool longterm,

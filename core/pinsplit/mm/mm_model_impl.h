@@ -607,6 +607,11 @@ absl::StatusOr<PinOutcome> BasicMmModel<Sync>::pin(ProcessId p, Addr addr, PinKi
   return outcome;
 }
 
+template <class Sync>
+bool BasicMmModel<Sync>::fast_pin_allowed(PageId page, ProcessId p, PinKind kind) const {
+  return policy_->fast_pin_allowed(facts(page, p), kind);
+}
+
 // GUP-fast: no lock. Any doubt falls back to the slow path (an outcome other than kPinned).
 template <class Sync>
 PinOutcome BasicMmModel<Sync>::pin_fast(PinId id, ProcessId p, Addr addr, PinKind kind,
@@ -624,7 +629,7 @@ PinOutcome BasicMmModel<Sync>::pin_fast(PinId id, ProcessId p, Addr addr, PinKin
   const std::uint64_t pte = proc.ptes[addr].load(std::memory_order_acquire);
   if (!Present(pte) || (kind == PinKind::kWrite && !Writable(pte))) return PinOutcome{};
   const PageId page = PageOf(pte);
-  if (!policy_->fast_pin_allowed(facts(page, p), kind)) return PinOutcome{};
+  if (!fast_pin_allowed(page, p, kind)) return PinOutcome{};
   if (pages_[page].counter->try_pin(kind) != PinResult::kPinned) return PinOutcome{};
   Sync::Fence(std::memory_order_seq_cst);  // the kernel's smp_mb() after the pin
   const bool seq_moved = options_.check_write_protect_seq &&
