@@ -273,7 +273,9 @@ int FidelityCommand(const std::vector<std::string>& args) {
   };
   std::vector<Scenario> scenarios;
   for (const std::string& f : ScenarioFiles(args, random > 0)) {
-    scenarios.push_back({f, ReadInputOrExit(f), false});
+    std::string text = ReadInputOrExit(f);
+    WarnIfNoOperations(f, text, "nothing to compare");
+    scenarios.push_back({f, std::move(text), false});
   }
   for (int i = 0; i < random; ++i) {
     const std::uint64_t s = seed + static_cast<std::uint64_t>(i);

@@ -342,6 +342,9 @@ def class_wrong_paths(ctx: Context) -> None:
     ctx.run(Row("encode of an empty script warns", [
         ctx.pinsplit, "encode", "--target=refcount_ops", "--output", str(ctx.path("e.bin")),
         empty], 0, ["warning", "holds no operations"]))
+    ctx.run(Row("fidelity of an empty script warns", [
+        ctx.pinsplit, "fidelity", "--false_pin=false", empty], 0,
+        ["warning", "holds no operations"]))
     ctx.run(Row("compare of an empty script", [ctx.pinsplit, "compare", empty], 2,
                 ["holds no operations"]))
     ctx.run(Row("replay of an empty stdin warns", [ctx.pinsplit, "replay", "-"], 0,
@@ -556,6 +559,10 @@ def class_small(ctx: Context) -> None:
         Row("replay interleave: a 1 MB token is cut", [
             p, "replay", ctx.file("hugeil.ops", f"thread 1 pin {huge}\n")], 2,
             ["(1000000 characters)"], [huge[:100]]),
+        Row("budget: a 1 MB key is cut", [
+            p, "budget", "--sim_arrivals=0", "--layout=4/4/24",
+            ctx.file("huge.workload", f"k{huge}\n")], 2,
+            ["(1000001 characters)"], [huge[:100]]),
         Row("encode: a 1 MB token is cut", [
             p, "encode", "--target=refcount_ops", str(ctx.path("huge.ops"))], 2,
             ["(1000003 characters)"], [huge[:100]]),

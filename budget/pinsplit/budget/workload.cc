@@ -47,8 +47,8 @@ class WorkloadParser {
         head == "sources") {
       return NumberLine();
     }
-    return Err(0, absl::StrCat("unknown key '", head,
-                               "' (expected title, pin, ordinary, count, rate, hold_mean, "
+    return Err(0, absl::StrCat("unknown key ", Quoted(head),
+                               " (expected title, pin, ordinary, count, rate, hold_mean, "
                                "multiplicity or sources)"));
   }
 
@@ -83,7 +83,7 @@ class WorkloadParser {
     const std::vector<Token>& t = *tokens_;
     if (t.size() < 2) return Err(1, "missing class name");
     if (!IsName(t[1].text)) {
-      return Err(1, absl::StrCat("'", t[1].text, "' is not a name (letters, digits, '_', '-')"));
+      return Err(1, absl::StrCat(Quoted(t[1].text), " is not a name (letters, digits, '_', '-')"));
     }
     if (!names_.insert(std::string(t[1].text)).second) {
       return Err(1, absl::StrCat("class '", t[1].text, "' is defined twice"));
@@ -138,10 +138,10 @@ class WorkloadParser {
         }
       } else if (key == "kind" || key == "term" || key == "hold") {
         return Err(i, pin || key == "hold"
-                          ? absl::StrCat("'", key, "' is given twice")
+                          ? absl::StrCat(Quoted(key), " is given twice")
                           : absl::StrCat("an ordinary class takes no '", key, "'"));
       } else {
-        return Err(i, absl::StrCat("unknown key '", key, "' (expected ",
+        return Err(i, absl::StrCat("unknown key ", Quoted(key), " (expected ",
                                    pin ? "kind, term or hold" : "hold", ")"));
       }
     }
@@ -169,7 +169,7 @@ class WorkloadParser {
     }
     if (t.size() < 2) return Err(1, absl::StrCat("'", key, "' needs a number"));
     const std::optional<double> value = ParseNumber(t[1].text);
-    if (!value.has_value()) return Err(1, absl::StrCat("'", t[1].text, "' is not a number"));
+    if (!value.has_value()) return Err(1, absl::StrCat(Quoted(t[1].text), " is not a number"));
     if (*value < 0) return Err(1, absl::StrCat("negative ", key, " ", t[1].text));
     const bool integral = key == "count" || key == "multiplicity" || key == "sources";
     if (integral && std::floor(*value) != *value) {
