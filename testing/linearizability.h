@@ -11,7 +11,9 @@
 //   - and leaves the model in the decoded state the counter ended in (raw word excluded).
 // A history may also hold predicate readings (probes: what is_pinned(), is_pinned_writable()
 // and state() said at one instant, refcount_predicates.h); a probe changes nothing and must
-// read what the model's predicates say at its place in the order. Operations of one thread
+// read what the model's predicates say at its place in the order (one allowance, again at the
+// saturation edge: a probe taken while an overflowing get is in flight may read "not saturated",
+// the window split_refcount.h documents). Operations of one thread
 // keep their program order (`sequence`) even when they share a step, as a probe does with the
 // operation it follows.
 // Histories are tiny (at most 4 threads x a few operations): a depth-first search over orders,

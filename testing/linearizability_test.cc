@@ -99,6 +99,44 @@ TEST(LinearizabilityTest, MisuseReportsCountWhenAsked) {
   EXPECT_TRUE(CheckLinearizable(history, model, Dead(), false).linearizable);
 }
 
+// The split counter's documented window: an overflowing get lands the word at the edge of
+// SATURATED and a racing put may bring it back into LIVE until the get's repair. A reading taken
+// then says "not saturated" although the model saturated at the get.
+std::vector<HistoryOp> PutRacingAnOverflow(std::size_t get_last_step) {
+  HistoryOp get = H(1, Op(CounterOpKind::kGet), "ok", 0, get_last_step);
+  get.misuse = {Misuse::kOverflow};
+  HistoryOp put = H(2, Op(CounterOpKind::kPut), "live", 2, 2);
+  put.misuse = {Misuse::kSaturated};
+  HistoryOp probe = H(2, Op(CounterOpKind::kPut), "dead=no saturated=no", 2, 2);
+  probe.probe = true;
+  probe.sequence = 1;
+  return {get, put, probe};
+}
+
+TEST(LinearizabilityTest, AReadingInsideAnOverflowWindowMayMissTheSaturation) {
+  RefcountModel model = SeedModel();
+  model.reset(4194303, 0, 0, false);
+  RefcountState saturated;
+  saturated.saturated = true;
+  const LinearizabilityVerdict inside =
+      CheckLinearizable(PutRacingAnOverflow(5), model, saturated, true);
+  EXPECT_TRUE(inside.linearizable) << inside.why;
+  // The same reading after the get returned (its repair made saturation sticky) is wrong.
+  const LinearizabilityVerdict after =
+      CheckLinearizable(PutRacingAnOverflow(1), model, saturated, true);
+  EXPECT_FALSE(after.linearizable);
+}
+
+TEST(LinearizabilityTest, AReadingInsideAnOverflowWindowMustMatchInEverythingElse) {
+  RefcountModel model = SeedModel();
+  model.reset(4194303, 0, 0, false);
+  RefcountState saturated;
+  saturated.saturated = true;
+  std::vector<HistoryOp> history = PutRacingAnOverflow(5);
+  history[2].reading.pinned = true;  // no pin was ever taken
+  EXPECT_FALSE(CheckLinearizable(history, model, saturated, true).linearizable);
+}
+
 TEST(LinearizabilityTest, FormatsAnOperationWithItsStepsAndMisuse) {
   HistoryOp h = H(2, Op(CounterOpKind::kUnpin, PinKind::kWrite), "last", 2, 4);
   h.index = 1;
