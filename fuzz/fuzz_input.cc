@@ -299,7 +299,7 @@ absl::StatusOr<std::string> EncodeInterleaveText(std::string_view text,
   if (impl) {
     absl::StatusOr<std::string> name = CanonicalCounter(*impl);
     if (!name.ok()) return name.status();
-    const std::vector<std::string> counters = InterleaveCounters();
+    const std::vector<std::string>& counters = InterleaveCounters();
     const auto it = std::find(counters.begin(), counters.end(), *name);
     if (it != counters.end()) input.counter_index = static_cast<std::size_t>(it - counters.begin());
   }
@@ -372,7 +372,7 @@ const std::vector<std::uint32_t>& BoundaryValues() {
   return *values;
 }
 
-std::vector<std::string> InterleaveCounters() { return CorrectRefcountNames(); }
+const std::vector<std::string>& InterleaveCounters() { return CorrectRefcountNames(); }
 
 std::vector<std::string> FuzzTargetsWithCodec() {
   std::vector<std::string> names;
@@ -513,8 +513,10 @@ InterleaveInput DecodeInterleave(std::string_view bytes) {
   input.script.threads.resize(threads);
   for (int t = 0; t < threads; ++t) {
     const int len = 1 + static_cast<int>(in.Next() % kMaxInterleaveOpsPerThread);
+    input.script.threads[t].reserve(len);
     for (int i = 0; i < len; ++i) input.script.threads[t].push_back(OpFromCode(in.Next() % 7));
   }
+  input.script.schedule.reserve(std::min(kMaxSchedule, bytes.size()));
   while (!in.done() && input.script.schedule.size() < kMaxSchedule) {
     input.script.schedule.push_back(in.Next() % threads + 1);
   }

@@ -53,7 +53,7 @@ inline constexpr std::size_t kMaxSchedule = 256;
 const std::vector<std::uint32_t>& BoundaryValues();
 
 // The counters the interleave target picks from (every shipped counter, canonical names).
-std::vector<std::string> InterleaveCounters();
+const std::vector<std::string>& InterleaveCounters();
 
 struct DecodeOptions {
   // refcount_ops: the counter whose expectations annotate the script (default: the first that

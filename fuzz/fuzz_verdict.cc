@@ -11,9 +11,8 @@
 namespace pinsplit {
 
 std::optional<std::string> RefcountOpsVerdict(std::string_view bytes) {
-  static const auto* counters = new std::vector<std::string>(CorrectRefcountNames());
   const std::vector<CounterOp> ops = DecodeRefcountOps(bytes);
-  for (const std::string& name : *counters) {
+  for (const std::string& name : CorrectRefcountNames()) {
     const RefcountOpsOutcome outcome = RunRefcountOps(ops, name, false);
     if (!outcome.difference) continue;
     DecodeOptions options;
@@ -26,18 +25,18 @@ std::optional<std::string> RefcountOpsVerdict(std::string_view bytes) {
 }
 
 std::optional<std::string> InterleaveVerdict(std::string_view bytes, const std::string& counter) {
-  const InterleaveInput input = DecodeInterleave(bytes);
-  const std::string impl = counter.empty() ? InterleaveCounters()[input.counter_index] : counter;
-  auto runner = InterleaveRunner::Create(input.script, impl);
+  InterleaveInput input = DecodeInterleave(bytes);
+  const std::string& impl = counter.empty() ? InterleaveCounters()[input.counter_index] : counter;
+  auto runner = InterleaveRunner::Create(std::move(input.script), impl);
   if (!runner.ok()) return std::nullopt;  // a `set` this counter cannot hold: no concurrency
-  PreferenceChooser chooser(input.script.schedule);
+  PreferenceChooser chooser((*runner)->script().schedule);
   const InterleaveRun run = (*runner)->Run(chooser);
   if (run.failures.empty()) return std::nullopt;
   DecodeOptions options;
   options.impl = impl;
   const absl::StatusOr<std::string> script = DecodeFuzzInput("interleave", bytes, options);
   return absl::StrCat("interleave: NOT linearizable on ", impl, "\n",
-                      FormatInterleaveRun(input.script, run), "--- decoded ---\n",
+                      FormatInterleaveRun((*runner)->script(), run), "--- decoded ---\n",
                       script.ok() ? *script : "(decode failed)", "\n");
 }
 

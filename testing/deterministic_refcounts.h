@@ -19,7 +19,7 @@ namespace pinsplit {
 
 // The canonical names of the correct counters, in KnownRefcounts() order without the "split"
 // alias: split:4/4/24, split:3/5/24, ..., bias, plain.
-std::vector<std::string> CorrectRefcountNames();
+const std::vector<std::string>& CorrectRefcountNames();
 
 // The deliberately broken variants: "broken:put-reread", "broken:put-relaxed-last",
 // "broken:writable-predicate".

@@ -100,7 +100,7 @@ unsigned KindBit(const CounterOp& op) {
 }
 
 absl::StatusOr<std::unique_ptr<InterleaveRunner>> InterleaveRunner::Create(
-    const InterleaveScript& script, std::string_view impl, InterleaveOptions options) {
+    InterleaveScript script, std::string_view impl, InterleaveOptions options) {
   if (script.threads.empty() || script.threads.size() > kMaxLogicalThreads) {
     return absl::InvalidArgumentError("an interleave script runs 1 to 4 threads");
   }
@@ -147,7 +147,7 @@ absl::StatusOr<std::unique_ptr<InterleaveRunner>> InterleaveRunner::Create(
     }
   }
   std::unique_ptr<InterleaveRunner> runner(
-      new InterleaveRunner(script, std::string(impl), options));
+      new InterleaveRunner(std::move(script), std::string(impl), options));
   runner->counter_name_ = std::string((*probe)->name());
   runner->counter_ = *std::move(probe);
   runner->scheduler_.record_accesses(options.record_accesses);
@@ -263,10 +263,19 @@ InterleaveRun InterleaveRunner::Run(Chooser& chooser) {
       }
     }
   }
-  std::sort(run.history.begin(), run.history.end(), [](const HistoryOp& a, const HistoryOp& b) {
+  // In step order; indices are sorted and each entry moved once (entries are large).
+  std::vector<std::uint32_t> by_step(run.history.size());
+  for (std::uint32_t i = 0; i < by_step.size(); ++i) by_step[i] = i;
+  std::sort(by_step.begin(), by_step.end(), [&](std::uint32_t i, std::uint32_t j) {
+    const HistoryOp& a = run.history[i];
+    const HistoryOp& b = run.history[j];
     return std::tie(a.first_step, a.thread, a.sequence) <
            std::tie(b.first_step, b.thread, b.sequence);
   });
+  std::vector<HistoryOp> sorted;
+  sorted.reserve(by_step.size());
+  for (std::uint32_t i : by_step) sorted.push_back(std::move(run.history[i]));
+  run.history = std::move(sorted);
 
   if (!script_.expects.empty()) {
     CounterScript expects{script_.expects};

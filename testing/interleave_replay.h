@@ -79,8 +79,9 @@ struct InterleaveRun {
 
 class InterleaveRunner {
  public:
-  // InvalidArgument for an unknown counter or a `set` the counter cannot hold.
-  static absl::StatusOr<std::unique_ptr<InterleaveRunner>> Create(const InterleaveScript& script,
+  // InvalidArgument for an unknown counter or a `set` the counter cannot hold. The runner keeps
+  // its own copy of the script (move one in to spare the copy).
+  static absl::StatusOr<std::unique_ptr<InterleaveRunner>> Create(InterleaveScript script,
                                                                   std::string_view impl,
                                                                   InterleaveOptions options = {});
 
@@ -88,10 +89,14 @@ class InterleaveRunner {
   InterleaveRun Run(Chooser& chooser);
 
   std::string_view counter_name() const { return counter_name_; }
+  const InterleaveScript& script() const { return script_; }
 
  private:
-  InterleaveRunner(const InterleaveScript& script, std::string impl, InterleaveOptions options)
-      : script_(script), impl_(std::move(impl)), options_(options), scheduler_(options.engine) {}
+  InterleaveRunner(InterleaveScript script, std::string impl, InterleaveOptions options)
+      : script_(std::move(script)),
+        impl_(std::move(impl)),
+        options_(options),
+        scheduler_(options.engine) {}
 
   InterleaveScript script_;
   std::string impl_;
