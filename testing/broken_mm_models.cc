@@ -42,7 +42,7 @@ PinOutcome BasicMmModel<RecheckBeforePinSync>::pin_fast(PinId id, ProcessId p, A
     return PinOutcome{};
   }
   stats_.fast_pins.fetch_add(1, std::memory_order_relaxed);
-  return record_pin(id, page, p, addr, kind, longterm, /*fast=*/true);
+  return record_pin(id, page, p, generation, addr, kind, longterm, /*fast=*/true);
 }
 
 // Fork that makes write_protect_seq odd only once it has copied the first present entry

@@ -31,9 +31,10 @@ class Runner final : public MmInterleaveRunner {
     model_->reset();
     oracle_.reset();
     log_.clear();
-    slot_epochs_.clear();
     clock_ = 0;
     processes_.clear();
+    told_generation_.clear();
+    unplaced_pins_.clear();
     pins_.clear();
     in_flight_ = 0;
     fast_pins_ = 0;
@@ -49,6 +50,9 @@ class Runner final : public MmInterleaveRunner {
       RunOutcome outcome = scheduler_.Run(bodies, chooser);
       verdict_.choices = std::move(outcome.choices);
       verdict_.steps = static_cast<int>(outcome.step_threads.size());
+    }
+    if (!unplaced_pins_.empty()) {
+      Violate("runner: a pin landed in a process whose fork never returned");
     }
     if (verdict_.violations.empty()) Epilogue();
     verdict_.fast_pins = fast_pins_;
@@ -93,12 +97,6 @@ class Runner final : public MmInterleaveRunner {
     for (const Entry& e : log_) e.apply(oracle_);
   }
 
-  // Bumped whenever a fork puts a new process into slot p.
-  std::uint64_t SlotEpoch(ProcessId p) const {
-    auto it = slot_epochs_.find(p);
-    return it == slot_epochs_.end() ? 0 : it->second;
-  }
-
   std::uint64_t NewValue() { return 0x1000 + next_value_++; }
 
   void Violate(std::string text) { verdict_.violations.push_back(std::move(text)); }
@@ -121,6 +119,7 @@ class Runner final : public MmInterleaveRunner {
     absl::StatusOr<ProcessId> p = model_->spawn();
     if (!p.ok()) return Violate(absl::StrCat("set-up: ", p.status().ToString()));
     Notify([p = *p](Oracle& o) { o.on_spawn(p); });
+    Told(*p);
     processes_.push_back(*p);
     if (absl::Status s = model_->map(*p, 0, kSetupAddresses - 1); !s.ok()) {
       return Violate(absl::StrCat("set-up: ", s.ToString()));
@@ -137,6 +136,7 @@ class Runner final : public MmInterleaveRunner {
       absl::StatusOr<ProcessId> c = model_->fork(*p);
       if (!c.ok()) return Violate(absl::StrCat("set-up: ", c.status().ToString()));
       Notify([p = *p, c = *c](Oracle& o) { o.on_fork(p, c); });
+      Told(*c);
       processes_.push_back(*c);
     }
     Check("after set-up");
@@ -149,7 +149,11 @@ class Runner final : public MmInterleaveRunner {
     const ProcessId p = processes_[op.process];
     ++in_flight_;
     const std::uint64_t start = clock_;
-    const std::uint64_t slot_epoch = SlotEpoch(p);
+    std::uint32_t generation;  // which incarnation of slot p the call starts on
+    {
+      DeterministicScheduler::Unscheduled quiet;
+      generation = model_->process_generation(p);
+    }
     std::string what = absl::StrCat("T", thread + 1, " ", DescribeOp(op));
     switch (op.kind) {
       case MmThreadOpKind::kPinRead:
@@ -162,16 +166,20 @@ class Runner final : public MmInterleaveRunner {
         } else if (out->result == PinResult::kPinned) {
           // A pin takes effect somewhere inside its call (GUP-fast: when its recheck passed);
           // the truth places it at the call's start, before whatever completed meanwhile (an
-          // unmap, a write): the values it may show are those its owner held from then on.
-          // Unless the slot changed hands meanwhile (its process exited and a fork reused it):
-          // then the pin is the new occupant's, as the model records it, placed at its return.
+          // unmap, a write, its process's exit): the values it may show are those its owner
+          // held from then on. Unless it landed in another incarnation of the slot (the
+          // process exited and a fork reused the slot before the pin; the model says which by
+          // its generation): then it is the new occupant's, placed at the call's return, or,
+          // when that fork has not returned yet, right after the fork is told.
           auto f = [id = out->id, p, addr = op.addr, kind](Oracle& o) {
             o.on_pin(id, p, addr, kind, true);
           };
-          if (SlotEpoch(p) == slot_epoch || !model_->process_alive(p)) {
+          if (out->generation == generation) {
             NotifyPin(std::move(f), start, out->id);
-          } else {
+          } else if (told_generation_[p] == out->generation) {
             Notify(std::move(f));
+          } else {
+            unplaced_pins_.push_back({p, out->generation, std::move(f)});
           }
           pins_.push_back({out->id, thread, kind});
           fast_pins_ += out->fast;
@@ -184,8 +192,8 @@ class Runner final : public MmInterleaveRunner {
         if (!child.ok()) {
           Expect(child.status(), what);
         } else {
-          ++slot_epochs_[*child];
           Notify([p, c = *child](Oracle& o) { o.on_fork(p, c); });
+          Told(*child);
           processes_.push_back(*child);
         }
         break;
@@ -290,6 +298,27 @@ class Runner final : public MmInterleaveRunner {
     Report(oracle_.check_quiescent(&saturated), "at the end");
   }
 
+  // Records that the oracle now knows the incarnation of slot p the model holds, and places
+  // the pins that landed in it before it was told.
+  void Told(ProcessId p) {
+    const std::uint32_t generation = model_->process_generation(p);
+    told_generation_[p] = generation;
+    for (auto it = unplaced_pins_.begin(); it != unplaced_pins_.end();) {
+      if (it->slot == p && it->generation == generation) {
+        Notify(std::move(it->apply));
+        it = unplaced_pins_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  struct UnplacedPin {
+    ProcessId slot;
+    std::uint32_t generation;
+    std::function<void(Oracle&)> apply;
+  };
+
   std::unique_ptr<Model> model_;
   Oracle oracle_;
   DeterministicScheduler scheduler_;
@@ -297,7 +326,8 @@ class Runner final : public MmInterleaveRunner {
   std::vector<ProcessId> processes_;
   std::vector<LivePin> pins_;
   std::vector<Entry> log_;
-  std::map<ProcessId, std::uint64_t> slot_epochs_;
+  std::map<ProcessId, std::uint32_t> told_generation_;  // the incarnation the oracle knows
+  std::vector<UnplacedPin> unplaced_pins_;              // landed in an incarnation not told yet
   std::uint64_t clock_ = 0;
   int in_flight_ = 0;
   int fast_pins_ = 0;

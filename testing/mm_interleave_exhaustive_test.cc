@@ -101,6 +101,10 @@ std::vector<MmInterleaveProgram> RacePrograms(const std::string& policy) {
   // a GUP-fast read pin in C lands before the fault replaces the entry (split once allowed it).
   out.push_back(
       {policy, true, {{Op{K::kWrite, 1, 0}}, {Op{K::kUnmap, 0, 0}, Op{K::kPinRead, 1, 0}}}});
+  // P's pin lands, then P exits and C's fork reuses P's slot before the pin call returns: the
+  // pin is the exited P's (detached), not the new child's (the runner once gave it to the child).
+  out.push_back(
+      {policy, true, {{Op{K::kPinRead, 0, 0}}, {Op{K::kExit, 0, 0}, Op{K::kFork, 1, 0}}}});
   return out;
 }
 

@@ -79,6 +79,9 @@ struct PinOutcome {
   PinResult result = PinResult::kDead;
   PinId id = 0;       // valid when result == kPinned
   bool fast = false;  // taken by GUP-fast
+  // When kPinned: the generation of the process the pin landed in. A slot reused while the
+  // call ran (its process exited, a fork claimed it) has another: process_generation().
+  std::uint32_t generation = 0;
 };
 
 template <class Sync>
@@ -133,6 +136,7 @@ class BasicMmModel {
   bool exclusive(PageId page) const;  // PageAnonExclusive, as the kernel's kpageflags shows it
   bool pin_live(PinId pin) const;
   bool process_alive(ProcessId p) const;
+  std::uint32_t process_generation(ProcessId p) const;  // bumped each time the slot is reused
   MmStats stats() const;
 
   // Where the model narrates its decisions ("copy at fault: page 3 -> page 7"); sequential use.
@@ -165,8 +169,8 @@ class BasicMmModel {
   bool fast_pin_allowed(PageId page, ProcessId p, PinKind kind) const;
   absl::StatusOr<PinOutcome> pin_slow(PinId id, ProcessId p, Addr addr, PinKind kind,
                                       bool longterm);
-  PinOutcome record_pin(PinId id, PageId page, ProcessId p, Addr addr, PinKind kind, bool longterm,
-                        bool fast);
+  PinOutcome record_pin(PinId id, PageId page, ProcessId p, std::uint32_t generation, Addr addr,
+                        PinKind kind, bool longterm, bool fast);
   absl::StatusOr<ProcessId> claim_process();
   void release_process(ProcessId p);
   void unmap_all(Process& proc, ProcessId p);

@@ -571,23 +571,22 @@ absl::StatusOr<typename BasicMmModel<Sync>::Handle*> BasicMmModel<Sync>::live_ha
 }
 
 template <class Sync>
-PinOutcome BasicMmModel<Sync>::record_pin(PinId id, PageId page, ProcessId p, Addr addr,
-                                          PinKind kind, bool longterm, bool fast) {
+PinOutcome BasicMmModel<Sync>::record_pin(PinId id, PageId page, ProcessId p,
+                                          std::uint32_t generation, Addr addr, PinKind kind,
+                                          bool longterm, bool fast) {
   Handle& h = pins_[id];
   h.page = page;
   h.owner = p;
   h.addr = addr;
   h.kind = kind;
   h.longterm = longterm;
-  // The generation is read before the leaf lock (no Sync access under it).
-  const ProcessKey owner =
-      MakeProcessKey(p, processes_[p].generation.load(std::memory_order_acquire));
+  const ProcessKey owner = MakeProcessKey(p, generation);
   {
     std::lock_guard lock(pages_[page].holders_mu);
     pages_[page].holders.pins.push_back({id, owner, kind});
   }
   h.live.store(true, std::memory_order_release);
-  return PinOutcome{PinResult::kPinned, id, fast};
+  return PinOutcome{PinResult::kPinned, id, fast, generation};
 }
 
 template <class Sync>
@@ -641,7 +640,9 @@ PinOutcome BasicMmModel<Sync>::pin_fast(PinId id, ProcessId p, Addr addr, PinKin
     return PinOutcome{};
   }
   stats_.fast_pins.fetch_add(1, std::memory_order_relaxed);
-  return record_pin(id, page, p, addr, kind, longterm, /*fast=*/true);
+  // The generation the recheck validated: the slot may change hands right after it, and the pin
+  // landed in the process that held it then.
+  return record_pin(id, page, p, generation, addr, kind, longterm, /*fast=*/true);
 }
 
 template <class Sync>
@@ -683,7 +684,9 @@ absl::StatusOr<PinOutcome> BasicMmModel<Sync>::pin_slow(PinId id, ProcessId p, A
   if (result == PinResult::kDead) {
     return absl::InternalError(absl::StrCat("mapped page ", target, " is dead"));
   }
-  return record_pin(id, target, p, addr, kind, longterm, /*fast=*/false);
+  // Under the process's lock: the slot cannot change hands before this read.
+  const std::uint32_t generation = (*proc)->generation.load(std::memory_order_acquire);
+  return record_pin(id, target, p, generation, addr, kind, longterm, /*fast=*/false);
 }
 
 template <class Sync>
@@ -839,6 +842,11 @@ bool BasicMmModel<Sync>::pin_live(PinId pin) const {
 template <class Sync>
 bool BasicMmModel<Sync>::process_alive(ProcessId p) const {
   return p < options_.max_processes && processes_[p].alive.load(std::memory_order_acquire);
+}
+
+template <class Sync>
+std::uint32_t BasicMmModel<Sync>::process_generation(ProcessId p) const {
+  return p < options_.max_processes ? processes_[p].generation.load(std::memory_order_acquire) : 0;
 }
 
 template <class Sync>
