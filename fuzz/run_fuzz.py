@@ -85,7 +85,8 @@ class TargetRun:
     expect_crashes: bool
     seconds: int = 0
     executions: int = 0
-    execs_per_second: int = 0
+    execs_per_second: int = 0  # libFuzzer's figure: in fork mode, one worker's (its last job)
+    workers: int = 1
     coverage: int = 0
     features: int = 0
     corpus_size: int = 0
@@ -95,6 +96,10 @@ class TargetRun:
     failed: str | None = None  # libFuzzer itself failed (bad options, startup), not a crash
     from_seeds: bool = True  # started from the seed and persistent corpora (else from nothing)
     time_to_first_crash: float | None = None  # seconds from start to the first crash artifact
+
+    def execs_per_second_total(self) -> int:
+        """Executions per second of all workers together, over the run's wall time."""
+        return int(self.executions / self.seconds) if self.seconds > 0 else 0
 
     def label(self) -> str:
         base = self.target if self.policy is None else f"{self.target}[{self.policy}]"
@@ -218,6 +223,7 @@ def run_target(run: TargetRun, args: argparse.Namespace, fuzz_dir: Path, out_dir
     env = dict(os.environ, **run.env)
     env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
     log_path = artifacts / "libfuzzer.log"
+    run.workers = args.jobs
     log(f"{run.label()}: {args.seconds}s on {args.jobs} worker(s); log in {log_path}")
     started_wall = time.time()
     started = time.monotonic()
@@ -385,13 +391,15 @@ def runs_from_no_seeds(runs: list[TargetRun]) -> list[TargetRun]:
 
 
 def summary(runs: list[TargetRun]) -> str:
-    lines = [f"{'target':<38} {'seconds':>7} {'executions':>11} {'exec/s':>8} {'cov':>6} "
-             f"{'ft':>6} {'corpus':>6} {'1st crash':>9} crashes"]
+    # exec/s: all workers together (executions / seconds); per worker: libFuzzer's own figure.
+    lines = [f"{'target':<38} {'seconds':>7} {'executions':>11} {'exec/s':>8} {'/worker':>8} "
+             f"{'cov':>6} {'ft':>6} {'corpus':>6} {'1st crash':>9} crashes"]
     for r in runs:
         mark = "" if not r.crashes else (" (expected)" if r.expect_crashes else " UNEXPECTED")
         first = "-" if r.time_to_first_crash is None else f"{r.time_to_first_crash:.1f}s"
         lines.append(f"{r.label():<38} {r.seconds:>7} {r.executions:>11} "
-                     f"{r.execs_per_second:>8} {r.coverage:>6} {r.features:>6} "
+                     f"{r.execs_per_second_total():>8} {r.execs_per_second:>8} "
+                     f"{r.coverage:>6} {r.features:>6} "
                      f"{r.corpus_size:>6} {first:>9} {len(r.crashes)}{mark}")
     return "\n".join(lines)
 
@@ -451,6 +459,8 @@ def main(argv: list[str]) -> int:
         "interrupted": interrupted,
         "targets": [{"target": r.target, "policy": r.policy, "seconds": r.seconds,
                      "executions": r.executions, "execs_per_second": r.execs_per_second,
+                     "workers": r.workers,
+                     "execs_per_second_total": r.execs_per_second_total(),
                      "coverage": r.coverage, "features": r.features,
                      "corpus_size": r.corpus_size, "crashes": r.crashes,
                      "expect_crashes": r.expect_crashes, "seed": args.seed,

@@ -43,6 +43,7 @@ const kSchemas = {
         execs_per_second: 'number', coverage: 'number', features: 'number',
         corpus_size: 'number', crashes: 'array', expect_crashes: 'boolean', seed: 'number',
         time_to_first_crash_seconds: 'number?optional', from_seeds: 'boolean?optional',
+        workers: 'number?optional', execs_per_second_total: 'number?optional',
       },
     },
   },

@@ -171,7 +171,7 @@ function fuzzTile(model) {
   const unexpected = targets.reduce((s, t) => s + t.crashes_unexpected, 0);
   const missed = targets.filter((t) => t.missed_expected).length;
   const rows = targets.map((t) => `<tr><td>${escapeHtml(t.label)}</td>` +
-    `<td>${escapeHtml(formatCount(t.executions))}</td><td>${escapeHtml(formatRate(t.execs_per_second))}</td>` +
+    `<td>${escapeHtml(formatCount(t.executions))}</td><td>${escapeHtml(formatRate(t.rate))}</td>` +
     `<td>${t.coverage}</td>` +
     `<td class="${t.crashes_unexpected || t.missed_expected ? 'unmet' : ''}">` +
     `${t.expect_crashes ? `${t.crashes_expected} exp.` : t.crashes_unexpected ? `${t.crashes_unexpected} NEW` : '0'}</td>` +
@@ -244,16 +244,29 @@ function fidelityTile(model) {
   });
 }
 
+// "interleave 14.3k/s of 20.0k (2 workers)": a fuzz speed goal as the board states it.
+function formatSpeedGoal(g) {
+  if (g.rate === null) return `${g.target}: no timed fuzz run`;
+  const workers = g.workers ? ` (${g.workers} workers)` : ' (per worker)';
+  return `${g.label}: ${formatRate(g.rate)} of ${formatRate(g.goal)}${workers}`;
+}
+
 function harnessTile(model) {
   const rows = model.harness_speed;
-  if (rows.length === 0) {
+  const goals = model.fuzz.speed_goals.filter((g) => g.rate !== null);
+  if (rows.length === 0 && goals.length === 0) {
     return tile({ id: 'harness', title: 'harness speed', href: '#harness-speed', value: kNoResult,
-      status: 'none', lines: ['no BM_Harness benchmark in the latest bench result'] });
+      status: 'none', lines: ['no BM_Harness benchmark and no timed fuzz run among the inputs'] });
   }
+  const met = goals.filter((g) => g.met === true).length;
   return tile({
     id: 'harness', title: 'harness speed', href: '#harness-speed',
-    value: `${rows.length} engine benchmark(s)`, status: 'none',
-    lines: rows.slice(0, 4).map((r) => `${r.benchmark.replace('BM_Harness/', '')}: ${formatRate(r.items_per_second)}`),
+    value: goals.length ? `${met} / ${goals.length} fuzz speed goals met` :
+      `${rows.length} engine benchmark(s)`,
+    status: goals.length === 0 ? 'none' : met === goals.length ? 'good' : 'warn',
+    lines: [...goals.map(formatSpeedGoal),
+      ...rows.slice(0, 4 - Math.min(goals.length, 2)).map((r) =>
+        `${r.benchmark.replace('BM_Harness/', '')}: ${formatRate(r.items_per_second)}`)],
   });
 }
 
@@ -308,15 +321,23 @@ ${folded}</section>`;
 }
 
 function harnessSection(model) {
+  const goals = model.fuzz.speed_goals.map((g) => ({
+    cells: [g.label ?? g.target, formatRate(g.goal), g.rate === null ? '-' : formatRate(g.rate),
+      g.workers ? String(g.workers) : '-', metBadge(g.met)] }));
+  const goalTable = `<p>The fuzz targets under libFuzzer (fuzz preset, ASan on, fork mode on every
+core of the machine): executions per second of all workers together, for the slowest policy of
+each target. Goal: at least ${formatRate(model.fuzz.speed_goals[0]?.goal ?? 0)} each.</p>
+${table(['target', 'goal', 'measured', 'workers', 'met'], goals, ' class="harness-goals"')}`;
   if (model.harness_speed.length === 0) {
-    return '<section id="harness-speed"><h2>Harness speed</h2><p class="empty">No ' +
+    return `<section id="harness-speed"><h2>Harness speed</h2>${goalTable}<p class="empty">No ` +
       '<code>BM_Harness/...</code> benchmark in the latest bench result.</p></section>';
   }
   const rows = model.harness_speed.map((r) => ({
     cells: [r.engine, r.benchmark, formatRate(r.items_per_second), String(r.repetitions)] }));
   return `<section id="harness-speed"><h2>Harness speed</h2>
-<p>How fast the checkers run: schedules or executions per second (Google Benchmark
-<code>BM_Harness/...</code>, median of the repetitions).</p>
+${goalTable}
+<p>How fast the checkers run on their own, without libFuzzer: schedules or executions per second
+(Google Benchmark <code>BM_Harness/...</code>, median of the repetitions).</p>
 ${table(['engine', 'benchmark', 'per second', 'repetitions'], rows, ' class="harness"')}</section>`;
 }
 
@@ -402,7 +423,8 @@ function fuzzSectionHtml(model, charts) {
   if (targets.length === 0) return '<section id="fuzz"><h2>Fuzzing</h2><p class="empty">No fuzz result among the inputs.</p></section>';
   const rows = targets.map((t) => ({
     cells: [t.target, t.policy ?? '-', String(t.seconds), String(t.executions),
-      formatRate(t.execs_per_second), String(t.coverage), String(t.features), String(t.corpus_size),
+      formatRate(t.rate), t.rate_is_total ? formatRate(t.execs_per_second) : '-',
+      String(t.coverage), String(t.features), String(t.corpus_size),
       { text: `${t.crashes.length}${t.expect_crashes ? ' (expected)' : ''}`, cls: t.crashes_unexpected || t.missed_expected ? 'unmet' : '' },
       formatSeconds(t.time_to_first_crash_seconds),
       t.from_seeds === undefined ? '-' : t.from_seeds ? 'yes' : 'no', String(t.seed), t.run],
@@ -412,7 +434,7 @@ function fuzzSectionHtml(model, charts) {
   return `<section id="fuzz"><h2>Fuzzing</h2>
 <p>The latest result of each target. Must-crash targets (a policy known to be wrong) are expected
 to crash; any other crash is a finding.</p>
-${table(['target', 'policy', 'seconds', 'executions', 'execs/s', 'coverage', 'features', 'corpus', 'crashes', 'first crash after', 'from seeds', 'seed', 'run'], rows, ' class="fuzz"')}
+${table(['target', 'policy', 'seconds', 'executions', 'execs/s (all workers)', 'per worker', 'coverage', 'features', 'corpus', 'crashes', 'first crash after', 'from seeds', 'seed', 'run'], rows, ' class="fuzz"')}
 ${crashes.length ? `<details><summary>crashes (${crashes.length})</summary><ul>${crashes.join('')}</ul></details>` : ''}
 ${chart ? charts.canvas(chart) : ''}</section>`;
 }

@@ -140,9 +140,30 @@ test('fidelity: agreeing over compared scenarios, each disagreement with its ste
 
 test('absent inputs give tiles that say "no result"', () => {
   const html = renderPage(buildModel([fixture('fuzz.json')]), ['f']);
-  for (const tile of ['targets', 'safety', 'stress', 'budget', 'fidelity', 'harness']) {
+  for (const tile of ['targets', 'safety', 'stress', 'budget', 'fidelity']) {
     assert.match(html, new RegExp(`data-tile="${tile}"[^>]*>\\s*<span class="tile-title">[^<]*</span>\\s*<span class="tile-value">no result<`), tile);
   }
+  // No bench result, but a fuzz run: the harness tile states the fuzz speed goals it can judge.
+  // This file has only libFuzzer's per-worker figure, which cannot meet a whole-machine goal.
+  assert.match(html, /data-tile="harness"[\s\S]*?0 \/ 1 fuzz speed goals met[\s\S]*?mm_ops\/mapcount: 4\.00k\/s of 20\.00k\/s \(per worker\)/);
+  const none = renderPage(buildModel([fixture('compare.json')]), ['c']);
+  assert.match(none, /data-tile="harness"[^>]*>\s*<span class="tile-title">[^<]*<\/span>\s*<span class="tile-value">no result</);
+});
+
+test('fuzz speed goals: all workers together, the slowest policy of each target', () => {
+  const input = fixture('fuzz.json');
+  input.doc.targets = input.doc.targets.map((t) => ({ ...t, workers: 2,
+    execs_per_second_total: t.policy === 'split' ? 25000 : 21000 }));
+  input.doc.targets.push({ ...input.doc.targets[1], target: 'interleave', policy: null,
+    execs_per_second_total: 19000 });
+  const model = buildModel([input]);
+  const goals = Object.fromEntries(model.fuzz.speed_goals.map((g) => [g.target, g]));
+  assert.equal(goals.mm_ops.rate, 21000, 'mapcount is the slowest timed mm_ops row');
+  assert.equal(goals.mm_ops.met, true);
+  assert.equal(goals.interleave.met, false);
+  const html = renderPage(model, ['f']);
+  assert.match(html, /1 \/ 2 fuzz speed goals met/);
+  assert.match(html, /interleave: 19\.00k\/s of 20\.00k\/s \(2 workers\)/);
 });
 
 test('history: each target over the runs, the latest change U-tested on its repetitions', () => {
