@@ -8,6 +8,7 @@
 #include "command_line.h"
 #include "deterministic_refcounts.h"
 #include "input_file.h"
+#include "mm_interleave.h"
 #include "output_file.h"
 #include "pinsplit/any_refcount.h"
 #include "pinsplit/mm/policy.h"
@@ -29,11 +30,16 @@ bool WarnIfNoOperations(const std::string& path, const std::string& text, const 
 }
 
 void CheckImplOrExit(const std::string& impl) {
-  if (impl.empty() || MakeRefcount(impl).ok() || MakeDeterministicRefcount(impl).ok()) return;
-  ExitBadInput(absl::StrCat("unknown counter ", Quoted(impl),
-                            " for --impl; known: ", absl::StrJoin(KnownRefcounts(), ", "), ", ",
-                            absl::StrJoin(BrokenRefcountNames(), ", "),
-                            " (interleave scripts only)"));
+  if (impl.empty() || MakeRefcount(impl).ok() || MakeDeterministicRefcount(impl).ok() ||
+      ParseVariant(impl).ok()) {
+    return;
+  }
+  std::vector<std::string> variants;
+  for (MmModelVariant v : kMmModelVariants) variants.emplace_back(VariantName(v));
+  ExitBadInput(absl::StrCat(
+      "unknown counter ", Quoted(impl), " for --impl; known: ",
+      absl::StrJoin(KnownRefcounts(), ", "), ", ", absl::StrJoin(BrokenRefcountNames(), ", "),
+      " (interleave scripts only); mm-interleave model variants: ", absl::StrJoin(variants, ", ")));
 }
 
 void CheckPolicyOrExit(const std::string& policy) {

@@ -103,5 +103,22 @@ TEST(MmInterleaveInput, BrokenBuildsCrashTheTargetAndTheirScriptsReplay) {
   }
 }
 
+// Found by libFuzzer against broken:recheck-before-pin (the runner, not the model, failed): C
+// exits and P's fork reuses C's slot; a pin on that slot starts after the fork finished in the
+// model but before it returned, so the oracle did not know the child yet, and placing the pin
+// at the call's start threw. The pin now waits for the fork to be told.
+TEST(MmInterleaveInput, APinOnASlotWhoseForkHasNotReturnedIsPlacedAfterIt) {
+  const std::string script = R"(mm-interleave anon-exclusive broken:recheck-before-pin
+prefork
+thread 1: pin-write p1 1, pin-write p1 1, pin-write p1 1
+thread 2: pin-write p1 1, pin-write p1 1, pin-write p1 1
+thread 3: pin-write p1 1, exit p1, fork p0
+schedule 2 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 2 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 2 3 3 3 3 2 2 2 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1
+)";
+  absl::StatusOr<bool> clean = ReplayMmInterleaveScript(script, nullptr);
+  ASSERT_TRUE(clean.ok()) << clean.status();
+  EXPECT_TRUE(*clean);
+}
+
 }  // namespace
 }  // namespace pinsplit

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace pinsplit {
 namespace {
@@ -149,11 +150,14 @@ class Runner final : public MmInterleaveRunner {
     const ProcessId p = processes_[op.process];
     ++in_flight_;
     const std::uint64_t start = clock_;
-    std::uint32_t generation;  // which incarnation of slot p the call starts on
+    // Which incarnation of slot p the call starts on, and whether the oracle knows it yet (a
+    // fork that reused the slot may have finished in the model and not returned).
+    std::uint32_t generation;
     {
       DeterministicScheduler::Unscheduled quiet;
       generation = model_->process_generation(p);
     }
+    const bool told_at_start = told_generation_[p] == generation;
     std::string what = absl::StrCat("T", thread + 1, " ", DescribeOp(op));
     switch (op.kind) {
       case MmThreadOpKind::kPinRead:
@@ -167,14 +171,14 @@ class Runner final : public MmInterleaveRunner {
           // A pin takes effect somewhere inside its call (GUP-fast: when its recheck passed);
           // the truth places it at the call's start, before whatever completed meanwhile (an
           // unmap, a write, its process's exit): the values it may show are those its owner
-          // held from then on. Unless it landed in another incarnation of the slot (the
-          // process exited and a fork reused the slot before the pin; the model says which by
-          // its generation): then it is the new occupant's, placed at the call's return, or,
-          // when that fork has not returned yet, right after the fork is told.
+          // held from then on. Unless it landed in an incarnation of the slot the oracle did
+          // not know at the call's start (the process exited and a fork reused the slot; the
+          // model says which by its generation): then it is the new occupant's, placed at the
+          // call's return, or, when that fork has not returned yet, right after it is told.
           auto f = [id = out->id, p, addr = op.addr, kind](Oracle& o) {
             o.on_pin(id, p, addr, kind, true);
           };
-          if (out->generation == generation) {
+          if (out->generation == generation && told_at_start) {
             NotifyPin(std::move(f), start, out->id);
           } else if (told_generation_[p] == out->generation) {
             Notify(std::move(f));
@@ -361,15 +365,13 @@ std::string_view VariantName(MmModelVariant v) {
 }
 
 absl::StatusOr<MmModelVariant> ParseVariant(std::string_view name) {
-  for (MmModelVariant v :
-       {MmModelVariant::kCorrect, MmModelVariant::kNoSeqRecheck, MmModelVariant::kRecheckBeforePin,
-        MmModelVariant::kLateForkBump, MmModelVariant::kMapcountFastPin}) {
+  std::vector<std::string> known;
+  for (MmModelVariant v : kMmModelVariants) {
     if (VariantName(v) == name) return v;
+    known.emplace_back(VariantName(v));
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown model variant '", std::string(name),
-                   "'; known: correct, broken:no-seq-recheck, broken:recheck-before-pin, "
-                   "broken:late-fork-bump, broken:mapcount-fast-pin"));
+  return absl::InvalidArgumentError(absl::StrCat("unknown model variant '", std::string(name),
+                                                 "'; known: ", absl::StrJoin(known, ", ")));
 }
 
 std::string DescribeOp(const MmThreadOp& op) {

@@ -59,6 +59,9 @@ enum class MmModelVariant : std::uint8_t {
   kLateForkBump,      // LateForkBumpSync
   kMapcountFastPin,   // MapcountFastPinSync
 };
+inline constexpr MmModelVariant kMmModelVariants[] = {
+    MmModelVariant::kCorrect, MmModelVariant::kNoSeqRecheck, MmModelVariant::kRecheckBeforePin,
+    MmModelVariant::kLateForkBump, MmModelVariant::kMapcountFastPin};
 std::string_view VariantName(MmModelVariant v);
 absl::StatusOr<MmModelVariant> ParseVariant(std::string_view name);
 
