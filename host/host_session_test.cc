@@ -47,19 +47,23 @@ absl::Status RunAll(HostSession& session, const mm::MmScript& script,
 }
 
 // Feeds a script to a session a piece at a time (names must be defined in an earlier piece).
-struct Feeder {
-  HostSession& session;
-  std::string text;
-  std::size_t done = 0;
+class Feeder {
+ public:
+  explicit Feeder(HostSession& session) : session_(session) {}
   absl::Status Feed(const std::string& more, std::vector<HostStep>* steps = nullptr) {
-    text += more;
-    absl::StatusOr<mm::MmScript> script = mm::ParseMmScript(text);
+    text_ += more;
+    absl::StatusOr<mm::MmScript> script = mm::ParseMmScript(text_);
     if (!script.ok()) return script.status();
     mm::MmScript tail;
-    tail.ops.assign(script->ops.begin() + static_cast<std::ptrdiff_t>(done), script->ops.end());
-    done = script->ops.size();
-    return RunAll(session, tail, steps);
+    tail.ops.assign(script->ops.begin() + static_cast<std::ptrdiff_t>(done_), script->ops.end());
+    done_ = script->ops.size();
+    return RunAll(session_, tail, steps);
   }
+
+ private:
+  HostSession& session_;
+  std::string text_;
+  std::size_t done_ = 0;
 };
 
 std::unique_ptr<HostSession> NewSession(HostOptions options = {}) {
