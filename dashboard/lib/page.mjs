@@ -326,7 +326,7 @@ function harnessSection(model) {
       g.workers ? String(g.workers) : '-', metBadge(g.met)] }));
   const goalTable = `<p>The fuzz targets under libFuzzer (fuzz preset, ASan on, fork mode on every
 core of the machine): executions per second of all workers together, for the slowest policy of
-each target. Goal: at least ${formatRate(model.fuzz.speed_goals[0]?.goal ?? 0)} each.</p>
+each target that must not crash. Goal: at least ${formatRate(model.fuzz.speed_goals[0]?.goal ?? 0)} each.</p>
 ${table(['target', 'goal', 'measured', 'workers', 'met'], goals, ' class="harness-goals"')}`;
   if (model.harness_speed.length === 0) {
     return `<section id="harness-speed"><h2>Harness speed</h2>${goalTable}<p class="empty">No ` +
