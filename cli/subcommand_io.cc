@@ -34,12 +34,10 @@ void CheckImplOrExit(const std::string& impl) {
       ParseVariant(impl).ok()) {
     return;
   }
-  std::vector<std::string> variants;
-  for (MmModelVariant v : kMmModelVariants) variants.emplace_back(VariantName(v));
   ExitBadInput(absl::StrCat(
       "unknown counter ", Quoted(impl), " for --impl; known: ",
       absl::StrJoin(KnownRefcounts(), ", "), ", ", absl::StrJoin(BrokenRefcountNames(), ", "),
-      " (interleave scripts only); mm-interleave model variants: ", absl::StrJoin(variants, ", ")));
+      " (interleave scripts only); mm-interleave model variants: ", KnownVariantNames()));
 }
 
 void CheckPolicyOrExit(const std::string& policy) {

@@ -364,14 +364,18 @@ std::string_view VariantName(MmModelVariant v) {
   return "?";
 }
 
+std::string KnownVariantNames() {
+  std::vector<std::string> names;
+  for (MmModelVariant v : kMmModelVariants) names.emplace_back(VariantName(v));
+  return absl::StrJoin(names, ", ");
+}
+
 absl::StatusOr<MmModelVariant> ParseVariant(std::string_view name) {
-  std::vector<std::string> known;
   for (MmModelVariant v : kMmModelVariants) {
     if (VariantName(v) == name) return v;
-    known.emplace_back(VariantName(v));
   }
   return absl::InvalidArgumentError(absl::StrCat("unknown model variant '", std::string(name),
-                                                 "'; known: ", absl::StrJoin(known, ", ")));
+                                                 "'; known: ", KnownVariantNames()));
 }
 
 std::string DescribeOp(const MmThreadOp& op) {

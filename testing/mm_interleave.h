@@ -63,6 +63,7 @@ inline constexpr MmModelVariant kMmModelVariants[] = {
     MmModelVariant::kCorrect, MmModelVariant::kNoSeqRecheck, MmModelVariant::kRecheckBeforePin,
     MmModelVariant::kLateForkBump, MmModelVariant::kMapcountFastPin};
 std::string_view VariantName(MmModelVariant v);
+std::string KnownVariantNames();  // "correct, broken:no-seq-recheck, ...", for error messages
 absl::StatusOr<MmModelVariant> ParseVariant(std::string_view name);
 
 struct MmRunVerdict {
