@@ -42,11 +42,11 @@ std::optional<std::string> InterleaveVerdict(std::string_view bytes, const std::
 
 absl::StatusOr<std::optional<std::string>> MmOpsVerdict(std::string_view bytes,
                                                         const std::string& policy) {
-  absl::StatusOr<MmOpsRun> run = RunMmOps(bytes, policy);
-  if (!run.ok()) return run.status();
-  if (run->result.violations.empty()) return std::nullopt;
+  thread_local MmOpsRun run;  // its storage serves every input of the thread
+  if (absl::Status s = RunMmOps(bytes, policy, run); !s.ok()) return s;
+  if (run.result.violations.empty()) return std::nullopt;
   return absl::StrCat("mm_ops: oracle violation under policy ", policy, "\n--- decoded ---\n",
-                      FormatMmOpsRun(*run, policy));
+                      FormatMmOpsRun(run, policy));
 }
 
 }  // namespace pinsplit

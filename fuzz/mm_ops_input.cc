@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
@@ -52,6 +53,11 @@ class NameList {
   bool empty() const { return names_.empty(); }
   std::size_t size() const { return names_.size(); }
   const std::string& pick(std::uint8_t index) const { return names_[index % names_.size()]; }
+  // Forgets every name and starts numbering again, keeping the list's capacity.
+  void clear() {
+    names_.clear();
+    next_ = 0;
+  }
   void remove(const std::string& name) {
     names_.erase(std::find(names_.begin(), names_.end(), name));
   }
@@ -76,14 +82,29 @@ class NameList {
   std::vector<std::string> names_;
 };
 
-// The session an input runs on: one per policy and thread, built once and reset() after each
-// input, since building the model's arena costs more than running most inputs, and a reset
-// session runs exactly as a new one. (Reset after, not before: an input then frees what it
-// allocated, which is what libFuzzer's leak detection looks at.)
-absl::StatusOr<mm::MmSession*> SessionFor(const std::string& policy) {
-  thread_local std::map<std::string, std::unique_ptr<mm::MmSession>> sessions;
-  auto it = sessions.find(policy);
-  if (it != sessions.end()) return it->second.get();
+// What an input runs on: one per policy and thread, built once and reset after each input,
+// since building the model's arena costs more than running most inputs, and a reset session
+// runs exactly as a new one. (Reset after, not before: an input then frees what it allocated,
+// which is what libFuzzer's leak detection looks at.) The name lists keep their capacity from
+// one input to the next, so that a typical input allocates nothing here.
+struct Decoder {
+  std::unique_ptr<mm::MmSession> session;
+  NameList processes{'P'}, pins{'h'}, refs{'r'};
+  absl::flat_hash_map<std::string, PinKind> pin_kinds;
+
+  void reset() {
+    session->Reset();
+    processes.clear();
+    pins.clear();
+    refs.clear();
+    pin_kinds.clear();
+  }
+};
+
+absl::StatusOr<Decoder*> DecoderFor(const std::string& policy) {
+  thread_local std::map<std::string, std::unique_ptr<Decoder>> decoders;
+  auto it = decoders.find(policy);
+  if (it != decoders.end()) return it->second.get();
   mm::MmOptions options;
   options.policy = policy;
   // Sized to what an input can use, so that no input ever meets a limit: each op allocates at
@@ -94,19 +115,24 @@ absl::StatusOr<mm::MmSession*> SessionFor(const std::string& policy) {
   options.max_handles = kMmFuzzHandles;
   absl::StatusOr<std::unique_ptr<mm::MmSession>> session = mm::MmSession::Create(options);
   if (!session.ok()) return session.status();
-  return sessions.emplace(policy, *std::move(session)).first->second.get();
+  auto decoder = std::make_unique<Decoder>();
+  decoder->session = *std::move(session);
+  return decoders.emplace(policy, std::move(decoder)).first->second.get();
 }
 
 }  // namespace
 
-absl::StatusOr<MmOpsRun> RunMmOps(std::string_view bytes, const std::string& policy) {
-  absl::StatusOr<mm::MmSession*> session = SessionFor(policy);
-  if (!session.ok()) return session.status();
-  MmOpsRun run;
-  run.script.ops.reserve(std::min(kMaxMmOps, bytes.size() / 4 + 1));
-  NameList processes('P'), pins('h'), refs('r');
+absl::Status RunMmOps(std::string_view bytes, const std::string& policy, MmOpsRun& run) {
+  absl::StatusOr<Decoder*> decoder = DecoderFor(policy);
+  if (!decoder.ok()) return decoder.status();
+  mm::MmSession& session = *(*decoder)->session;
+  NameList& processes = (*decoder)->processes;
+  NameList& pins = (*decoder)->pins;
+  NameList& refs = (*decoder)->refs;
+  absl::flat_hash_map<std::string, PinKind>& pin_kinds = (*decoder)->pin_kinds;
+  run.script.ops.clear();
   ByteReader in(bytes);
-  std::map<std::string, PinKind> pin_kinds;
+  std::string got;
   for (std::size_t i = 0; i < kMaxMmOps && !in.done(); ++i) {
     const std::uint8_t code = in.next() % kCodes;
     mm::MmOp op;
@@ -189,8 +215,7 @@ absl::StatusOr<MmOpsRun> RunMmOps(std::string_view bytes, const std::string& pol
         break;
     }
     const bool defines = code == kSpawn || code == kFork || code == kPin || code == kRef;
-    std::string got;
-    if (have && (*session)->Step(op, &got).ok()) {
+    if (have && session.TryStep(op, &got).ok()) {
       if (code == kPin && got == "full") {  // the seed's -EAGAIN: no handle to remember
         op.result = "full";
         pins.retire_last();
@@ -212,8 +237,14 @@ absl::StatusOr<MmOpsRun> RunMmOps(std::string_view bytes, const std::string& pol
     if (code == kDrop) refs.remove(op.name);
     if (code == kExit) processes.remove(op.process);
   }
-  run.result = (*session)->Finish();
-  (*session)->Reset();
+  run.result = session.Finish();
+  (*decoder)->reset();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<MmOpsRun> RunMmOps(std::string_view bytes, const std::string& policy) {
+  MmOpsRun run;
+  if (absl::Status s = RunMmOps(bytes, policy, run); !s.ok()) return s;
   return run;
 }
 

@@ -40,6 +40,8 @@ struct MmOpsRun {
 
 // Runs `bytes` under `policy`. InvalidArgument for an unknown policy.
 absl::StatusOr<MmOpsRun> RunMmOps(std::string_view bytes, const std::string& policy);
+// The same into `run`, whose storage is reused: for the fuzz target's loop.
+absl::Status RunMmOps(std::string_view bytes, const std::string& policy, MmOpsRun& run);
 
 // The script of a run, with the command that replays it and the violations found as comments.
 std::string FormatMmOpsRun(const MmOpsRun& run, const std::string& policy);

@@ -131,6 +131,14 @@ class BasicMmModel {
   }
   RefcountState counter_state(PageId page) const;
   std::vector<PageId> pages_in_use() const;
+  // f(PageId) for each page in use, in id order, without building the list.
+  template <class F>
+  void for_each_page_in_use(F&& f) const {
+    const PageId touched = pages_touched_.load(std::memory_order_acquire);
+    for (PageId page = 0; page < touched; ++page) {
+      if (pages_[page].in_use.load(std::memory_order_acquire)) f(page);
+    }
+  }
   PageId pin_page(PinId pin) const;
   int mapcount(PageId page) const;
   bool exclusive(PageId page) const;  // PageAnonExclusive, as the kernel's kpageflags shows it

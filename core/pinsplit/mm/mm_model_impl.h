@@ -126,7 +126,7 @@ void BasicMmModel<Sync>::reset() {
     page.mapcount.store(0, std::memory_order_relaxed);
     page.exclusive.store(false, std::memory_order_relaxed);
     page.generation.store(0, std::memory_order_relaxed);
-    page.holders = PageHolders{};
+    page.holders.clear();
   }
   pages_touched_.store(0, std::memory_order_relaxed);
   for (std::uint32_t p = 0; p < options_.max_processes; ++p) {
@@ -201,7 +201,7 @@ absl::StatusOr<PageId> BasicMmModel<Sync>::alloc_page(std::uint64_t payload) {
   page.exclusive.store(true, std::memory_order_relaxed);
   {
     std::lock_guard lock(page.holders_mu);
-    page.holders = PageHolders{};
+    page.holders.clear();
   }
   page.in_use.store(true, std::memory_order_relaxed);
   page.counter->reset(1, 0, 0, false);  // release: publishes everything above
@@ -812,10 +812,7 @@ RefcountState BasicMmModel<Sync>::counter_state(PageId page) const {
 template <class Sync>
 std::vector<PageId> BasicMmModel<Sync>::pages_in_use() const {
   std::vector<PageId> out;
-  const PageId touched = pages_touched_.load(std::memory_order_acquire);
-  for (PageId i = 0; i < touched; ++i) {
-    if (in_use(i)) out.push_back(i);
-  }
+  for_each_page_in_use([&out](PageId page) { out.push_back(page); });
   return out;
 }
 

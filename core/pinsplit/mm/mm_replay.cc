@@ -51,16 +51,21 @@ void MmSession::Reset() {
   last_line_ = 0;
 }
 
-absl::Status MmSession::Step(const MmOp& op, std::string* got_out) {
+absl::Status MmSession::Step(const MmOp& op, std::string* got) {
+  absl::Status status = TryStep(op, got);
+  if (status.ok()) return status;
+  return absl::FailedPreconditionError(
+      absl::StrCat("line ", op.line, ": ", Format(op), ": ", status.message()));
+}
+
+absl::Status MmSession::TryStep(const MmOp& op, std::string* got_out) {
   ++result_.steps;
   events_.clear();
   std::string got;
   std::vector<Violation> violations;
-  absl::Status status = Apply(op, got, violations);
-  if (!status.ok()) {
+  if (absl::Status status = Apply(op, got, violations); !status.ok()) {
     --result_.steps;
-    return absl::FailedPreconditionError(
-        absl::StrCat("line ", op.line, ": ", Format(op), ": ", status.message()));
+    return status;
   }
   for (Violation& v : oracle_.check_state()) violations.push_back(std::move(v));
   if (trace_ != nullptr) {

@@ -8,7 +8,6 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -16,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "pinsplit/mm/mm_model.h"
 #include "pinsplit/mm/mm_script.h"
@@ -47,6 +47,10 @@ class MmSession {
   // refuses it; a refused operation changes nothing (but a refused pin's has_pinned mark, as
   // MmModel says).
   absl::Status Step(const MmOp& op, std::string* got = nullptr);
+  // Step, but a refusal returns the model's own status, without the "line L: OP:" context: for
+  // callers that drop refused operations (the mm_ops decoder), where formatting each refusal
+  // would cost more than running the operation.
+  absl::Status TryStep(const MmOp& op, std::string* got = nullptr);
   // Starts over on the same model (MmModel::reset()): the next Step runs exactly as on a new
   // session, without the cost of building one. For callers that run many short scripts.
   void Reset();
@@ -69,9 +73,10 @@ class MmSession {
   TruthOracle oracle_;
   std::ostream* trace_;
   std::vector<std::string> events_;
-  std::map<std::string, ProcessId> processes_;
-  std::map<std::string, PinId> pins_;
-  std::map<std::string, RefId> refs_;
+  // Script names to model ids; hash maps, whose clear() keeps their tables for the next Reset run.
+  absl::flat_hash_map<std::string, ProcessId> processes_;
+  absl::flat_hash_map<std::string, PinId> pins_;
+  absl::flat_hash_map<std::string, RefId> refs_;
   MmReplayResult result_;
   std::set<std::string> reported_;
   int last_line_ = 0;

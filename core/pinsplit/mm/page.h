@@ -58,6 +58,12 @@ struct PageHolders {
   bool pinned_by(ProcessKey p) const;
   bool mapped_by_other_than(ProcessId p) const;
   bool empty() const { return mappings.empty() && pins.empty() && extra_refs == 0; }
+  // Holds nothing again, keeping the lists' capacity: pages are recycled on hot paths.
+  void clear() {
+    mappings.clear();
+    pins.clear();
+    extra_refs = 0;
+  }
 };
 
 template <class Sync>

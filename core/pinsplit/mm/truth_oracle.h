@@ -22,11 +22,10 @@
 // the deterministic scheduler); TruthOracle judges the production MmModel.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
-#include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -48,8 +47,8 @@ class BasicTruthOracle {
   void reset();
 
   // Names the process now living in slot p (call after on_spawn / on_fork).
-  void name_process(ProcessId p, std::string name) { names_[incarnation_.at(p)] = std::move(name); }
-  void name_pin(PinId pin, std::string name) { pin_names_[pin] = std::move(name); }
+  void name_process(ProcessId p, std::string name);
+  void name_pin(PinId pin, std::string name);
 
   void on_spawn(ProcessId p);
   void on_map(ProcessId p, Addr first, Addr last);
@@ -68,56 +67,82 @@ class BasicTruthOracle {
   std::vector<Violation> check_state() const;
 
   // True when no process, pin or extra reference is left.
-  bool quiescent() const { return memory_.empty() && pins_.empty() && extra_refs_ == 0; }
+  bool quiescent() const { return live_processes_ == 0 && live_pins_ == 0 && extra_refs_ == 0; }
   // Pages still in use at quiescence: violations unless saturated; saturated ones in `leaked`.
   std::vector<Violation> check_quiescent(std::vector<PageId>* saturated) const;
 
  private:
   // Model process ids are slots that exit frees and fork reuses; the oracle follows each process
   // by its incarnation, so that a pin outliving its process never speaks for the slot's next one.
+  // Incarnations count from 1; 0 means none.
   using Incarnation = std::uint32_t;
 
-  struct PinTruth {
-    Incarnation owner;
-    Addr addr;
-    PinKind kind;
-    bool longterm;
-    std::set<std::uint64_t> seen_ok;  // values its owner's data held (or it wrote) while pinned
-    bool detached = false;  // the owner unmapped the address: coherence is no longer promised
-  };
   // A process's logical memory, with a mask of its mapped addresses so that the per-step
   // check visits those only (a process maps a few of its kAddressSpace addresses).
   struct Memory {
     static_assert(kAddressSpace <= 64, "the mapped mask is one word");
-    std::array<std::optional<std::uint64_t>, kAddressSpace> data;
-    std::uint64_t mapped = 0;  // bit a set exactly when data[a] holds a value
+    std::array<std::uint64_t, kAddressSpace> data{};
+    std::uint64_t mapped = 0;  // bit a set exactly when data[a] holds the process's value
 
-    const std::optional<std::uint64_t>& operator[](Addr a) const { return data[a]; }
+    bool maps(Addr a) const { return ((mapped >> a) & 1) != 0; }
+    std::optional<std::uint64_t> at(Addr a) const {
+      return maps(a) ? std::optional<std::uint64_t>(data[a]) : std::nullopt;
+    }
     void set(Addr a, std::uint64_t value) {
       data[a] = value;
       mapped |= std::uint64_t{1} << a;
     }
-    void clear(Addr a) {
-      data[a].reset();
-      mapped &= ~(std::uint64_t{1} << a);
+    void clear(Addr a) { mapped &= ~(std::uint64_t{1} << a); }
+  };
+  // One model slot: the incarnation living in it (0 when none) and that process's memory.
+  struct Slot {
+    Incarnation incarnation = 0;
+    Memory memory;
+  };
+  // One pin id: the truth of the pin that holds it now, if any.
+  struct PinTruth {
+    bool live = false;
+    Incarnation owner = 0;
+    ProcessId slot = 0;  // the owner's slot; it speaks for the owner while it holds `owner`
+    Addr addr = 0;
+    PinKind kind = PinKind::kRead;
+    bool longterm = false;
+    bool detached = false;  // the owner unmapped the address: coherence is no longer promised
+    // Values its owner's data held (or it wrote) while pinned: few, so a vector, which keeps its
+    // capacity when the id is reused and the fuzz targets' runs allocate nothing here.
+    std::vector<std::uint64_t> seen_ok;
+
+    bool saw(std::uint64_t value) const {
+      return std::find(seen_ok.begin(), seen_ok.end(), value) != seen_ok.end();
+    }
+    void see(std::uint64_t value) {
+      if (!saw(value)) seen_ok.push_back(value);
     }
   };
 
+  // The slot of a live process; a slot nobody lives in is misuse (std::logic_error).
+  Slot& live_slot(ProcessId slot);
+  const Slot& live_slot(ProcessId slot) const;
+  // The owner's memory while it lives; nullptr once it exited.
+  const Memory* owner_memory(const PinTruth& truth) const;
   std::string process_name(Incarnation p) const;
-  // The model slot of a live incarnation, if it still lives.
-  std::optional<ProcessId> slot_of(Incarnation p) const;
   std::string pin_name(PinId pin) const;
   std::string describe(std::uint64_t value) const;
 
+  // Flat tables indexed by slot, pin id and incarnation: reset() keeps their capacity, so a
+  // fuzz target that resets after each input runs the oracle without allocating.
   const Model& model_;
-  std::map<Incarnation, Memory> memory_;          // live processes' logical memory
-  std::map<ProcessId, Incarnation> incarnation_;  // live slots
+  std::vector<Slot> slots_;
+  std::vector<PinTruth> pins_;
+  std::vector<std::string> names_;      // by incarnation; empty: unnamed
+  std::vector<std::string> pin_names_;  // by pin id; empty: unnamed
+  // Every value written and its writer, in order, for messages: the last entry for a value
+  // names who wrote it.
+  std::vector<std::pair<std::uint64_t, Incarnation>> writes_;
   Incarnation next_incarnation_ = 1;
-  std::map<PinId, PinTruth> pins_;
-  std::map<std::uint64_t, Incarnation> last_writer_;  // for messages: who wrote a value
+  int live_processes_ = 0;
+  int live_pins_ = 0;
   int extra_refs_ = 0;
-  std::map<Incarnation, std::string> names_;
-  std::map<PinId, std::string> pin_names_;
 };
 
 extern template class BasicTruthOracle<MmModel>;

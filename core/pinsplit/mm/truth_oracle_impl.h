@@ -4,6 +4,8 @@
 #pragma once
 
 #include <bit>
+#include <stdexcept>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -14,130 +16,174 @@
 namespace pinsplit::mm {
 
 template <class Model>
-std::string BasicTruthOracle<Model>::process_name(Incarnation p) const {
-  auto it = names_.find(p);
-  return it != names_.end() ? it->second : absl::StrCat("process #", p);
+typename BasicTruthOracle<Model>::Slot& BasicTruthOracle<Model>::live_slot(ProcessId slot) {
+  return const_cast<Slot&>(std::as_const(*this).live_slot(slot));
 }
 
 template <class Model>
-std::optional<ProcessId> BasicTruthOracle<Model>::slot_of(Incarnation p) const {
-  for (const auto& [slot, inc] : incarnation_) {
-    if (inc == p) return slot;
+const typename BasicTruthOracle<Model>::Slot& BasicTruthOracle<Model>::live_slot(
+    ProcessId slot) const {
+  if (slot >= slots_.size() || slots_[slot].incarnation == 0) {
+    throw std::logic_error(absl::StrCat("truth oracle: no live process in slot ", slot));
   }
-  return std::nullopt;
+  return slots_[slot];
+}
+
+template <class Model>
+const typename BasicTruthOracle<Model>::Memory* BasicTruthOracle<Model>::owner_memory(
+    const PinTruth& truth) const {
+  const Slot& slot = slots_[truth.slot];
+  return slot.incarnation == truth.owner ? &slot.memory : nullptr;
+}
+
+template <class Model>
+std::string BasicTruthOracle<Model>::process_name(Incarnation p) const {
+  if (p < names_.size() && !names_[p].empty()) return names_[p];
+  return absl::StrCat("process #", p);
 }
 
 template <class Model>
 std::string BasicTruthOracle<Model>::pin_name(PinId pin) const {
-  auto it = pin_names_.find(pin);
-  return it != pin_names_.end() ? it->second : absl::StrCat("pin ", pin);
+  if (pin < pin_names_.size() && !pin_names_[pin].empty()) return pin_names_[pin];
+  return absl::StrCat("pin ", pin);
 }
 
 template <class Model>
 std::string BasicTruthOracle<Model>::describe(std::uint64_t value) const {
-  auto it = last_writer_.find(value);
-  if (it == last_writer_.end()) return absl::StrCat(value);
+  auto it = std::find_if(writes_.rbegin(), writes_.rend(),
+                         [value](const auto& w) { return w.first == value; });
+  if (it == writes_.rend()) return absl::StrCat(value);
   return absl::StrCat(value, " (written by ", process_name(it->second), ")");
 }
 
 template <class Model>
 void BasicTruthOracle<Model>::reset() {
-  memory_.clear();
-  incarnation_.clear();
-  next_incarnation_ = 1;
-  pins_.clear();
-  last_writer_.clear();
-  extra_refs_ = 0;
+  for (Slot& slot : slots_) slot.incarnation = 0;
+  for (PinTruth& pin : pins_) {
+    pin.live = false;
+    pin.seen_ok.clear();
+  }
   names_.clear();
   pin_names_.clear();
+  writes_.clear();
+  next_incarnation_ = 1;
+  live_processes_ = 0;
+  live_pins_ = 0;
+  extra_refs_ = 0;
+}
+
+template <class Model>
+void BasicTruthOracle<Model>::name_process(ProcessId slot, std::string name) {
+  const Incarnation p = live_slot(slot).incarnation;
+  if (p >= names_.size()) names_.resize(p + 1);
+  names_[p] = std::move(name);
+}
+
+template <class Model>
+void BasicTruthOracle<Model>::name_pin(PinId pin, std::string name) {
+  if (pin >= pin_names_.size()) pin_names_.resize(pin + 1);
+  pin_names_[pin] = std::move(name);
 }
 
 template <class Model>
 void BasicTruthOracle<Model>::on_spawn(ProcessId slot) {
-  const Incarnation p = next_incarnation_++;
-  incarnation_[slot] = p;
-  memory_[p] = Memory{};
+  if (slot >= slots_.size()) slots_.resize(slot + 1);
+  slots_[slot].incarnation = next_incarnation_++;
+  slots_[slot].memory = Memory{};
+  ++live_processes_;
 }
 
 template <class Model>
 void BasicTruthOracle<Model>::on_map(ProcessId slot, Addr first, Addr last) {
-  Memory& memory = memory_[incarnation_.at(slot)];
+  Memory& memory = live_slot(slot).memory;
   for (Addr a = first; a <= last; ++a) memory.set(a, 0);
 }
 
 template <class Model>
 void BasicTruthOracle<Model>::on_unmap(ProcessId slot, Addr addr) {
-  const Incarnation p = incarnation_.at(slot);
-  memory_[p].clear(addr);
-  for (auto& [id, pin] : pins_) {
-    if (pin.owner == p && pin.addr == addr) pin.detached = true;
+  Slot& s = live_slot(slot);
+  s.memory.clear(addr);
+  for (PinTruth& pin : pins_) {
+    if (pin.live && pin.owner == s.incarnation && pin.addr == addr) pin.detached = true;
   }
 }
 
 template <class Model>
 void BasicTruthOracle<Model>::on_write(ProcessId slot, Addr addr, std::uint64_t value) {
-  const Incarnation p = incarnation_.at(slot);
-  memory_[p].set(addr, value);
-  last_writer_[value] = p;
+  Slot& s = live_slot(slot);
+  s.memory.set(addr, value);
+  writes_.emplace_back(value, s.incarnation);
   // A pin sees its owner's writes (exactly when long-term; maybe when short-term).
-  for (auto& [id, pin] : pins_) {
-    if (pin.owner == p && pin.addr == addr && !pin.detached) pin.seen_ok.insert(value);
+  for (PinTruth& pin : pins_) {
+    if (pin.live && pin.owner == s.incarnation && pin.addr == addr && !pin.detached) {
+      pin.see(value);
+    }
   }
 }
 
 template <class Model>
 void BasicTruthOracle<Model>::on_fork(ProcessId parent, ProcessId child) {
-  const Incarnation c = next_incarnation_++;
-  incarnation_[child] = c;
-  memory_[c] = memory_[incarnation_.at(parent)];
+  const Memory memory = live_slot(parent).memory;
+  on_spawn(child);
+  slots_[child].memory = memory;
 }
 
 template <class Model>
 void BasicTruthOracle<Model>::on_exit(ProcessId slot) {
-  memory_.erase(incarnation_.at(slot));
-  incarnation_.erase(slot);
+  live_slot(slot).incarnation = 0;
+  --live_processes_;
 }
 
 template <class Model>
 void BasicTruthOracle<Model>::on_pin(PinId pin, ProcessId slot, Addr addr, PinKind kind,
                                      bool longterm) {
-  const Incarnation owner = incarnation_.at(slot);
-  PinTruth truth{owner, addr, kind, longterm, {}};
-  if (const auto& value = memory_[owner][addr]) truth.seen_ok.insert(*value);
-  pins_[pin] = std::move(truth);
+  const Slot& owner = live_slot(slot);
+  if (pin >= pins_.size()) pins_.resize(pin + 1);
+  PinTruth& truth = pins_[pin];
+  if (!truth.live) ++live_pins_;
+  truth.live = true;
+  truth.owner = owner.incarnation;
+  truth.slot = slot;
+  truth.addr = addr;
+  truth.kind = kind;
+  truth.longterm = longterm;
+  truth.detached = false;
+  truth.seen_ok.clear();
+  if (owner.memory.maps(addr)) truth.see(owner.memory.data[addr]);
 }
 
 template <class Model>
 void BasicTruthOracle<Model>::on_write_pin(PinId pin, std::uint64_t value) {
   PinTruth& truth = pins_.at(pin);
-  last_writer_[value] = truth.owner;
+  writes_.emplace_back(value, truth.owner);
   // The owner's data: every pin the owner holds there may see it.
-  for (auto& [id, other] : pins_) {
-    if (other.owner == truth.owner && other.addr == truth.addr) other.seen_ok.insert(value);
+  for (PinTruth& other : pins_) {
+    if (other.live && other.owner == truth.owner && other.addr == truth.addr) other.see(value);
   }
-  auto mem = memory_.find(truth.owner);
-  if (truth.detached || mem == memory_.end() || !mem->second[truth.addr]) return;
+  const Memory* memory = owner_memory(truth);
+  if (truth.detached || memory == nullptr || !memory->maps(truth.addr)) return;
   // The device writes the owner's memory: always promised for a long-term pin; for a
   // short-term one only when the pin still holds the owner's page (no promise otherwise).
-  const std::optional<ProcessId> slot = slot_of(truth.owner);
-  if (truth.longterm || (slot && model_.pin_page(pin) == model_.page_at(*slot, truth.addr))) {
-    mem->second.set(truth.addr, value);
+  if (truth.longterm || model_.pin_page(pin) == model_.page_at(truth.slot, truth.addr)) {
+    slots_[truth.slot].memory.set(truth.addr, value);
   }
 }
 
 template <class Model>
 void BasicTruthOracle<Model>::on_unpin(PinId pin) {
-  pins_.erase(pin);
+  PinTruth& truth = pins_.at(pin);
+  if (truth.live) --live_pins_;
+  truth.live = false;
 }
 
 template <class Model>
 std::optional<Violation> BasicTruthOracle<Model>::check_read(ProcessId slot, Addr addr,
                                                              std::uint64_t got) const {
-  const Incarnation p = incarnation_.at(slot);
-  const std::optional<std::uint64_t>& want = memory_.at(p)[addr];
+  const Slot& s = live_slot(slot);
+  const std::optional<std::uint64_t> want = s.memory.at(addr);
   if (want && *want == got) return std::nullopt;
-  return Violation{"isolation", absl::StrCat(process_name(p), " read ", describe(got), " at ", addr,
-                                             ", but its own data there is ",
+  return Violation{"isolation", absl::StrCat(process_name(s.incarnation), " read ", describe(got),
+                                             " at ", addr, ", but its own data there is ",
                                              want ? describe(*want) : "unmapped")};
 }
 
@@ -145,16 +191,15 @@ template <class Model>
 std::optional<Violation> BasicTruthOracle<Model>::check_pin_read(PinId pin,
                                                                  std::uint64_t got) const {
   const PinTruth& truth = pins_.at(pin);
-  auto mem = memory_.find(truth.owner);
-  const bool owner_maps =
-      !truth.detached && mem != memory_.end() && mem->second[truth.addr].has_value();
-  if (truth.longterm && owner_maps && *mem->second[truth.addr] != got) {
+  const Memory* memory = owner_memory(truth);
+  const bool owner_maps = !truth.detached && memory != nullptr && memory->maps(truth.addr);
+  if (truth.longterm && owner_maps && memory->data[truth.addr] != got) {
     return Violation{"long-term pin coherence",
                      absl::StrCat(pin_name(pin), " of ", process_name(truth.owner), " read ",
                                   describe(got), ", but ", process_name(truth.owner), "'s data at ",
-                                  truth.addr, " is ", describe(*mem->second[truth.addr]))};
+                                  truth.addr, " is ", describe(memory->data[truth.addr]))};
   }
-  if (!truth.seen_ok.contains(got)) {
+  if (!truth.saw(got)) {
     return Violation{"isolation",
                      absl::StrCat(pin_name(pin), " of ", process_name(truth.owner), " read ",
                                   describe(got), ", which its owner never held there")};
@@ -166,8 +211,9 @@ template <class Model>
 std::vector<Violation> BasicTruthOracle<Model>::check_state() const {
   std::vector<Violation> out;
   // Isolation: every mapped address holds its process's own data, on a live page.
-  for (const auto& [slot, p] : incarnation_) {
-    const Memory& memory = memory_.at(p);
+  for (ProcessId slot = 0; slot < slots_.size(); ++slot) {
+    const auto& [p, memory] = slots_[slot];
+    if (p == 0) continue;
     for (std::uint64_t left = memory.mapped; left != 0; left &= left - 1) {
       const Addr a = static_cast<Addr>(std::countr_zero(left));
       const PageId page = model_.page_at(slot, a);
@@ -181,26 +227,28 @@ std::vector<Violation> BasicTruthOracle<Model>::check_state() const {
         continue;
       }
       const std::uint64_t got = model_.payload(page);
-      if (got != *memory[a]) {
+      if (got != memory.data[a]) {
         out.push_back(
             {"isolation", absl::StrCat(process_name(p), "'s memory at ", a, " holds ",
-                                       describe(got), ", expected ", describe(*memory[a]))});
+                                       describe(got), ", expected ", describe(memory.data[a]))});
       }
     }
   }
   // Pins: on live pages; long-term ones coherent with their owner's memory.
-  for (const auto& [id, truth] : pins_) {
+  for (PinId id = 0; id < pins_.size(); ++id) {
+    const PinTruth& truth = pins_[id];
+    if (!truth.live) continue;
     const PageId page = model_.pin_page(id);
     if (!model_.in_use(page)) {
       out.push_back({"accounting",
                      absl::StrCat(pin_name(id), " holds freed page ", page, " (use after free)")});
       continue;
     }
-    auto mem = memory_.find(truth.owner);
-    if (!truth.longterm || truth.detached || mem == memory_.end() || !mem->second[truth.addr]) {
+    const Memory* memory = owner_memory(truth);
+    if (!truth.longterm || truth.detached || memory == nullptr || !memory->maps(truth.addr)) {
       continue;
     }
-    const PageId mapped = model_.page_at(*slot_of(truth.owner), truth.addr);
+    const PageId mapped = model_.page_at(truth.slot, truth.addr);
     if (mapped != page) {
       out.push_back({"long-term pin coherence",
                      absl::StrCat(pin_name(id), " of ", process_name(truth.owner), " holds page ",
@@ -210,7 +258,7 @@ std::vector<Violation> BasicTruthOracle<Model>::check_state() const {
   }
   // Accounting: each live page's counter agrees with its holders.
   const Capabilities caps = model_.capabilities();
-  for (PageId page : model_.pages_in_use()) {
+  model_.for_each_page_in_use([&](PageId page) {
     // The counts the checks below need, read under the holders lock without copying them.
     struct {
       bool empty;
@@ -225,7 +273,7 @@ std::vector<Violation> BasicTruthOracle<Model>::check_state() const {
     if (state.dead) {
       out.push_back(
           {"accounting", absl::StrCat("page ", page, " is in use but its counter is dead")});
-      continue;
+      return;
     }
     if (h.empty && !state.saturated) {
       out.push_back(
@@ -255,7 +303,7 @@ std::vector<Violation> BasicTruthOracle<Model>::check_state() const {
                      absl::StrCat("page ", page, " counter (", std::string(model_.counter_name()),
                                   "): expected ", absl::StrJoin(diffs, "; "))});
     }
-  }
+  });
   return out;
 }
 
@@ -263,14 +311,14 @@ template <class Model>
 std::vector<Violation> BasicTruthOracle<Model>::check_quiescent(
     std::vector<PageId>* saturated) const {
   std::vector<Violation> out;
-  for (PageId page : model_.pages_in_use()) {
+  model_.for_each_page_in_use([&](PageId page) {
     if (model_.counter_state(page).saturated) {
       if (saturated != nullptr) saturated->push_back(page);
-      continue;
+      return;
     }
     out.push_back({"accounting",
                    absl::StrCat("page ", page, " is still in use after everything was released")});
-  }
+  });
   return out;
 }
 
