@@ -45,9 +45,10 @@ class ByteReader {
 class NameList {
  public:
   explicit NameList(char prefix) : prefix_(prefix) {}
-  std::string add() {
-    names_.push_back(absl::StrCat(std::string(1, prefix_), next_++));
-    return names_.back();
+  const std::string& add() {
+    std::string& name = names_.emplace_back(1, prefix_);
+    absl::StrAppend(&name, next_++);
+    return name;
   }
   void add(const std::string& name) { names_.push_back(name); }
   bool empty() const { return names_.empty(); }
@@ -135,9 +136,10 @@ absl::Status RunMmOps(std::string_view bytes, const std::string& policy, MmOpsRu
   std::string got;
   for (std::size_t i = 0; i < kMaxMmOps && !in.done(); ++i) {
     const std::uint8_t code = in.next() % kCodes;
-    mm::MmOp op;
-    op.line = static_cast<int>(run.script.ops.size()) + 1;
     const std::uint64_t value = run.script.ops.size() + 1;  // the emitted index: canonical
+    // Built in place; popped again when the op does not run.
+    mm::MmOp& op = run.script.ops.emplace_back();
+    op.line = static_cast<int>(value);
     // Operands first, so an op that finds nothing to act on still consumes the same bytes.
     const std::uint8_t a = in.next(), b = in.next(), c = in.next();
     auto process = [&]() -> bool {
@@ -215,21 +217,19 @@ absl::Status RunMmOps(std::string_view bytes, const std::string& policy, MmOpsRu
         break;
     }
     const bool defines = code == kSpawn || code == kFork || code == kPin || code == kRef;
-    if (have && session.TryStep(op, &got).ok()) {
-      if (code == kPin && got == "full") {  // the seed's -EAGAIN: no handle to remember
-        op.result = "full";
-        pins.retire_last();
-        run.script.ops.push_back(op);
-        continue;
+    if (!have || !session.TryStep(op, &got).ok()) {
+      if (defines) {
+        // The name was reserved before the model refused: take it back.
+        if (code == kSpawn || code == kFork) processes.cancel_last();
+        if (code == kPin) pins.cancel_last();
+        if (code == kRef) refs.cancel_last();
       }
-      run.script.ops.push_back(op);
-    } else if (defines) {
-      // The name was reserved before the model refused: take it back.
-      if (code == kSpawn || code == kFork) processes.cancel_last();
-      if (code == kPin) pins.cancel_last();
-      if (code == kRef) refs.cancel_last();
+      run.script.ops.pop_back();
       continue;
-    } else {
+    }
+    if (code == kPin && got == "full") {  // the seed's -EAGAIN: no handle to remember
+      op.result = "full";
+      pins.retire_last();
       continue;
     }
     if (code == kPin) pin_kinds[op.name] = op.pin;

@@ -23,20 +23,24 @@ class IdealPolicy final : public Policy {
   std::string_view default_counter() const override { return "split"; }
   bool omniscient() const override { return true; }
   ForkDecision on_fork(const PageFacts& page) const override {
-    return page.holders().write_pins() > 0 ? ForkDecision::kCopy : ForkDecision::kShare;
+    return page.with_holders([](const PageHolders& h) {
+      return h.write_pins() > 0 ? ForkDecision::kCopy : ForkDecision::kShare;
+    });
   }
   FaultDecision on_write_fault(const PageFacts& page) const override {
-    const PageHolders h = page.holders();
     const ProcessKey p = page.actor_key();
-    if (!h.mapped_by_other_than(page.actor()) && !h.pinned_by_other_than(p)) {
-      return FaultDecision::kReuse;
-    }
-    if (h.pinned_by(p) && !h.pinned_by_other_than(p)) return FaultDecision::kReuseAndMoveOthers;
-    return FaultDecision::kCopy;
+    return page.with_holders([&](const PageHolders& h) {
+      if (!h.mapped_by_other_than(page.actor()) && !h.pinned_by_other_than(p)) {
+        return FaultDecision::kReuse;
+      }
+      if (h.pinned_by(p) && !h.pinned_by_other_than(p)) return FaultDecision::kReuseAndMoveOthers;
+      return FaultDecision::kCopy;
+    });
   }
   ReadPinPrep before_read_pin(const PageFacts& page) const override {
-    return page.holders().pinned_by_other_than(page.actor_key()) ? ReadPinPrep::kUnshare
-                                                                 : ReadPinPrep::kNone;
+    return page.with_holders([&](const PageHolders& h) {
+      return h.pinned_by_other_than(page.actor_key()) ? ReadPinPrep::kUnshare : ReadPinPrep::kNone;
+    });
   }
   bool fast_pin_allowed(const PageFacts&, PinKind) const override { return false; }
 };

@@ -205,7 +205,8 @@ class BasicMmModel {
   std::unique_ptr<Process[]> processes_;
   typename Sync::Mutex processes_mu_;  // guards slot allocation
 
-  std::mutex handles_mu_;  // guards both free lists
+  std::mutex handles_mu_;              // guards both free lists and handles_touched_
+  std::uint32_t handles_touched_ = 0;  // pin and reference ids [0, this) were ever handed out
   std::unique_ptr<Handle[]> pins_;
   std::unique_ptr<Handle[]> refs_;
   std::vector<std::uint32_t> free_pins_, free_refs_;

@@ -141,10 +141,11 @@ void BasicMmModel<Sync>::reset() {
     for (auto& pte : proc.ptes) pte.store(0, std::memory_order_relaxed);
     proc.prot.fill(kNone);
   }
-  for (std::uint32_t h = 0; h < options_.max_handles; ++h) {
+  for (std::uint32_t h = 0; h < handles_touched_; ++h) {
     pins_[h].live.store(false, std::memory_order_relaxed);
     refs_[h].live.store(false, std::memory_order_relaxed);
   }
+  handles_touched_ = 0;
   // The lists as Create() made them: copies, not a refill, since a reset is on the hot path.
   free_pages_ = initial_free_pages_;
   free_pins_ = initial_free_handles_;
@@ -552,6 +553,7 @@ absl::StatusOr<std::uint32_t> BasicMmModel<Sync>::alloc_handle(
   }
   const std::uint32_t id = free_list.back();
   free_list.pop_back();
+  handles_touched_ = std::max(handles_touched_, id + 1);
   return id;
 }
 

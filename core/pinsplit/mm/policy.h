@@ -2,7 +2,7 @@
 //
 // A policy sees a page through PageFacts: its counter (which answers exactly or "maybe",
 // according to its Capabilities), the mapcount and AnonExclusive flag the kernel keeps, and
-// whether the mm ever pinned. Only the omniscient `ideal` policy reads `holders`, the truth.
+// whether the mm ever pinned. Only the omniscient `ideal` policy reads the holders, the truth.
 //
 // The model calls a policy under the faulting (or forking, or pinning) process's lock; decisions
 // must be made from the facts given, so that the same policy runs in scripts, fuzzers and storms.
@@ -12,10 +12,13 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "pinsplit/mm/page.h"
 
@@ -40,7 +43,7 @@ struct PolicyCounters {
 struct PageReader {
   int (*mapcount)(const void* page);
   bool (*exclusive)(const void* page);
-  PageHolders (*holders)(const void* page);
+  void (*with_holders)(const void* page, absl::FunctionRef<void(const PageHolders&)> f);
   bool (*has_pin_holders)(const void* page);
 };
 
@@ -52,10 +55,10 @@ inline constexpr PageReader kPageReader = {
     [](const void* p) {
       return static_cast<const BasicPage<Sync>*>(p)->exclusive.load(std::memory_order_acquire);
     },
-    [](const void* p) {
+    [](const void* p, absl::FunctionRef<void(const PageHolders&)> f) {
       const auto* page = static_cast<const BasicPage<Sync>*>(p);
       std::lock_guard lock(page->holders_mu);
-      return page->holders;
+      f(page->holders);
     },
     [](const void* p) {
       const auto* page = static_cast<const BasicPage<Sync>*>(p);
@@ -89,8 +92,14 @@ class PageFacts {
   // The kernel's page_count(): ordinary references plus pins as the counter stores them.
   std::uint32_t page_count() const;
 
-  // The truth; for the omniscient policy only. Takes the page's holder lock.
-  PageHolders holders() const { return reader_.holders(page_); }
+  // f(const PageHolders&), the truth, under the page's holder lock, without copying it; for the
+  // omniscient policy only. Returns what f returns.
+  template <class F>
+  std::invoke_result_t<F, const PageHolders&> with_holders(F&& f) const {
+    std::optional<std::invoke_result_t<F, const PageHolders&>> result;
+    reader_.with_holders(page_, [&](const PageHolders& holders) { result.emplace(f(holders)); });
+    return *std::move(result);
+  }
 
  private:
   const AnyRefcount& counter_;  // NOLINT: a view, never outlives the call it is made for
