@@ -12,9 +12,12 @@ set(ENV{ASAN_OPTIONS} "detect_leaks=0")
 execute_process(COMMAND ${FUZZER} -seed=1 -runs=${RUNS} -artifact_prefix=${WORK}/
                         -print_final_stats=1 ${WORK}/corpus ${SEEDS}
   RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
-if(code EQUAL 0 OR NOT err MATCHES "${MATCH}")
+if(code EQUAL 0)
   message(FATAL_ERROR "${TARGET} did not find the bug (${ENV_NAME}=${ENV_VALUE}) in ${RUNS} runs "
                       "(exit ${code})\n${err}")
+elseif(NOT err MATCHES "${MATCH}")
+  message(FATAL_ERROR "${TARGET} stopped (exit ${code}, ${ENV_NAME}=${ENV_VALUE}), but not with "
+                      "output matching '${MATCH}'\n${err}")
 endif()
 string(REGEX MATCH "stat::number_of_executed_units: *[0-9]+" execs "${err}")
 file(GLOB crashes ${WORK}/crash-*)
