@@ -30,7 +30,8 @@ std::optional<std::string> InterleaveVerdict(std::string_view bytes, const std::
   auto runner = InterleaveRunner::Create(std::move(input.script), impl);
   if (!runner.ok()) return std::nullopt;  // a `set` this counter cannot hold: no concurrency
   PreferenceChooser chooser((*runner)->script().schedule);
-  const InterleaveRun run = (*runner)->Run(chooser);
+  thread_local InterleaveRun run;  // its storage serves every input of the thread
+  (*runner)->Run(chooser, run);
   if (run.failures.empty()) return std::nullopt;
   DecodeOptions options;
   options.impl = impl;

@@ -155,6 +155,12 @@ absl::StatusOr<std::unique_ptr<InterleaveRunner>> InterleaveRunner::Create(
 }
 
 InterleaveRun InterleaveRunner::Run(Chooser& chooser) {
+  InterleaveRun run;
+  Run(chooser, run);
+  return run;
+}
+
+void InterleaveRunner::Run(Chooser& chooser, InterleaveRun& run) {
   // One counter serves every run: reset to the start state (checked in Create) each time.
   AnyRefcount* const counter = counter_.get();
   RefcountModel model = ModelFor(*counter);
@@ -171,10 +177,11 @@ InterleaveRun InterleaveRunner::Run(Chooser& chooser) {
   counter->reset(refs, read, write, saturated);
   const int n = static_cast<int>(script_.threads.size());
 
-  InterleaveRun run;
   run.counter = counter_name_;
   run.caps = counter->capabilities();
   run.outcomes.resize(n);
+  run.history.clear();
+  run.failures.clear();
   // Per thread and op: the thread's access indices [first, end) the op used.
   std::vector<std::vector<std::pair<std::size_t, std::size_t>>> windows(n);
   std::array<std::vector<Misuse>, kMaxLogicalThreads + 1> misuse;
@@ -189,7 +196,7 @@ InterleaveRun InterleaveRunner::Run(Chooser& chooser) {
     h.read = Dealt(read, n, t, after_refs);
     h.write = Dealt(write, n, t, after_read);
     const std::vector<CounterOp>* ops = &script_.threads[t];
-    run.outcomes[t].resize(ops->size());
+    run.outcomes[t].assign(ops->size(), ThreadOpOutcome{});
     windows[t].resize(ops->size());
     bodies.push_back([&, ops, t, h]() mutable {
       for (std::size_t i = 0; i < ops->size(); ++i) {
@@ -263,7 +270,8 @@ InterleaveRun InterleaveRunner::Run(Chooser& chooser) {
       }
     }
   }
-  // In step order; indices are sorted and each entry moved once (entries are large).
+  // In step order. Entries are large: the indices are sorted, then the permutation is applied
+  // in place, one swap per misplaced entry, without a second history.
   std::vector<std::uint32_t> by_step(run.history.size());
   for (std::uint32_t i = 0; i < by_step.size(); ++i) by_step[i] = i;
   std::sort(by_step.begin(), by_step.end(), [&](std::uint32_t i, std::uint32_t j) {
@@ -272,10 +280,17 @@ InterleaveRun InterleaveRunner::Run(Chooser& chooser) {
     return std::tie(a.first_step, a.thread, a.sequence) <
            std::tie(b.first_step, b.thread, b.sequence);
   });
-  std::vector<HistoryOp> sorted;
-  sorted.reserve(by_step.size());
-  for (std::uint32_t i : by_step) sorted.push_back(std::move(run.history[i]));
-  run.history = std::move(sorted);
+  for (std::uint32_t start = 0; start < by_step.size(); ++start) {
+    // Follow the cycle through `start`: position `at` takes the entry now at by_step[at].
+    std::uint32_t at = start;
+    while (by_step[at] != start) {
+      const std::uint32_t from = by_step[at];
+      std::swap(run.history[at], run.history[from]);
+      by_step[at] = at;
+      at = from;
+    }
+    by_step[at] = at;
+  }
 
   if (!script_.expects.empty()) {
     CounterScript expects{script_.expects};
@@ -288,7 +303,6 @@ InterleaveRun InterleaveRunner::Run(Chooser& chooser) {
   if (!run.verdict.linearizable) {
     run.failures.push_back(absl::StrCat("not linearizable: ", run.verdict.why));
   }
-  return run;
 }
 
 absl::StatusOr<InterleaveRun> ReplayInterleaveScript(const InterleaveScript& script,

@@ -87,6 +87,8 @@ class InterleaveRunner {
 
   // One run on a fresh counter, `chooser` deciding every step.
   InterleaveRun Run(Chooser& chooser);
+  // The same into `run`, whose storage is reused: for the fuzz target's loop.
+  void Run(Chooser& chooser, InterleaveRun& run);
 
   std::string_view counter_name() const { return counter_name_; }
   const InterleaveScript& script() const { return script_; }
