@@ -67,7 +67,7 @@ class BasicTruthOracle {
   std::vector<Violation> check_state() const;
 
   // True when no process, pin or extra reference is left.
-  bool quiescent() const { return live_processes_ == 0 && live_pins_ == 0 && extra_refs_ == 0; }
+  bool quiescent() const;
   // Pages still in use at quiescence: violations unless saturated; saturated ones in `leaked`.
   std::vector<Violation> check_quiescent(std::vector<PageId>* saturated) const;
 
@@ -140,8 +140,6 @@ class BasicTruthOracle {
   // names who wrote it.
   std::vector<std::pair<std::uint64_t, Incarnation>> writes_;
   Incarnation next_incarnation_ = 1;
-  int live_processes_ = 0;
-  int live_pins_ = 0;
   int extra_refs_ = 0;
 };
 

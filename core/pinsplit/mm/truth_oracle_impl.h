@@ -67,8 +67,6 @@ void BasicTruthOracle<Model>::reset() {
   pin_names_.clear();
   writes_.clear();
   next_incarnation_ = 1;
-  live_processes_ = 0;
-  live_pins_ = 0;
   extra_refs_ = 0;
 }
 
@@ -90,7 +88,6 @@ void BasicTruthOracle<Model>::on_spawn(ProcessId slot) {
   if (slot >= slots_.size()) slots_.resize(slot + 1);
   slots_[slot].incarnation = next_incarnation_++;
   slots_[slot].memory = Memory{};
-  ++live_processes_;
 }
 
 template <class Model>
@@ -131,7 +128,6 @@ void BasicTruthOracle<Model>::on_fork(ProcessId parent, ProcessId child) {
 template <class Model>
 void BasicTruthOracle<Model>::on_exit(ProcessId slot) {
   live_slot(slot).incarnation = 0;
-  --live_processes_;
 }
 
 template <class Model>
@@ -140,7 +136,6 @@ void BasicTruthOracle<Model>::on_pin(PinId pin, ProcessId slot, Addr addr, PinKi
   const Slot& owner = live_slot(slot);
   if (pin >= pins_.size()) pins_.resize(pin + 1);
   PinTruth& truth = pins_[pin];
-  if (!truth.live) ++live_pins_;
   truth.live = true;
   truth.owner = owner.incarnation;
   truth.slot = slot;
@@ -171,9 +166,7 @@ void BasicTruthOracle<Model>::on_write_pin(PinId pin, std::uint64_t value) {
 
 template <class Model>
 void BasicTruthOracle<Model>::on_unpin(PinId pin) {
-  PinTruth& truth = pins_.at(pin);
-  if (truth.live) --live_pins_;
-  truth.live = false;
+  pins_.at(pin).live = false;
 }
 
 template <class Model>
@@ -305,6 +298,14 @@ std::vector<Violation> BasicTruthOracle<Model>::check_state() const {
     }
   });
   return out;
+}
+
+template <class Model>
+bool BasicTruthOracle<Model>::quiescent() const {
+  return extra_refs_ == 0 &&
+         std::none_of(slots_.begin(), slots_.end(),
+                      [](const Slot& s) { return s.incarnation != 0; }) &&
+         std::none_of(pins_.begin(), pins_.end(), [](const PinTruth& p) { return p.live; });
 }
 
 template <class Model>
