@@ -96,6 +96,7 @@ class TargetRun:
     failed: str | None = None  # libFuzzer itself failed (bad options, startup), not a crash
     from_seeds: bool = True  # started from the seed and persistent corpora (else from nothing)
     time_to_first_crash: float | None = None  # seconds from start to the first crash artifact
+    asan_options: str = ""  # what the target's runs and merges had (asan_options())
 
     def execs_per_second_total(self) -> int:
         """Executions per second of all workers together, over the run's wall time."""
@@ -158,21 +159,30 @@ def known_targets(build_dir: Path) -> list[str]:
     return [line.strip() for line in listing.read_text().splitlines() if line.strip()]
 
 
-def libfuzzer_options(fuzz_dir: Path, target: str) -> list[str]:
-    """The [libfuzzer] section of TARGET.options as -key=value flags (paths made absolute)."""
+def options_section(fuzz_dir: Path, target: str, section: str) -> list[tuple[str, str]]:
+    """One section of TARGET.options (the OSS-Fuzz format) as (key, value) pairs."""
     path = fuzz_dir / f"{target}.options"
     if not path.exists():
         return []
     parser = configparser.ConfigParser()
     parser.read(path)
-    if not parser.has_section("libfuzzer"):
-        return []
-    flags = []
-    for key, value in parser.items("libfuzzer"):
-        if key == "dict":
-            value = str(fuzz_dir / value)
-        flags.append(f"-{key}={value}")
-    return flags
+    return parser.items(section) if parser.has_section(section) else []
+
+
+def libfuzzer_options(fuzz_dir: Path, target: str) -> list[str]:
+    """The [libfuzzer] section of TARGET.options as -key=value flags (paths made absolute)."""
+    return [f"-{key}={fuzz_dir / value if key == 'dict' else value}"
+            for key, value in options_section(fuzz_dir, target, "libfuzzer")]
+
+
+def asan_options(fuzz_dir: Path, target: str) -> str:
+    """ASAN_OPTIONS for a target's runs and merges: leak checks on, then the [asan] section of
+    TARGET.options, then the caller's own ASAN_OPTIONS (ASan lets a later setting win)."""
+    settings = ["detect_leaks=1"]
+    settings += [f"{key}={value}" for key, value in options_section(fuzz_dir, target, "asan")]
+    if os.environ.get("ASAN_OPTIONS"):
+        settings.append(os.environ["ASAN_OPTIONS"])
+    return ":".join(settings)
 
 
 def compiler_and_flags(build_dir: Path) -> tuple[str, str]:
@@ -220,11 +230,12 @@ def run_target(run: TargetRun, args: argparse.Namespace, fuzz_dir: Path, out_dir
                f"-seed={args.seed}", f"-artifact_prefix={artifacts}/", *keep_going,
                "-print_final_stats=1", *libfuzzer_options(fuzz_dir, run.target), str(scratch),
                *(str(d) for d in inputs)]
-    env = dict(os.environ, **run.env)
-    env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
+    run.asan_options = asan_options(fuzz_dir, run.target)
+    env = dict(os.environ, **run.env, ASAN_OPTIONS=run.asan_options)
     log_path = artifacts / "libfuzzer.log"
     run.workers = args.jobs
-    log(f"{run.label()}: {args.seconds}s on {args.jobs} worker(s); log in {log_path}")
+    log(f"{run.label()}: {args.seconds}s on {args.jobs} worker(s), "
+        f"ASAN_OPTIONS={run.asan_options}; log in {log_path}")
     started_wall = time.time()
     started = time.monotonic()
     run.started = True
@@ -325,8 +336,7 @@ def merge_corpus(run: TargetRun, binary: Path, corpus_root: Path, scratch: Path)
         if leftover.exists():
             shutil.rmtree(leftover)
     merged.mkdir()
-    env = dict(os.environ, **run.env)
-    env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
+    env = dict(os.environ, **run.env, ASAN_OPTIONS=run.asan_options)
     # Merging runs every input once; a crashing one is left out (its artifact was kept already).
     result = subprocess.run([str(binary), "-merge=1", f"-artifact_prefix={scratch}/merge-",
                              str(merged), str(persistent), str(scratch)],
@@ -465,7 +475,8 @@ def main(argv: list[str]) -> int:
                      "corpus_size": r.corpus_size, "crashes": r.crashes,
                      "expect_crashes": r.expect_crashes, "seed": args.seed,
                      "failed": r.failed, "from_seeds": r.from_seeds,
-                     "time_to_first_crash_seconds": r.time_to_first_crash} for r in done],
+                     "time_to_first_crash_seconds": r.time_to_first_crash,
+                     "asan_options": r.asan_options} for r in done],
     }
     json_path = results / "fuzz" / f"{run_id}.json"
     try:

@@ -114,5 +114,41 @@ class AccumulateTest(unittest.TestCase):
         self.assertEqual(len({r.label() for r in runs}), len(runs))
 
 
+class OptionsFileTest(unittest.TestCase):
+    """TARGET.options (the OSS-Fuzz format) feeds libFuzzer's flags and ASan's settings."""
+
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.addCleanup(self.dir.cleanup)
+        self.fuzz_dir = Path(self.dir.name)
+        (self.fuzz_dir / "t.options").write_text(
+            "[libfuzzer]\nmax_len = 64\ndict = t.dict\n[asan]\nquarantine_size_mb = 32\n")
+        saved = os.environ.pop("ASAN_OPTIONS", None)
+        if saved is not None:
+            self.addCleanup(os.environ.__setitem__, "ASAN_OPTIONS", saved)
+        else:
+            self.addCleanup(os.environ.pop, "ASAN_OPTIONS", None)
+
+    def test_libfuzzer_flags_come_from_their_section_with_the_dictionary_made_absolute(self):
+        self.assertEqual(run_fuzz.libfuzzer_options(self.fuzz_dir, "t"),
+                         ["-max_len=64", f"-dict={self.fuzz_dir / 't.dict'}"])
+        self.assertEqual(run_fuzz.libfuzzer_options(self.fuzz_dir, "missing"), [])
+
+    def test_asan_settings_follow_leak_checks_and_the_callers_own_come_last(self):
+        self.assertEqual(run_fuzz.asan_options(self.fuzz_dir, "t"),
+                         "detect_leaks=1:quarantine_size_mb=32")
+        self.assertEqual(run_fuzz.asan_options(self.fuzz_dir, "missing"), "detect_leaks=1")
+        os.environ["ASAN_OPTIONS"] = "quarantine_size_mb=256:detect_leaks=0"
+        self.assertEqual(run_fuzz.asan_options(self.fuzz_dir, "t"),
+                         "detect_leaks=1:quarantine_size_mb=32:quarantine_size_mb=256:detect_leaks=0")
+
+    def test_the_shipped_targets_keep_a_small_quarantine(self):
+        shipped = Path(__file__).resolve().parent
+        for options in sorted(shipped.glob("*.options")):
+            with self.subTest(options.name):
+                self.assertIn("quarantine_size_mb=32",
+                              run_fuzz.asan_options(shipped, options.stem).split(":"))
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -44,6 +44,7 @@ const kSchemas = {
         corpus_size: 'number', crashes: 'array', expect_crashes: 'boolean', seed: 'number',
         time_to_first_crash_seconds: 'number?optional', from_seeds: 'boolean?optional',
         workers: 'number?optional', execs_per_second_total: 'number?optional',
+        asan_options: 'string?optional',
       },
     },
   },

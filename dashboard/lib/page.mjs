@@ -431,9 +431,14 @@ function fuzzSectionHtml(model, charts) {
   }));
   const crashes = targets.flatMap((t) => t.crashes.map((c) => `<li><code>${escapeHtml(c.file ?? '')}</code>` +
     `<pre>${escapeHtml(c.decoded ?? '')}</pre></li>`));
+  // ASan's settings change the speed (the quarantine's size, fork mode's fresh heaps): say them.
+  const asan = [...new Set(targets.map((t) => t.asan_options).filter(Boolean))];
+  const asanLine = asan.length ?
+    `<p>ASAN_OPTIONS of these runs: ${asan.map((o) => `<code>${escapeHtml(o)}</code>`).join(', ')}.</p>` :
+    '';
   return `<section id="fuzz"><h2>Fuzzing</h2>
 <p>The latest result of each target. Must-crash targets (a policy known to be wrong) are expected
-to crash; any other crash is a finding.</p>
+to crash; any other crash is a finding.</p>${asanLine}
 ${table(['target', 'policy', 'seconds', 'executions', 'execs/s (all workers)', 'per worker', 'coverage', 'features', 'corpus', 'crashes', 'first crash after', 'from seeds', 'seed', 'run'], rows, ' class="fuzz"')}
 ${crashes.length ? `<details><summary>crashes (${crashes.length})</summary><ul>${crashes.join('')}</ul></details>` : ''}
 ${chart ? charts.canvas(chart) : ''}</section>`;

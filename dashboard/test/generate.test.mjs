@@ -62,12 +62,14 @@ test('writes the page atomically, prints its path and replaces an older page', (
   assert.doesNotMatch(html, /<script[^>]+src=/);  // nothing loaded from elsewhere
   assert.ok(html.includes('scenarios/mm/vmsplice_leak.ops'));
   assert.ok(html.includes('line 9: isolation: child reads parent&#39;s later write'));
+  assert.ok(html.includes('ASAN_OPTIONS of these runs: <code>detect_leaks=1:quarantine_size_mb=32</code>'));
 });
 
 test('input text cannot inject markup or close the embedded JSON', () => {
   const dir = tempDir();
   const doc = JSON.parse(fs.readFileSync(path.join(fixtures, 'fuzz.json'), 'utf8'));
   doc.targets[0].target = '</script><img src=x onerror=alert(1)>';  // a tile, a table, a chart
+  doc.targets[1].asan_options = '<img src=x onerror=alert(2)>';
   const file = path.join(dir, 'evil.json');
   fs.writeFileSync(file, JSON.stringify(doc));
   const out = path.join(dir, 'page.html');
@@ -75,6 +77,7 @@ test('input text cannot inject markup or close the embedded JSON', () => {
   const html = fs.readFileSync(out, 'utf8');
   assert.ok(!html.includes('<img src=x'));
   assert.ok(html.includes('&lt;/script&gt;&lt;img src=x'));
+  assert.ok(html.includes('<code>&lt;img src=x onerror=alert(2)&gt;</code>'));
   assert.ok(html.includes('\\u003c/script>\\u003cimg src=x'));
 });
 
