@@ -98,7 +98,8 @@ void DeterministicScheduler::ResetRun(const std::vector<std::function<void()>>& 
     finished_[i] = false;
     access_count_[i] = 0;
   }
-  outcome_ = RunOutcome{};
+  outcome_.choices.clear();
+  outcome_.step_threads.clear();
   accesses_.clear();
   for (auto& buffer : buffers_) buffer.clear();
   for (const void*& object : blocked_on_) object = nullptr;
@@ -106,6 +107,14 @@ void DeterministicScheduler::ResetRun(const std::vector<std::function<void()>>& 
 
 RunOutcome DeterministicScheduler::Run(const std::vector<std::function<void()>>& bodies,
                                        Chooser& chooser) {
+  RunOutcome outcome;
+  Run(bodies, chooser, outcome);
+  return outcome;
+}
+
+void DeterministicScheduler::Run(const std::vector<std::function<void()>>& bodies, Chooser& chooser,
+                                 RunOutcome& outcome) {
+  std::swap(outcome_, outcome);  // the run records into the caller's vectors
   const int n = static_cast<int>(bodies.size());
   if (n < 1 || n > kMaxLogicalThreads) Fail("Run takes 1 to 4 bodies");
   if (current_scheduler != nullptr) Fail("Run called from inside a logical thread");
@@ -123,7 +132,7 @@ RunOutcome DeterministicScheduler::Run(const std::vector<std::function<void()>>&
   }
   bodies_ = nullptr;
   chooser_ = nullptr;
-  return std::move(outcome_);
+  std::swap(outcome_, outcome);
 }
 
 void DeterministicScheduler::RunOnFibers() {

@@ -165,6 +165,8 @@ class DeterministicScheduler {
   // have returned. Not reentrant: one Run at a time per scheduler, one scheduler running per
   // OS thread (DeterministicAtomic finds it through a thread-local).
   RunOutcome Run(const std::vector<std::function<void()>>& bodies, Chooser& chooser);
+  // The same into `outcome`, whose vectors the run reuses.
+  void Run(const std::vector<std::function<void()>>& bodies, Chooser& chooser, RunOutcome& outcome);
 
   // Store-buffer mode (see the class comment); off by default. Set between runs.
   void set_store_buffers(bool on) { store_buffers_ = on; }

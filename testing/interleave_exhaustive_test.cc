@@ -29,15 +29,16 @@
 //
 // Runtime: a program's schedules are the interleavings of its threads' accesses (a CAS loop is
 // two or more), so a thread holding more accesses multiplies the count. Every run is
-// exhaustive except the starred ones and E, F, which run every schedule with at most
-// kRefsAtMaxBound (C*, D*) or kWideBound (E, F) preemptions (CHESS's context bounding;
-// ExhaustiveChooser): unbounded, C and D from refs=max take 671k and 249k schedules on each
-// split layout, E and F 56k and 277k, minutes under ASan. Every test prints the schedules it
-// ran. Every run also reads the counter's predicates after each operation and checks them
-// against the model (interleave_replay.h). Measured back to back on 2 shared cores under ASan:
-// before, the thread scheduler ran 164k schedules in 14.9 s wall, 14.0 s CPU (load ~3.5; 21.7 s,
-// 9.6 s at load ~9); the fiber scheduler runs these 273k, with predicate readings, in 11.5 s
-// wall, 11.4 s CPU (23.5 s, 9.9 s at load ~9).
+// exhaustive except the starred ones on the split layouts other than the seed, which run every
+// schedule with at most kRefsAtMaxBound preemptions (CHESS's context bounding;
+// ExhaustiveChooser): from refs=max, C and D take 671k and 249k schedules on every split layout
+// (the same code paths with other constants), about 15 s under ASan, so the seed layout runs
+// them all and the six others the 47k with at most 6 preemptions. E and F run all of their
+// 56k and 277k schedules. Every test prints the schedules it ran. Every run also reads the
+// counter's predicates after each operation and checks them against the model
+// (interleave_replay.h). Measured under ASan on this machine: the runner and the checker
+// reuse their storage across schedules, about 65k schedules per second; the thread scheduler
+// of the first version ran 164k schedules in 14.9 s wall, 11k per second.
 #include <gtest/gtest.h>
 
 #include <iostream>
@@ -71,9 +72,9 @@ constexpr Program kD = {"D",
                         "thread 1 get\nthread 1 put\nthread 2 unpin read\n"
                         "thread 2 try_get\nthread 3 pin write\nthread 3 unpin write\n"};
 
-// Preemption bounds (ExhaustiveChooser) for the programs too large to run unbounded.
-constexpr int kRefsAtMaxBound = 2;
-constexpr int kWideBound = 3;
+// The preemption bound (ExhaustiveChooser) of C and D from refs=max on the split layouts other
+// than the seed, where all of their schedules run.
+constexpr int kRefsAtMaxBound = 6;
 
 struct StartCase {
   std::string set;  // "" is the default: one reference
@@ -86,25 +87,37 @@ struct CounterCase {
   std::vector<StartCase> starts;
 };
 
+// How C and D run from refs=max: every schedule here, within kRefsAtMaxBound preemptions, or
+// every schedule in tests of their own (the seed layout: the two longest runs of this file, so
+// CTest can run them beside the rest).
+constexpr const char* kSeedMaxRefs = "set refs=4194303";
+
+enum class AtMax { kEverySchedule, kBounded, kOwnTests };
+
 // The four starting states of the header comment, in each counter's own numbers.
-CounterCase Make(const char* impl, const char* near_full_pins, const char* max_refs) {
+CounterCase Make(const char* impl, const char* near_full_pins, const char* max_refs,
+                 AtMax at_max = AtMax::kEverySchedule) {
+  StartCase from_max = {max_refs, {kA, kB, kC, kD}};
+  if (at_max == AtMax::kBounded) from_max = {max_refs, {kA, kB}, {kC, kD}};
+  if (at_max == AtMax::kOwnTests) from_max = {max_refs, {kA, kB}};
   return {impl,
           {{"", {kA, kB, kC, kD}},
            {"set refs=0 read=1", {kA, kB, kC, kD}},
            {near_full_pins, {kA, kB, kC, kD}},
-           {max_refs, {kA, kB}, {kC, kD}}}};
+           from_max}};
 }
 
 std::vector<CounterCase> Cases() {
+  const AtMax bounded = AtMax::kBounded;
   return {
-      Make("split", "set refs=1 read=14 write=14", "set refs=4194303"),
-      Make("split:3/5/24", "set refs=1 read=6 write=30", "set refs=4194303"),
-      Make("split:2/6/24", "set refs=1 read=2 write=62", "set refs=4194303"),
-      Make("split:6/6/20", "set refs=1 read=62 write=62", "set refs=262143"),
-      Make("split:8/8/16", "set refs=1 read=254 write=254", "set refs=16383"),
-      Make("split:10/10/12", "set refs=1 read=1022 write=1022", "set refs=1023"),
+      Make("split", "set refs=1 read=14 write=14", kSeedMaxRefs, AtMax::kOwnTests),
+      Make("split:3/5/24", "set refs=1 read=6 write=30", "set refs=4194303", bounded),
+      Make("split:2/6/24", "set refs=1 read=2 write=62", "set refs=4194303", bounded),
+      Make("split:6/6/20", "set refs=1 read=62 write=62", "set refs=262143", bounded),
+      Make("split:8/8/16", "set refs=1 read=254 write=254", "set refs=16383", bounded),
+      Make("split:10/10/12", "set refs=1 read=1022 write=1022", "set refs=1023", bounded),
       // The smallest ordinary field (15 references): overflow is two steps away.
-      Make("split:13/13/6", "set refs=1 read=8190 write=8190", "set refs=15"),
+      Make("split:13/13/6", "set refs=1 read=8190 write=8190", "set refs=15", bounded),
       // bias has one pin count (max 2097151): one below full. plain has no pin limit.
       Make("bias", "set refs=1 read=2097150", "set refs=2147483646"),
       // plain wraps past 2^32-1 (documented overflow misuse, racy like every misuse), so its
@@ -162,24 +175,41 @@ TEST_P(InterleaveExhaustiveTest, EveryInterleavingOfEveryProgramLinearizes) {
   std::cout << c.impl << ": " << total << " interleavings, all linearizable\n";
 }
 
-// The wider shapes on the seed layout: 3 threads x 3 operations and 4 threads x 2.
-TEST(InterleaveExhaustiveWideTest, ThreeByThreeAndFourByTwoOnTheSeedLayoutLinearize) {
-  for (const Program& program : {kE, kF}) {
-    absl::StatusOr<InterleaveScript> script = ParseInterleaveScript(program.text);
-    ASSERT_TRUE(script.ok()) << script.status();
-    InterleaveOptions options;
-    options.max_preemptions = kWideBound;
-    absl::StatusOr<ExploreSummary> summary = ExploreAllInterleavings(*script, "split", options);
-    ASSERT_TRUE(summary.ok()) << summary.status();
-    ASSERT_EQ(summary->violations, 0u)
-        << "program " << program.name << ":\n"
-        << program.text << "first violation:\n"
-        << FormatInterleaveRun(*script, *summary->first_violation) << "schedule "
-        << absl::StrJoin(summary->first_violation->schedule.choices, " ");
-    EXPECT_GT(summary->interleavings, 1000u) << program.name;
-    std::cout << "split " << program.name << ": " << summary->interleavings
-              << " schedules with at most " << kWideBound << " preemptions, all linearizable\n";
-  }
+// Every schedule of a program on the seed layout, in a test of its own so that CTest runs the
+// long ones side by side.
+void ExpectEveryScheduleLinearizes(const Program& program, std::size_t at_least,
+                                   const std::string& initial = "") {
+  absl::StatusOr<InterleaveScript> script =
+      ParseInterleaveScript(absl::StrCat(initial, "\n", program.text));
+  ASSERT_TRUE(script.ok()) << script.status();
+  absl::StatusOr<ExploreSummary> summary = ExploreAllInterleavings(*script, "split");
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  ASSERT_EQ(summary->violations, 0u)
+      << "program " << program.name << ":\n"
+      << program.text << "first violation:\n"
+      << FormatInterleaveRun(*script, *summary->first_violation) << "schedule "
+      << absl::StrJoin(summary->first_violation->schedule.choices, " ");
+  EXPECT_GE(summary->interleavings, at_least) << program.name;
+  std::cout << "split " << program.name << (initial.empty() ? "" : " from '") << initial
+            << (initial.empty() ? "" : "'") << ": " << summary->interleavings
+            << " schedules (every one), all linearizable\n";
+}
+
+// C and D from refs=max on the seed layout (the other layouts run them in the test above).
+TEST(InterleaveExhaustiveAtMaxTest, ProgramCFromRefsAtMaxOnTheSeedLayoutLinearizes) {
+  ExpectEveryScheduleLinearizes(kC, 600000, kSeedMaxRefs);
+}
+
+TEST(InterleaveExhaustiveAtMaxTest, ProgramDFromRefsAtMaxOnTheSeedLayoutLinearizes) {
+  ExpectEveryScheduleLinearizes(kD, 200000, kSeedMaxRefs);
+}
+
+TEST(InterleaveExhaustiveWideTest, ThreeThreadsByThreeOperationsOnTheSeedLayoutLinearize) {
+  ExpectEveryScheduleLinearizes(kE, 50000);
+}
+
+TEST(InterleaveExhaustiveWideTest, FourThreadsByTwoOperationsOnTheSeedLayoutLinearize) {
+  ExpectEveryScheduleLinearizes(kF, 250000);
 }
 
 INSTANTIATE_TEST_SUITE_P(Counters, InterleaveExhaustiveTest, testing::ValuesIn(Cases()),

@@ -19,11 +19,11 @@ namespace {
 constexpr std::uint32_t kMaxDealt = 4;  // initial holders dealt to one thread, per kind
 
 // Where misuse reports of the current run go, per logical thread. One run at a time.
-std::array<std::vector<Misuse>, kMaxLogicalThreads + 1>* misuse_sink = nullptr;
+std::array<std::vector<Misuse>*, kMaxLogicalThreads + 1>* misuse_sink = nullptr;
 
 void RecordMisuse(const MisuseReport& report) {
   const int thread = DeterministicScheduler::CurrentThread();
-  if (misuse_sink != nullptr && thread != 0) (*misuse_sink)[thread].push_back(report.kind);
+  if (misuse_sink != nullptr && thread != 0) (*misuse_sink)[thread]->push_back(report.kind);
 }
 
 struct Holdings {
@@ -160,6 +160,30 @@ InterleaveRun InterleaveRunner::Run(Chooser& chooser) {
   return run;
 }
 
+void InterleaveRunner::RunThread(int t) {
+  const std::vector<CounterOp>& ops = script_.threads[t];
+  ThreadScratch& mine = threads_[t];
+  Holdings h;
+  h.refs = start_.saturated ? kMaxDealt : Dealt(start_.refs, start_.threads, t, 0);
+  h.read = Dealt(start_.read, start_.threads, t, start_.read_offset);
+  h.write = Dealt(start_.write, start_.threads, t, start_.write_offset);
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    const CounterOp& op = ops[i];
+    if (!MayRun(op, h)) continue;
+    ThreadOpOutcome& out = run_->outcomes[t][i];
+    mine.misuse.clear();
+    const std::size_t first = DeterministicScheduler::AccessesByCurrentThread();
+    out.result = RunOnCounter(*counter_, op, h);
+    mine.windows[i] = {first, DeterministicScheduler::AccessesByCurrentThread()};
+    if (options_.check_predicates) {
+      DeterministicScheduler::Unscheduled at_the_same_step;
+      out.reading = ReadPredicates(*counter_);
+    }
+    out.ran = true;
+    out.misuse = mine.misuse;
+  }
+}
+
 void InterleaveRunner::Run(Chooser& chooser, InterleaveRun& run) {
   // One counter serves every run: reset to the start state (checked in Create) each time.
   AnyRefcount* const counter = counter_.get();
@@ -176,58 +200,49 @@ void InterleaveRunner::Run(Chooser& chooser, InterleaveRun& run) {
   }
   counter->reset(refs, read, write, saturated);
   const int n = static_cast<int>(script_.threads.size());
+  // The holders are dealt in one round: references, then read pins, then write pins.
+  const std::uint64_t most = std::uint64_t{kMaxDealt} * n;
+  const std::uint32_t after_refs = std::min<std::uint64_t>(saturated ? 0 : refs, most);
+  const std::uint32_t after_read =
+      static_cast<std::uint32_t>(after_refs + std::min<std::uint64_t>(read, most));
+  start_ = {.threads = n,
+            .refs = refs,
+            .read = read,
+            .write = write,
+            .saturated = saturated,
+            .read_offset = after_refs,
+            .write_offset = after_read};
 
   run.counter = counter_name_;
   run.caps = counter->capabilities();
   run.outcomes.resize(n);
   run.history.clear();
   run.failures.clear();
-  // Per thread and op: the thread's access indices [first, end) the op used.
-  std::vector<std::vector<std::pair<std::size_t, std::size_t>>> windows(n);
-  std::array<std::vector<Misuse>, kMaxLogicalThreads + 1> misuse;
-  std::vector<std::function<void()>> bodies;
   for (int t = 0; t < n; ++t) {
-    Holdings h;
-    const std::uint32_t dealt_refs = saturated ? 0 : refs;
-    const std::uint64_t most = std::uint64_t{kMaxDealt} * n;
-    const std::uint32_t after_refs = std::min<std::uint64_t>(dealt_refs, most);
-    const std::uint32_t after_read = after_refs + std::min<std::uint64_t>(read, most);
-    h.refs = saturated ? kMaxDealt : Dealt(refs, n, t, 0);
-    h.read = Dealt(read, n, t, after_refs);
-    h.write = Dealt(write, n, t, after_read);
-    const std::vector<CounterOp>* ops = &script_.threads[t];
-    run.outcomes[t].assign(ops->size(), ThreadOpOutcome{});
-    windows[t].resize(ops->size());
-    bodies.push_back([&, ops, t, h]() mutable {
-      for (std::size_t i = 0; i < ops->size(); ++i) {
-        const CounterOp& op = (*ops)[i];
-        if (!MayRun(op, h)) continue;
-        ThreadOpOutcome& out = run.outcomes[t][i];
-        misuse[t + 1].clear();
-        const std::size_t first = DeterministicScheduler::AccessesByCurrentThread();
-        out.result = RunOnCounter(*counter, op, h);
-        windows[t][i] = {first, DeterministicScheduler::AccessesByCurrentThread()};
-        if (options_.check_predicates) {
-          DeterministicScheduler::Unscheduled at_the_same_step;
-          out.reading = ReadPredicates(*counter);
-        }
-        out.ran = true;
-        out.misuse = misuse[t + 1];
-      }
-    });
+    run.outcomes[t].assign(script_.threads[t].size(), ThreadOpOutcome{});
+    threads_[t].windows.assign(script_.threads[t].size(), {0, 0});
   }
-  misuse_sink = &misuse;
+  // The bodies only name their thread (no allocation inside std::function); the run in
+  // progress is run_.
+  if (bodies_.empty()) {
+    for (int t = 0; t < n; ++t) bodies_.push_back([this, t] { RunThread(t); });
+  }
+  run_ = &run;
+  std::array<std::vector<Misuse>*, kMaxLogicalThreads + 1> sinks{};
+  for (int t = 0; t < n; ++t) sinks[t + 1] = &threads_[t].misuse;
+  misuse_sink = &sinks;
   const MisuseHook previous = set_misuse_hook(&RecordMisuse);
-  run.schedule = scheduler_.Run(bodies, chooser);
+  scheduler_.Run(bodies_, chooser, run.schedule);
   set_misuse_hook(previous);
   misuse_sink = nullptr;
+  run_ = nullptr;
   run.accesses = scheduler_.accesses();
   run.final_state = counter->state();
 
   // Map each op's per-thread access window onto global steps.
-  std::vector<std::vector<std::size_t>> steps_of(n + 1);
+  for (int t = 0; t < n; ++t) threads_[t].steps.clear();
   for (std::size_t step = 0; step < run.schedule.step_threads.size(); ++step) {
-    steps_of[run.schedule.step_threads[step]].push_back(step);
+    threads_[run.schedule.step_threads[step] - 1].steps.push_back(step);
   }
   std::size_t total_ops = 0;
   for (const auto& ops : script_.threads) total_ops += ops.size();
@@ -237,7 +252,7 @@ void InterleaveRunner::Run(Chooser& chooser, InterleaveRun& run) {
       const ThreadOpOutcome& out = run.outcomes[t][i];
       const CounterOp& op = script_.threads[t][i];
       if (out.ran) {
-        const auto [first, end] = windows[t][i];
+        const auto [first, end] = threads_[t].windows[i];
         HistoryOp h;
         h.thread = t + 1;
         h.index = static_cast<int>(i);
@@ -245,7 +260,7 @@ void InterleaveRunner::Run(Chooser& chooser, InterleaveRun& run) {
         h.op.result.reset();
         h.result = out.result;
         h.misuse = out.misuse;
-        const std::vector<std::size_t>& mine = steps_of[t + 1];
+        const std::vector<std::size_t>& mine = threads_[t].steps;
         h.first_step = first < mine.size() ? mine[first] : run.schedule.step_threads.size();
         h.last_step = end > first && end - 1 < mine.size() ? mine[end - 1] : h.first_step;
         h.sequence = static_cast<int>(2 * i);
@@ -272,7 +287,8 @@ void InterleaveRunner::Run(Chooser& chooser, InterleaveRun& run) {
   }
   // In step order. Entries are large: the indices are sorted, then the permutation is applied
   // in place, one swap per misplaced entry, without a second history.
-  std::vector<std::uint32_t> by_step(run.history.size());
+  std::vector<std::uint32_t>& by_step = by_step_;
+  by_step.resize(run.history.size());
   for (std::uint32_t i = 0; i < by_step.size(); ++i) by_step[i] = i;
   std::sort(by_step.begin(), by_step.end(), [&](std::uint32_t i, std::uint32_t j) {
     const HistoryOp& a = run.history[i];
@@ -324,15 +340,16 @@ absl::StatusOr<ExploreSummary> ExploreAllInterleavings(const InterleaveScript& s
   if (!runner.ok()) return runner.status();
   ExploreSummary summary;
   ExhaustiveChooser chooser(options.max_preemptions);
+  InterleaveRun run;  // its storage serves every schedule
   do {
-    InterleaveRun run = (*runner)->Run(chooser);
+    (*runner)->Run(chooser, run);
     ++summary.interleavings;
     for (const HistoryOp& h : run.history) {
       if (!h.probe) summary.kinds_ran |= KindBit(h.op);
     }
     if (!run.failures.empty()) {
       ++summary.violations;
-      if (!summary.first_violation) summary.first_violation = std::move(run);
+      if (!summary.first_violation) summary.first_violation = run;
     }
   } while (summary.interleavings < max_runs && chooser.Advance());
   return summary;

@@ -31,7 +31,10 @@
 // Lives in testing/ rather than core/ because it judges against RefcountModel.
 #pragma once
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -100,12 +103,34 @@ class InterleaveRunner {
         options_(options),
         scheduler_(options.engine) {}
 
+  // The body of logical thread t + 1: its operations, under the ownership rules.
+  void RunThread(int t);
+
   InterleaveScript script_;
   std::string impl_;
   std::string counter_name_;
   std::unique_ptr<AnyRefcount> counter_;  // reset before every run
   InterleaveOptions options_;
   DeterministicScheduler scheduler_;
+
+  // What a run needs beyond its InterleaveRun, kept across runs: once grown, a schedule
+  // allocates nothing here.
+  struct Start {  // how the initial holders are dealt (interleave_replay.cc)
+    int threads = 0;
+    std::uint32_t refs = 0, read = 0, write = 0;
+    bool saturated = false;
+    std::uint32_t read_offset = 0, write_offset = 0;  // where the round stands for each kind
+  };
+  struct ThreadScratch {
+    std::vector<std::pair<std::size_t, std::size_t>> windows;  // per op: accesses [first, end)
+    std::vector<Misuse> misuse;      // reported during the thread's current operation
+    std::vector<std::size_t> steps;  // the global steps the thread took, in order
+  };
+  Start start_;
+  std::array<ThreadScratch, kMaxLogicalThreads> threads_;
+  std::vector<std::function<void()>> bodies_;  // one per thread, naming only its index
+  std::vector<std::uint32_t> by_step_;
+  InterleaveRun* run_ = nullptr;  // the run in progress
 };
 
 // Runs the script once, following its own schedule (PreferenceChooser).

@@ -30,12 +30,15 @@ StateKey KeyOf(PlacedSet placed, const RefcountState& s) {
 bool IsSaturationReport(Misuse m) { return m == Misuse::kOverflow || m == Misuse::kSaturated; }
 
 bool SameMisuse(const std::vector<Misuse>& got, const std::optional<Misuse>& want) {
-  std::vector<Misuse> g;
+  const bool expected = want && !IsSaturationReport(*want);
+  std::size_t others = 0;  // reports other than saturation ones
+  bool matched = false;
   for (Misuse m : got) {
-    if (!IsSaturationReport(m)) g.push_back(m);
+    if (IsSaturationReport(m)) continue;
+    ++others;
+    matched = expected && m == *want;
   }
-  if (!want || IsSaturationReport(*want)) return g.empty();
-  return g.size() == 1 && g[0] == *want;
+  return expected ? others == 1 && matched : others == 0;
 }
 
 // An overflowing get's fetch_add takes the word to the edge of SATURATED, and until its repair
@@ -53,18 +56,41 @@ bool InOverflowWindow(std::span<const HistoryOp> history, const HistoryOp& probe
   return false;
 }
 
+// The search's tables. One set per thread serves every check the thread makes (an exhaustive
+// exploration checks hundreds of thousands of histories): cleared, never freed, in between.
+struct SearchTables {
+  std::vector<PlacedSet> predecessors;
+  std::vector<bool> may_read_unsaturated;  // a probe inside an overflowing get's window
+  std::vector<std::size_t> order;
+  std::vector<std::size_t> deepest;
+  absl::flat_hash_set<StateKey> failed;
+
+  void Reset(std::size_t n) {
+    predecessors.assign(n, 0);
+    may_read_unsaturated.assign(n, false);
+    order.clear();
+    deepest.clear();
+    failed.clear();
+  }
+};
+
 class Search {
  public:
-  Search(std::span<const HistoryOp> history, const RefcountState& final_state, bool check_misuse)
-      : history_(history), final_(final_state), check_misuse_(check_misuse) {
+  Search(std::span<const HistoryOp> history, const RefcountState& final_state, bool check_misuse,
+         SearchTables& tables)
+      : history_(history),
+        final_(final_state),
+        check_misuse_(check_misuse),
+        predecessors_(tables.predecessors),
+        may_read_unsaturated_(tables.may_read_unsaturated),
+        order_(tables.order),
+        deepest_(tables.deepest),
+        failed_(tables.failed) {
     const std::size_t n = history.size();
-    predecessors_.assign(n, 0);
-    may_read_unsaturated_.assign(n, false);
+    tables.Reset(n);
     for (std::size_t b = 0; b < n; ++b) {
       may_read_unsaturated_[b] = history[b].probe && InOverflowWindow(history, history[b]);
     }
-    order_.reserve(n);
-    deepest_.reserve(n);
     for (std::size_t b = 0; b < n; ++b) {
       for (std::size_t a = 0; a < n; ++a) {
         const bool before =
@@ -143,11 +169,11 @@ class Search {
   std::span<const HistoryOp> history_;
   RefcountState final_;
   bool check_misuse_;
-  std::vector<PlacedSet> predecessors_;
-  std::vector<bool> may_read_unsaturated_;  // a probe inside an overflowing get's window
-  std::vector<std::size_t> order_;
-  std::vector<std::size_t> deepest_;
-  absl::flat_hash_set<StateKey> failed_;
+  std::vector<PlacedSet>& predecessors_;
+  std::vector<bool>& may_read_unsaturated_;
+  std::vector<std::size_t>& order_;
+  std::vector<std::size_t>& deepest_;
+  absl::flat_hash_set<StateKey>& failed_;
   bool final_mismatch_ = false;
 };
 
@@ -179,7 +205,8 @@ LinearizabilityVerdict CheckLinearizable(std::span<const HistoryOp> history,
                                " operations: beyond the checker's limit (a caller's bug)");
     return verdict;
   }
-  Search search(history, final_state, check_misuse);
+  thread_local SearchTables tables;
+  Search search(history, final_state, check_misuse, tables);
   verdict.linearizable = search.Run(initial, 0);
   if (verdict.linearizable) {
     verdict.order = search.order();
