@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "broken_mm_models.h"
 #include "pinsplit/misuse.h"
 #include "pinsplit/mm/mm_model.h"
 
@@ -16,7 +17,6 @@ namespace pinsplit::stress {
 namespace {
 
 using mm::Addr;
-using mm::MmModel;
 using mm::PageId;
 using mm::PinId;
 using mm::ProcessId;
@@ -81,9 +81,11 @@ struct Task {
   std::vector<OwnPin> pins;
 };
 
+// Model: mm::MmModel, or one of its deliberately broken builds (broken_mm_models.h).
+template <class Model>
 class MmStorm {
  public:
-  MmStorm(const StormOptions& options, std::unique_ptr<MmModel> model)
+  MmStorm(const StormOptions& options, std::unique_ptr<Model> model)
       : options_(options),
         control_(options),
         model_(std::move(model)),
@@ -332,7 +334,7 @@ class MmStorm {
 
   const StormOptions& options_;
   StormControl control_;
-  std::unique_ptr<MmModel> model_;
+  std::unique_ptr<Model> model_;
   std::vector<Inbox> inboxes_;
   Lineage lineage_;
   std::array<std::atomic<std::uint32_t>, kMaxProcesses> incarnation_;
@@ -352,6 +354,8 @@ const std::map<std::string, unsigned>& MmStormOps() {
 }
 
 absl::StatusOr<StormResult> RunMmStorm(const StormOptions& options) {
+  absl::StatusOr<MmModelVariant> variant = ParseVariant(options.mm_variant);
+  if (!variant.ok()) return variant.status();
   mm::MmOptions mm_options;
   mm_options.policy = options.policy;
   mm_options.impl = options.scheme;
@@ -359,14 +363,19 @@ absl::StatusOr<StormResult> RunMmStorm(const StormOptions& options) {
   mm_options.max_processes = kMaxProcesses;
   mm_options.max_handles = 1 << 12;
   mm_options.check_write_protect_seq = options.check_write_protect_seq;
-  absl::StatusOr<std::unique_ptr<MmModel>> model = MmModel::Create(mm_options);
-  if (!model.ok()) return model.status();
-  if ((*model)->policy().omniscient()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("policy '", options.policy, "' is omniscient and runs only sequentially"));
-  }
-  MmStorm storm(options, *std::move(model));
-  return storm.Run();
+  return WithVariantSync<mm::StdSync>(
+      *variant, mm_options,
+      [&]<class Sync>(const mm::MmOptions& adjusted) -> absl::StatusOr<StormResult> {
+        using Model = mm::BasicMmModel<Sync>;
+        absl::StatusOr<std::unique_ptr<Model>> model = Model::Create(adjusted);
+        if (!model.ok()) return model.status();
+        if ((*model)->policy().omniscient()) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "policy '", options.policy, "' is omniscient and runs only sequentially"));
+        }
+        MmStorm<Model> storm(options, *std::move(model));
+        return storm.Run();
+      });
 }
 
 }  // namespace pinsplit::stress

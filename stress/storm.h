@@ -53,6 +53,7 @@ struct StormOptions {
   std::uint64_t seed = 1;
   Mix mix;
   bool check_write_protect_seq = true;
+  std::string mm_variant = "correct";  // mm: the model's build (broken_mm_models.h)
   bool halt_on_violation = false;
   bool progress = true;
 };

@@ -22,6 +22,7 @@
 #include "absl/strings/str_join.h"
 #include "attack_storm.h"
 #include "available_cpus.h"
+#include "broken_mm_models.h"
 #include "broken_refcounts.h"
 #include "command_line.h"
 #include "mm_storm.h"
@@ -53,6 +54,11 @@ ABSL_FLAG(uint64_t, seed, 0, "seed for every thread's choices; 0 picks one (and 
 ABSL_FLAG(std::string, mix, "", "operation weights, e.g. get:6,pin_read:2 (see --help text)");
 ABSL_FLAG(bool, check_write_protect_seq, true,
           "mm storm: GUP-fast rechecks fork's sequence count (turn off to open the fork race)");
+ABSL_FLAG(std::string, mm_variant, "correct",
+          "mm storm: the model's build, correct or a deliberately broken one that narrows a race "
+          "window (broken:recheck-before-pin, broken:late-fork-bump, broken:mapcount-fast-pin; "
+          "broken:no-seq-recheck is --nocheck_write_protect_seq): proof of teeth, and how much "
+          "luck the storm needs");
 ABSL_FLAG(bool, halt_on_violation, false, "stop at the first violation");
 ABSL_FLAG(bool, progress, true, "print a progress line every second");
 ABSL_FLAG(std::string, json, "", "write the summary (kind \"stress\") to this file, atomically");
@@ -110,6 +116,7 @@ std::string ReplayCommand(const StormOptions& o, const char* argv0) {
     absl::StrAppend(&cmd, " --policy=", o.policy);
     if (!o.scheme.empty()) absl::StrAppend(&cmd, " --scheme=", o.scheme);
     if (!o.check_write_protect_seq) absl::StrAppend(&cmd, " --nocheck_write_protect_seq");
+    if (o.mm_variant != "correct") absl::StrAppend(&cmd, " --mm_variant=", o.mm_variant);
   } else {
     absl::StrAppend(&cmd, " --scheme=", o.scheme);
   }
@@ -130,13 +137,14 @@ std::string SummaryJson(const StormOptions& o, const StormResult& r, const std::
   return absl::StrFormat(
       "{\"kind\": \"stress\",\n \"run\": %s,\n"
       " \"storms\": [{\"storm\": %s, \"scheme\": %s, \"policy\": %s, \"threads\": %d,\n"
-      "   \"cpus\": %d,\n"
+      "   \"mm_variant\": %s, \"cpus\": %d,\n"
       "   \"seconds\": %.3f, \"operations\": %d, \"ops_per_second\": %.1f, \"violations\": %d,\n"
       "   \"sanitizer_reports\": %d,\n"
       "   \"seed\": %d, \"interrupted\": %s, \"replay\": %s,\n   \"counters\": {%s},\n"
       "   \"first_violations\": [%s]}]}\n",
       RunInfoJson(), JsonString(o.storm), JsonString(o.scheme),
-      o.storm == "mm" ? JsonString(o.policy) : "null", o.threads, cpus, r.seconds, r.operations,
+      o.storm == "mm" ? JsonString(o.policy) : "null", o.threads,
+      o.storm == "mm" ? JsonString(o.mm_variant) : "null", cpus, r.seconds, r.operations,
       r.seconds > 0 ? static_cast<double>(r.operations) / r.seconds : 0.0, r.violations,
       sanitizer_reports, o.seed, r.interrupted ? "true" : "false", JsonString(replay),
       absl::StrJoin(counters, ", "), absl::StrJoin(violations, ", "));
@@ -154,6 +162,7 @@ int Main(int argc, char** argv) {
   o.ops = absl::GetFlag(FLAGS_ops);
   o.seed = absl::GetFlag(FLAGS_seed);
   o.check_write_protect_seq = absl::GetFlag(FLAGS_check_write_protect_seq);
+  o.mm_variant = absl::GetFlag(FLAGS_mm_variant);
   o.halt_on_violation = absl::GetFlag(FLAGS_halt_on_violation);
   o.progress = absl::GetFlag(FLAGS_progress);
   if (o.threads < 1 || o.threads > 64) {
@@ -181,11 +190,14 @@ int Main(int argc, char** argv) {
     ExitBadInput(absl::StrCat("unknown --policy ", Quoted(o.policy),
                               "; the mm storm runs mapcount, refcount, anon-exclusive, split"));
   }
+  if (absl::StatusOr<MmModelVariant> v = ParseVariant(o.mm_variant); !v.ok()) {
+    ExitBadInput(absl::StrCat("--mm_variant: ", v.status().message()));
+  }
   absl::StatusOr<Mix> mix = ParseMix(absl::GetFlag(FLAGS_mix), *ops);
   if (!mix.ok()) ExitBadInput(std::string(mix.status().message()));
   o.mix = *mix;
   if (o.storm != "mm") {
-    NoteFlagsThatDoNotApply({"policy", "check_write_protect_seq"},
+    NoteFlagsThatDoNotApply({"policy", "check_write_protect_seq", "mm_variant"},
                             absl::StrCat("the ", o.storm, " storm"));
   }
   if (o.ops != 0) {
@@ -211,7 +223,9 @@ int Main(int argc, char** argv) {
   const int cpus = AvailableCpus();
   std::cerr << absl::StrFormat(
       "storm %s, %s, %d threads on %d CPUs (sched_getaffinity), seed %d\n", o.storm,
-      o.storm == "mm" ? "policy " + o.policy : "scheme " + o.scheme, o.threads, cpus, o.seed);
+      o.storm == "mm" ? absl::StrCat("policy ", o.policy, ", model ", o.mm_variant)
+                      : "scheme " + o.scheme,
+      o.threads, cpus, o.seed);
   StormResult result;
   if (o.storm == "mm") {
     absl::StatusOr<StormResult> r = RunMmStorm(o);

@@ -348,36 +348,6 @@ absl::StatusOr<std::unique_ptr<MmInterleaveRunner>> Make(const mm::MmOptions& op
 
 }  // namespace
 
-std::string_view VariantName(MmModelVariant v) {
-  switch (v) {
-    case MmModelVariant::kCorrect:
-      return "correct";
-    case MmModelVariant::kNoSeqRecheck:
-      return "broken:no-seq-recheck";
-    case MmModelVariant::kRecheckBeforePin:
-      return "broken:recheck-before-pin";
-    case MmModelVariant::kLateForkBump:
-      return "broken:late-fork-bump";
-    case MmModelVariant::kMapcountFastPin:
-      return "broken:mapcount-fast-pin";
-  }
-  return "?";
-}
-
-std::string KnownVariantNames() {
-  std::vector<std::string> names;
-  for (MmModelVariant v : kMmModelVariants) names.emplace_back(VariantName(v));
-  return absl::StrJoin(names, ", ");
-}
-
-absl::StatusOr<MmModelVariant> ParseVariant(std::string_view name) {
-  for (MmModelVariant v : kMmModelVariants) {
-    if (VariantName(v) == name) return v;
-  }
-  return absl::InvalidArgumentError(absl::StrCat("unknown model variant '", std::string(name),
-                                                 "'; known: ", KnownVariantNames()));
-}
-
 std::string DescribeOp(const MmThreadOp& op) {
   const char* name = "?";
   switch (op.kind) {
@@ -410,20 +380,9 @@ absl::StatusOr<std::unique_ptr<MmInterleaveRunner>> MmInterleaveRunner::Create(
   options.max_pages = 64;
   options.max_processes = 16;
   options.max_handles = 32;
-  switch (variant) {
-    case MmModelVariant::kCorrect:
-      return Make<DeterministicSync>(options);
-    case MmModelVariant::kNoSeqRecheck:
-      options.check_write_protect_seq = false;
-      return Make<DeterministicSync>(options);
-    case MmModelVariant::kRecheckBeforePin:
-      return Make<RecheckBeforePinSync>(options);
-    case MmModelVariant::kLateForkBump:
-      return Make<LateForkBumpSync>(options);
-    case MmModelVariant::kMapcountFastPin:
-      return Make<MapcountFastPinSync>(options);
-  }
-  return absl::InvalidArgumentError("unknown variant");
+  return WithVariantSync<DeterministicSync>(
+      variant, options,
+      []<class Sync>(const mm::MmOptions& adjusted) { return Make<Sync>(adjusted); });
 }
 
 }  // namespace pinsplit

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "broken_mm_models.h"
 #include "deterministic_mm_model.h"
 #include "deterministic_scheduler.h"
 
@@ -50,21 +51,6 @@ struct MmInterleaveProgram {
   bool prefork = false;
   std::vector<std::vector<MmThreadOp>> threads;  // 1..4 logical threads
 };
-
-// Which build of the model runs: the correct one or a deliberately broken one.
-enum class MmModelVariant : std::uint8_t {
-  kCorrect,
-  kNoSeqRecheck,      // MmOptions::check_write_protect_seq = false
-  kRecheckBeforePin,  // RecheckBeforePinSync
-  kLateForkBump,      // LateForkBumpSync
-  kMapcountFastPin,   // MapcountFastPinSync
-};
-inline constexpr MmModelVariant kMmModelVariants[] = {
-    MmModelVariant::kCorrect, MmModelVariant::kNoSeqRecheck, MmModelVariant::kRecheckBeforePin,
-    MmModelVariant::kLateForkBump, MmModelVariant::kMapcountFastPin};
-std::string_view VariantName(MmModelVariant v);
-std::string KnownVariantNames();  // "correct, broken:no-seq-recheck, ...", for error messages
-absl::StatusOr<MmModelVariant> ParseVariant(std::string_view name);
 
 struct MmRunVerdict {
   std::vector<std::string> violations;  // "invariant: detail"

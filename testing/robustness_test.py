@@ -492,6 +492,12 @@ def class_flags(ctx: Context) -> None:
             ctx.stress, "--storm=attack", "--policy=nope", "--ops=32"], 2, ["unknown --policy"]),
         Row("stress --scheme=nope on the mm storm", [
             ctx.stress, "--storm=mm", "--scheme=nope", "--ops=16"], 2, ["unknown --scheme"]),
+        Row("stress --mm_variant=nope", [ctx.stress, "--storm=mm", "--mm_variant=nope",
+                                         "--ops=16"], 2,
+            ["--mm_variant: unknown model variant 'nope'", "broken:recheck-before-pin"]),
+        Row("stress --mm_variant=nope on a word storm", [
+            ctx.stress, "--storm=attack", "--mm_variant=nope", "--ops=32"], 2,
+            ["unknown model variant"]),
         # Valid values where the flag does not apply: a note, and the command runs.
         Row("replay --policy on a counter script", [p, "replay", "--quiet", "--policy=mapcount",
                                                     counter], 0, ["--policy does not apply"]),
@@ -516,6 +522,9 @@ def class_flags(ctx: Context) -> None:
         Row("stress --policy on the attack storm", [
             ctx.stress, "--storm=attack", "--scheme=bias", "--policy=split", "--ops=32",
             "--threads=2", "--progress=false"], 0, ["--policy does not apply"]),
+        Row("stress --mm_variant on the attack storm", [
+            ctx.stress, "--storm=attack", "--scheme=bias", "--mm_variant=broken:late-fork-bump",
+            "--ops=32", "--threads=2", "--progress=false"], 0, ["--mm_variant does not apply"]),
         Row("stress --seconds with --ops", [
             ctx.stress, "--storm=attack", "--scheme=bias", "--seconds=5", "--ops=32",
             "--threads=2", "--progress=false"], 0, ["--seconds does not apply"]),

@@ -56,6 +56,7 @@ const kSchemas = {
         seconds: 'number', operations: 'number', ops_per_second: 'number',
         violations: 'number', seed: 'number', replay: 'string',
         sanitizer_reports: 'number?optional', cpus: 'number?optional',
+        mm_variant: 'string?optional',
       },
     },
   },

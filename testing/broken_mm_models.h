@@ -1,0 +1,100 @@
+// The deliberately broken builds of the mm model, for proof of teeth: each is the production
+// code (core/pinsplit/mm/mm_model.h) with one flaw that NARROWS a window GUP-fast races in,
+// rather than removing a check (broken_refcounts.h does the same for the counters):
+//   RecheckBeforePin   GUP-fast rechecks write_protect_seq before it takes its pin rather than
+//                      after (the pin lands after the last look at the sequence);
+//   LateForkBump       fork makes write_protect_seq odd only after it has copied the first
+//                      present entry (that entry's copy is unbracketed);
+//   MapcountFastPin    split's GUP-fast licensed by mapcount == 1 alone, as it was before the mm
+//                      explorer found that a COW fault in the same process can copy the page
+//                      away after the pin (other policies unchanged).
+// The model's own option check_write_protect_seq = false (removing the recheck) is the fourth.
+//
+// Each flaw is a Sync type (a tag deriving from the Sync it runs on) for which one or two
+// members of BasicMmModel are explicitly specialised, so core/ carries no trace of them. They
+// exist on two Syncs: the deterministic one (deterministic_mm_model.h: the explorer finds them
+// in a fixed number of schedules) and StdSync (the storm, on real threads, catches them only when
+// the OS happens to preempt inside the window). C++ has no partial specialisation of a member
+// function, so the definitions (broken_mm_models.inc) are included once per Sync, and
+// PINSPLIT_DECLARE_BROKEN_MM_MODELS declares them for one Sync.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "pinsplit/mm/mm_model.h"
+#include "pinsplit/mm/std_sync.h"
+#include "pinsplit/mm/truth_oracle.h"
+
+namespace pinsplit {
+
+template <class Base>
+struct RecheckBeforePin : Base {};
+template <class Base>
+struct LateForkBump : Base {};
+template <class Base>
+struct MapcountFastPin : Base {};
+
+// Which build of the model runs: the correct one or a deliberately broken one.
+enum class MmModelVariant : std::uint8_t {
+  kCorrect,
+  kNoSeqRecheck,      // MmOptions::check_write_protect_seq = false
+  kRecheckBeforePin,  // RecheckBeforePin<Sync>
+  kLateForkBump,      // LateForkBump<Sync>
+  kMapcountFastPin,   // MapcountFastPin<Sync>
+};
+inline constexpr MmModelVariant kMmModelVariants[] = {
+    MmModelVariant::kCorrect, MmModelVariant::kNoSeqRecheck, MmModelVariant::kRecheckBeforePin,
+    MmModelVariant::kLateForkBump, MmModelVariant::kMapcountFastPin};
+std::string_view VariantName(MmModelVariant v);
+std::string KnownVariantNames();  // "correct, broken:no-seq-recheck, ...", for error messages
+absl::StatusOr<MmModelVariant> ParseVariant(std::string_view name);
+
+// Calls f.template operator()<S>(options) with S the Sync that builds `variant` on `Base` and
+// options adjusted (kNoSeqRecheck is the correct model with the recheck off); returns its result.
+template <class Base, class F>
+auto WithVariantSync(MmModelVariant variant, mm::MmOptions options, F&& f) {
+  switch (variant) {
+    case MmModelVariant::kNoSeqRecheck:
+      options.check_write_protect_seq = false;
+      break;
+    case MmModelVariant::kRecheckBeforePin:
+      return f.template operator()<RecheckBeforePin<Base>>(options);
+    case MmModelVariant::kLateForkBump:
+      return f.template operator()<LateForkBump<Base>>(options);
+    case MmModelVariant::kMapcountFastPin:
+      return f.template operator()<MapcountFastPin<Base>>(options);
+    case MmModelVariant::kCorrect:
+      break;
+  }
+  return f.template operator()<Base>(options);
+}
+
+}  // namespace pinsplit
+
+// The broken members for BASE's variants, declared before any instantiation (their definitions:
+// broken_mm_models.inc, included with PINSPLIT_BROKEN_MM_BASE defined as BASE).
+#define PINSPLIT_DECLARE_BROKEN_MM_MODELS(BASE)                                                   \
+  namespace pinsplit::mm {                                                                        \
+  template <>                                                                                     \
+  PinOutcome BasicMmModel<RecheckBeforePin<BASE>>::pin_fast(PinId id, ProcessId p, Addr addr,     \
+                                                            PinKind kind, bool longterm);         \
+  template <>                                                                                     \
+  bool BasicMmModel<MapcountFastPin<BASE>>::fast_pin_allowed(PageId page, ProcessId p,            \
+                                                             PinKind kind) const;                 \
+  template <>                                                                                     \
+  absl::StatusOr<ProcessId> BasicMmModel<LateForkBump<BASE>>::fork(ProcessId parent);             \
+  template <>                                                                                     \
+  absl::Status BasicMmModel<LateForkBump<BASE>>::copy_page_table(Process& from, ProcessId parent, \
+                                                                 Process& to, ProcessId child);   \
+  extern template class BasicMmModel<RecheckBeforePin<BASE>>;                                     \
+  extern template class BasicTruthOracle<BasicMmModel<RecheckBeforePin<BASE>>>;                   \
+  extern template class BasicMmModel<LateForkBump<BASE>>;                                         \
+  extern template class BasicTruthOracle<BasicMmModel<LateForkBump<BASE>>>;                       \
+  extern template class BasicMmModel<MapcountFastPin<BASE>>;                                      \
+  extern template class BasicTruthOracle<BasicMmModel<MapcountFastPin<BASE>>>;                    \
+  }
+
+PINSPLIT_DECLARE_BROKEN_MM_MODELS(::pinsplit::mm::StdSync)
