@@ -216,7 +216,6 @@ void InterleaveRunner::Run(Chooser& chooser, InterleaveRun& run) {
   run.counter = counter_name_;
   run.caps = counter->capabilities();
   run.outcomes.resize(n);
-  run.history.clear();
   run.failures.clear();
   for (int t = 0; t < n; ++t) {
     run.outcomes[t].assign(script_.threads[t].size(), ThreadOpOutcome{});
@@ -244,39 +243,24 @@ void InterleaveRunner::Run(Chooser& chooser, InterleaveRun& run) {
   for (std::size_t step = 0; step < run.schedule.step_threads.size(); ++step) {
     threads_[run.schedule.step_threads[step] - 1].steps.push_back(step);
   }
-  std::size_t total_ops = 0;
-  for (const auto& ops : script_.threads) total_ops += ops.size();
-  run.history.reserve(2 * total_ops);
+  // The history in step order (ties: thread, then program order). The entries are large: their
+  // places are sorted first, then each is written in place into the run's storage.
+  slots_.clear();
   for (int t = 0; t < n; ++t) {
+    const std::vector<std::size_t>& mine = threads_[t].steps;
     for (std::size_t i = 0; i < script_.threads[t].size(); ++i) {
       const ThreadOpOutcome& out = run.outcomes[t][i];
       const CounterOp& op = script_.threads[t][i];
       if (out.ran) {
         const auto [first, end] = threads_[t].windows[i];
-        HistoryOp h;
-        h.thread = t + 1;
-        h.index = static_cast<int>(i);
-        h.op = op;
-        h.op.result.reset();
-        h.result = out.result;
-        h.misuse = out.misuse;
-        const std::vector<std::size_t>& mine = threads_[t].steps;
-        h.first_step = first < mine.size() ? mine[first] : run.schedule.step_threads.size();
-        h.last_step = end > first && end - 1 < mine.size() ? mine[end - 1] : h.first_step;
-        h.sequence = static_cast<int>(2 * i);
-        if (options_.check_predicates) {
-          HistoryOp probe = h;
-          probe.first_step = h.last_step;
-          probe.sequence = h.sequence + 1;
-          probe.reading = out.reading;
-          probe.result.clear();  // the reading is the result (FormatHistoryOp shows it)
-          probe.misuse.clear();
-          probe.probe = true;
-          run.history.push_back(std::move(h));
-          run.history.push_back(std::move(probe));
-        } else {
-          run.history.push_back(std::move(h));
-        }
+        const std::size_t first_step =
+            first < mine.size() ? mine[first] : run.schedule.step_threads.size();
+        const std::size_t last_step =
+            end > first && end - 1 < mine.size() ? mine[end - 1] : first_step;
+        const int sequence = static_cast<int>(2 * i);
+        slots_.push_back({first_step, last_step, t, sequence});
+        // The reading right after the operation: at its last step, next in program order.
+        if (options_.check_predicates) slots_.push_back({last_step, last_step, t, sequence + 1});
       }
       if (op.result && (!out.ran || *op.result != out.result)) {
         run.failures.push_back(absl::StrFormat("line %d: thread %d %s: expected %s, got %s",
@@ -285,27 +269,33 @@ void InterleaveRunner::Run(Chooser& chooser, InterleaveRun& run) {
       }
     }
   }
-  // In step order. Entries are large: the indices are sorted, then the permutation is applied
-  // in place, one swap per misplaced entry, without a second history.
-  std::vector<std::uint32_t>& by_step = by_step_;
-  by_step.resize(run.history.size());
-  for (std::uint32_t i = 0; i < by_step.size(); ++i) by_step[i] = i;
-  std::sort(by_step.begin(), by_step.end(), [&](std::uint32_t i, std::uint32_t j) {
-    const HistoryOp& a = run.history[i];
-    const HistoryOp& b = run.history[j];
+  std::sort(slots_.begin(), slots_.end(), [](const HistorySlot& a, const HistorySlot& b) {
     return std::tie(a.first_step, a.thread, a.sequence) <
            std::tie(b.first_step, b.thread, b.sequence);
   });
-  for (std::uint32_t start = 0; start < by_step.size(); ++start) {
-    // Follow the cycle through `start`: position `at` takes the entry now at by_step[at].
-    std::uint32_t at = start;
-    while (by_step[at] != start) {
-      const std::uint32_t from = by_step[at];
-      std::swap(run.history[at], run.history[from]);
-      by_step[at] = at;
-      at = from;
+  run.history.resize(slots_.size());
+  for (std::size_t k = 0; k < slots_.size(); ++k) {
+    const HistorySlot& slot = slots_[k];
+    const std::size_t i = static_cast<std::size_t>(slot.sequence / 2);
+    const ThreadOpOutcome& out = run.outcomes[slot.thread][i];
+    HistoryOp& h = run.history[k];
+    h.thread = slot.thread + 1;
+    h.index = static_cast<int>(i);
+    h.op = script_.threads[slot.thread][i];
+    h.op.result.reset();
+    h.first_step = slot.first_step;
+    h.last_step = slot.last_step;
+    h.sequence = slot.sequence;
+    h.probe = slot.sequence % 2 == 1;
+    if (h.probe) {
+      h.result.clear();  // the reading is the result (FormatHistoryOp shows it)
+      h.misuse.clear();
+      h.reading = out.reading;
+    } else {
+      h.result = out.result;
+      h.misuse = out.misuse;
+      h.reading = PredicateReading{};
     }
-    by_step[at] = at;
   }
 
   if (!script_.expects.empty()) {

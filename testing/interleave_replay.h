@@ -126,10 +126,15 @@ class InterleaveRunner {
     std::vector<Misuse> misuse;      // reported during the thread's current operation
     std::vector<std::size_t> steps;  // the global steps the thread took, in order
   };
+  struct HistorySlot {  // where a history entry goes: sorted, then filled in
+    std::size_t first_step, last_step;
+    int thread;    // 0-based
+    int sequence;  // 2 * op index, + 1 for the reading after it
+  };
   Start start_;
   std::array<ThreadScratch, kMaxLogicalThreads> threads_;
   std::vector<std::function<void()>> bodies_;  // one per thread, naming only its index
-  std::vector<std::uint32_t> by_step_;
+  std::vector<HistorySlot> slots_;
   InterleaveRun* run_ = nullptr;  // the run in progress
 };
 

@@ -76,11 +76,14 @@ struct SearchTables {
 
 class Search {
  public:
+  // With `explain`, the search keeps the longest prefix that matched, for Why(): a copy at every
+  // new depth, which only a failed check pays for (it is searched again to explain itself).
   Search(std::span<const HistoryOp> history, const RefcountState& final_state, bool check_misuse,
-         SearchTables& tables)
+         SearchTables& tables, bool explain)
       : history_(history),
         final_(final_state),
         check_misuse_(check_misuse),
+        explain_(explain),
         predecessors_(tables.predecessors),
         may_read_unsaturated_(tables.may_read_unsaturated),
         order_(tables.order),
@@ -103,7 +106,7 @@ class Search {
 
   bool Run(const RefcountModel& model, PlacedSet placed) {
     const std::size_t n = history_.size();
-    if (order_.size() > deepest_.size()) deepest_ = order_;
+    if (explain_ && order_.size() > deepest_.size()) deepest_ = order_;
     if (order_.size() == n) {
       if (model.matches(final_)) return true;
       final_mismatch_ = true;
@@ -169,6 +172,7 @@ class Search {
   std::span<const HistoryOp> history_;
   RefcountState final_;
   bool check_misuse_;
+  bool explain_;
   std::vector<PlacedSet>& predecessors_;
   std::vector<bool>& may_read_unsaturated_;
   std::vector<std::size_t>& order_;
@@ -206,13 +210,15 @@ LinearizabilityVerdict CheckLinearizable(std::span<const HistoryOp> history,
     return verdict;
   }
   thread_local SearchTables tables;
-  Search search(history, final_state, check_misuse, tables);
+  Search search(history, final_state, check_misuse, tables, /*explain=*/false);
   verdict.linearizable = search.Run(initial, 0);
   if (verdict.linearizable) {
     verdict.order = search.order();
-  } else {
-    verdict.why = search.Why();
+    return verdict;
   }
+  Search explained(history, final_state, check_misuse, tables, /*explain=*/true);
+  explained.Run(initial, 0);
+  verdict.why = explained.Why();
   return verdict;
 }
 
