@@ -75,7 +75,9 @@ auto WithVariantSync(MmModelVariant variant, mm::MmOptions options, F&& f) {
 }  // namespace pinsplit
 
 // The broken members for BASE's variants, declared before any instantiation (their definitions:
-// broken_mm_models.inc, included with PINSPLIT_BROKEN_MM_BASE defined as BASE).
+// broken_mm_models.inc, included with PINSPLIT_BROKEN_MM_BASE defined as BASE). BASE is a type
+// in template arguments, where parentheses would not parse.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define PINSPLIT_DECLARE_BROKEN_MM_MODELS(BASE)                                                   \
   namespace pinsplit::mm {                                                                        \
   template <>                                                                                     \
@@ -96,5 +98,6 @@ auto WithVariantSync(MmModelVariant variant, mm::MmOptions options, F&& f) {
   extern template class BasicMmModel<MapcountFastPin<BASE>>;                                      \
   extern template class BasicTruthOracle<BasicMmModel<MapcountFastPin<BASE>>>;                    \
   }
+// NOLINTEND(bugprone-macro-parentheses)
 
 PINSPLIT_DECLARE_BROKEN_MM_MODELS(::pinsplit::mm::StdSync)

@@ -99,7 +99,7 @@ class Search {
         const bool before =
             history[a].last_step < history[b].first_step ||
             (history[a].thread == history[b].thread && history[a].sequence < history[b].sequence);
-        if (before) predecessors_[b] |= PlacedSet{1} << a;
+        if (before) predecessors_[b] |= PlacedSet{1} << static_cast<int>(a);
       }
     }
   }
@@ -117,7 +117,7 @@ class Search {
     // without branching: any valid order placing it later stays valid with it moved here (it
     // only ever precedes what comes after it). One that reads otherwise waits.
     for (std::size_t b = 0; b < n; ++b) {
-      const PlacedSet bit = PlacedSet{1} << b;
+      const PlacedSet bit = PlacedSet{1} << static_cast<int>(b);
       if (!history_[b].probe || (placed & bit) != 0 || (predecessors_[b] & ~placed) != 0) continue;
       if (!ReadsAsModel(b, model)) continue;
       order_.push_back(b);
@@ -127,7 +127,7 @@ class Search {
       return false;
     }
     for (std::size_t b = 0; b < n; ++b) {
-      const PlacedSet bit = PlacedSet{1} << b;
+      const PlacedSet bit = PlacedSet{1} << static_cast<int>(b);
       if ((placed & bit) != 0 || (predecessors_[b] & ~placed) != 0) continue;
       if (history_[b].probe) continue;  // waits for a state that reads as it did
       RefcountModel next = model;
