@@ -14,6 +14,9 @@
 // hold a pin under a policy that never pins shared pages (split, anon-exclusive): such a pin
 // slipped in during the fork. With the fork/GUP-fast sequence check off
 // (--nocheck_write_protect_seq) that race is left open, and the storm must catch it.
+// --mm_variant runs a build that only narrows a window (testing/broken_mm_models.h): the storm
+// catches those only when the OS preempts a thread inside it (docs/design.md measures how
+// rarely); the interleaving explorer finds them in every run.
 // At the end every process exits and every pin and reference is dropped: every page must be
 // free (saturated pages aside) and no counter may have reported misuse.
 #pragma once
