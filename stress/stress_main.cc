@@ -116,7 +116,9 @@ std::string ReplayCommand(const StormOptions& o, const char* argv0) {
     absl::StrAppend(&cmd, " --policy=", o.policy);
     if (!o.scheme.empty()) absl::StrAppend(&cmd, " --scheme=", o.scheme);
     if (!o.check_write_protect_seq) absl::StrAppend(&cmd, " --nocheck_write_protect_seq");
-    if (o.mm_variant != "correct") absl::StrAppend(&cmd, " --mm_variant=", o.mm_variant);
+    if (o.check_write_protect_seq && o.mm_variant != "correct") {
+      absl::StrAppend(&cmd, " --mm_variant=", o.mm_variant);
+    }
   } else {
     absl::StrAppend(&cmd, " --scheme=", o.scheme);
   }
@@ -190,8 +192,23 @@ int Main(int argc, char** argv) {
     ExitBadInput(absl::StrCat("unknown --policy ", Quoted(o.policy),
                               "; the mm storm runs mapcount, refcount, anon-exclusive, split"));
   }
-  if (absl::StatusOr<MmModelVariant> v = ParseVariant(o.mm_variant); !v.ok()) {
-    ExitBadInput(absl::StrCat("--mm_variant: ", v.status().message()));
+  absl::StatusOr<MmModelVariant> variant = ParseVariant(o.mm_variant);
+  if (!variant.ok()) ExitBadInput(absl::StrCat("--mm_variant: ", variant.status().message()));
+  if (o.storm == "mm") {
+    // One flaw at a time, and one that can act: the result names the build that really ran.
+    const bool narrows_the_recheck =
+        *variant == MmModelVariant::kRecheckBeforePin || *variant == MmModelVariant::kLateForkBump;
+    if (narrows_the_recheck && !o.check_write_protect_seq) {
+      ExitBadInput(absl::StrCat("--mm_variant=", o.mm_variant,
+                                " narrows the write_protect_seq recheck that "
+                                "--nocheck_write_protect_seq removes: choose one"));
+    }
+    if (*variant == MmModelVariant::kMapcountFastPin && o.policy != "split") {
+      ExitBadInput(absl::StrCat("--mm_variant=", o.mm_variant,
+                                " changes split's GUP-fast only; under --policy=", o.policy,
+                                " it is the correct model"));
+    }
+    if (!o.check_write_protect_seq) o.mm_variant = VariantName(MmModelVariant::kNoSeqRecheck);
   }
   absl::StatusOr<Mix> mix = ParseMix(absl::GetFlag(FLAGS_mix), *ops);
   if (!mix.ok()) ExitBadInput(std::string(mix.status().message()));

@@ -1,4 +1,8 @@
 // The names of the mm model's builds (broken_mm_models.h), as --variant and --mm_variant take them.
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "broken_mm_models.h"

@@ -57,7 +57,8 @@ bool InOverflowWindow(std::span<const HistoryOp> history, const HistoryOp& probe
 }
 
 // The search's tables. One set per thread serves every check the thread makes (an exhaustive
-// exploration checks hundreds of thousands of histories): cleared, never freed, in between.
+// exploration checks hundreds of thousands of histories): cleared in between, which keeps the
+// vectors' storage and the hash set's while it is small (Abseil frees a large one on clear).
 struct SearchTables {
   std::vector<PlacedSet> predecessors;
   std::vector<bool> may_read_unsaturated;  // a probe inside an overflowing get's window

@@ -495,9 +495,16 @@ def class_flags(ctx: Context) -> None:
         Row("stress --mm_variant=nope", [ctx.stress, "--storm=mm", "--mm_variant=nope",
                                          "--ops=16"], 2,
             ["--mm_variant: unknown model variant 'nope'", "broken:recheck-before-pin"]),
-        Row("stress --mm_variant=nope on a word storm", [
+        Row("stress --mm_variant=nope on the attack storm", [
             ctx.stress, "--storm=attack", "--mm_variant=nope", "--ops=32"], 2,
             ["unknown model variant"]),
+        Row("stress: a narrowed recheck with the recheck removed", [
+            ctx.stress, "--storm=mm", "--mm_variant=broken:late-fork-bump",
+            "--nocheck_write_protect_seq", "--ops=16"], 2, ["choose one"]),
+        Row("stress: split's GUP-fast flaw under another policy", [
+            ctx.stress, "--storm=mm", "--policy=anon-exclusive",
+            "--mm_variant=broken:mapcount-fast-pin", "--ops=16"], 2,
+            ["changes split's GUP-fast only"]),
         # Valid values where the flag does not apply: a note, and the command runs.
         Row("replay --policy on a counter script", [p, "replay", "--quiet", "--policy=mapcount",
                                                     counter], 0, ["--policy does not apply"]),
