@@ -151,6 +151,7 @@ absl::StatusOr<std::unique_ptr<InterleaveRunner>> InterleaveRunner::Create(
   runner->counter_name_ = std::string((*probe)->name());
   runner->counter_ = *std::move(probe);
   runner->scheduler_.record_accesses(options.record_accesses);
+  runner->DealInitialHolders();
   return runner;
 }
 
@@ -160,13 +161,29 @@ InterleaveRun InterleaveRunner::Run(Chooser& chooser) {
   return run;
 }
 
+void InterleaveRunner::DealInitialHolders() {
+  if (script_.initial) {
+    const StateSpec& s = script_.initial->spec;
+    start_ = {s.refs.value_or(0), s.read.value_or(0), s.write.value_or(0),
+              s.saturated.value_or(false)};
+  }
+  // One round: references, then read pins, then write pins, at most kMaxDealt of a kind each.
+  const int n = static_cast<int>(script_.threads.size());
+  const std::uint64_t most = std::uint64_t{kMaxDealt} * n;
+  const std::uint32_t after_refs =
+      std::min<std::uint64_t>(start_.saturated ? 0 : start_.refs, most);
+  const std::uint32_t after_read =
+      static_cast<std::uint32_t>(after_refs + std::min<std::uint64_t>(start_.read, most));
+  for (int t = 0; t < n; ++t) {
+    dealt_[t] = {start_.saturated ? kMaxDealt : Dealt(start_.refs, n, t, 0),
+                 Dealt(start_.read, n, t, after_refs), Dealt(start_.write, n, t, after_read)};
+  }
+}
+
 void InterleaveRunner::RunThread(int t) {
   const std::vector<CounterOp>& ops = script_.threads[t];
   ThreadScratch& mine = threads_[t];
-  Holdings h;
-  h.refs = start_.saturated ? kMaxDealt : Dealt(start_.refs, start_.threads, t, 0);
-  h.read = Dealt(start_.read, start_.threads, t, start_.read_offset);
-  h.write = Dealt(start_.write, start_.threads, t, start_.write_offset);
+  Holdings h{dealt_[t].refs, dealt_[t].read, dealt_[t].write};
   for (std::size_t i = 0; i < ops.size(); ++i) {
     const CounterOp& op = ops[i];
     if (!MayRun(op, h)) continue;
@@ -188,30 +205,9 @@ void InterleaveRunner::Run(Chooser& chooser, InterleaveRun& run) {
   // One counter serves every run: reset to the start state (checked in Create) each time.
   AnyRefcount* const counter = counter_.get();
   RefcountModel model = ModelFor(*counter);
-  std::uint32_t refs = 1, read = 0, write = 0;
-  bool saturated = false;
-  if (script_.initial) {
-    const StateSpec& s = script_.initial->spec;
-    refs = s.refs.value_or(0);
-    read = s.read.value_or(0);
-    write = s.write.value_or(0);
-    saturated = s.saturated.value_or(false);
-    model.reset(refs, read, write, saturated);
-  }
-  counter->reset(refs, read, write, saturated);
+  if (script_.initial) model.reset(start_.refs, start_.read, start_.write, start_.saturated);
+  counter->reset(start_.refs, start_.read, start_.write, start_.saturated);
   const int n = static_cast<int>(script_.threads.size());
-  // The holders are dealt in one round: references, then read pins, then write pins.
-  const std::uint64_t most = std::uint64_t{kMaxDealt} * n;
-  const std::uint32_t after_refs = std::min<std::uint64_t>(saturated ? 0 : refs, most);
-  const std::uint32_t after_read =
-      static_cast<std::uint32_t>(after_refs + std::min<std::uint64_t>(read, most));
-  start_ = {.threads = n,
-            .refs = refs,
-            .read = read,
-            .write = write,
-            .saturated = saturated,
-            .read_offset = after_refs,
-            .write_offset = after_read};
 
   run.counter = counter_name_;
   run.caps = counter->capabilities();

@@ -113,14 +113,23 @@ class InterleaveRunner {
   InterleaveOptions options_;
   DeterministicScheduler scheduler_;
 
+  // Works out start_ and dealt_ from the script (Create, once).
+  void DealInitialHolders();
+
+  // The start state (one reference unless the script sets one) and what each thread holds of
+  // it at the start (interleave_replay.cc deals it): fixed by the script.
+  struct Start {
+    std::uint32_t refs = 1, read = 0, write = 0;
+    bool saturated = false;
+  };
+  struct Holders {
+    std::uint32_t refs = 0, read = 0, write = 0;
+  };
+  Start start_;
+  std::array<Holders, kMaxLogicalThreads> dealt_;
+
   // What a run needs beyond its InterleaveRun, kept across runs: once grown, a schedule
   // allocates nothing here.
-  struct Start {  // how the initial holders are dealt (interleave_replay.cc)
-    int threads = 0;
-    std::uint32_t refs = 0, read = 0, write = 0;
-    bool saturated = false;
-    std::uint32_t read_offset = 0, write_offset = 0;  // where the round stands for each kind
-  };
   struct ThreadScratch {
     std::vector<std::pair<std::size_t, std::size_t>> windows;  // per op: accesses [first, end)
     std::vector<Misuse> misuse;      // reported during the thread's current operation
@@ -131,7 +140,6 @@ class InterleaveRunner {
     int thread;    // 0-based
     int sequence;  // 2 * op index, + 1 for the reading after it
   };
-  Start start_;
   std::array<ThreadScratch, kMaxLogicalThreads> threads_;
   std::vector<std::function<void()>> bodies_;  // one per thread, naming only its index
   std::vector<HistorySlot> slots_;

@@ -85,70 +85,67 @@ class Search {
         final_(final_state),
         check_misuse_(check_misuse),
         explain_(explain),
-        predecessors_(tables.predecessors),
-        may_read_unsaturated_(tables.may_read_unsaturated),
-        order_(tables.order),
-        deepest_(tables.deepest),
-        failed_(tables.failed) {
+        tables_(tables) {
     const std::size_t n = history.size();
     tables.Reset(n);
     for (std::size_t b = 0; b < n; ++b) {
-      may_read_unsaturated_[b] = history[b].probe && InOverflowWindow(history, history[b]);
+      tables_.may_read_unsaturated[b] = history[b].probe && InOverflowWindow(history, history[b]);
     }
     for (std::size_t b = 0; b < n; ++b) {
       for (std::size_t a = 0; a < n; ++a) {
         const bool before =
             history[a].last_step < history[b].first_step ||
             (history[a].thread == history[b].thread && history[a].sequence < history[b].sequence);
-        if (before) predecessors_[b] |= PlacedSet{1} << static_cast<int>(a);
+        if (before) tables_.predecessors[b] |= PlacedSet{1} << static_cast<int>(a);
       }
     }
   }
 
   bool Run(const RefcountModel& model, PlacedSet placed) {
     const std::size_t n = history_.size();
-    if (explain_ && order_.size() > deepest_.size()) deepest_ = order_;
-    if (order_.size() == n) {
+    if (explain_ && tables_.order.size() > tables_.deepest.size()) tables_.deepest = tables_.order;
+    if (tables_.order.size() == n) {
       if (model.matches(final_)) return true;
       final_mismatch_ = true;
       return false;
     }
-    if (failed_.contains(KeyOf(placed, model.state()))) return false;
+    if (tables_.failed.contains(KeyOf(placed, model.state()))) return false;
     // A probe changes nothing, so one that may go now and reads the current state goes now,
     // without branching: any valid order placing it later stays valid with it moved here (it
     // only ever precedes what comes after it). One that reads otherwise waits.
     for (std::size_t b = 0; b < n; ++b) {
       const PlacedSet bit = PlacedSet{1} << static_cast<int>(b);
-      if (!history_[b].probe || (placed & bit) != 0 || (predecessors_[b] & ~placed) != 0) continue;
+      if (!history_[b].probe || (placed & bit) != 0 || (tables_.predecessors[b] & ~placed) != 0)
+        continue;
       if (!ReadsAsModel(b, model)) continue;
-      order_.push_back(b);
+      tables_.order.push_back(b);
       if (Run(model, placed | bit)) return true;
-      order_.pop_back();
-      failed_.insert(KeyOf(placed, model.state()));
+      tables_.order.pop_back();
+      tables_.failed.insert(KeyOf(placed, model.state()));
       return false;
     }
     for (std::size_t b = 0; b < n; ++b) {
       const PlacedSet bit = PlacedSet{1} << static_cast<int>(b);
-      if ((placed & bit) != 0 || (predecessors_[b] & ~placed) != 0) continue;
+      if ((placed & bit) != 0 || (tables_.predecessors[b] & ~placed) != 0) continue;
       if (history_[b].probe) continue;  // waits for a state that reads as it did
       RefcountModel next = model;
       const std::string result = ApplyToModel(next, history_[b].op);
       if (result != history_[b].result) continue;
       if (check_misuse_ && !SameMisuse(history_[b].misuse, next.misuse())) continue;
-      order_.push_back(b);
+      tables_.order.push_back(b);
       if (Run(next, placed | bit)) return true;
-      order_.pop_back();
+      tables_.order.pop_back();
     }
-    failed_.insert(KeyOf(placed, model.state()));
+    tables_.failed.insert(KeyOf(placed, model.state()));
     return false;
   }
 
-  const std::vector<std::size_t>& order() const { return order_; }
+  const std::vector<std::size_t>& order() const { return tables_.order; }
 
   std::string Why() const {
     std::vector<std::string> prefix;
-    for (std::size_t i : deepest_) prefix.push_back(FormatHistoryOp(history_[i]));
-    if (deepest_.size() == history_.size() && final_mismatch_) {
+    for (std::size_t i : tables_.deepest) prefix.push_back(FormatHistoryOp(history_[i]));
+    if (tables_.deepest.size() == history_.size() && final_mismatch_) {
       return absl::StrCat(
           "every order matching the results ends in a state other than the "
           "counter's; one such order: ",
@@ -156,7 +153,7 @@ class Search {
     }
     return absl::StrCat("no order of the ", history_.size(),
                         " operations matches the results; the longest matching prefix (",
-                        deepest_.size(),
+                        tables_.deepest.size(),
                         ") is: ", prefix.empty() ? "(none)" : absl::StrJoin(prefix, "; "));
   }
 
@@ -164,7 +161,7 @@ class Search {
   // Whether probe b reads what the model's predicates say now.
   bool ReadsAsModel(std::size_t b, const RefcountModel& model) const {
     PredicateReading want = ModelPredicates(model);
-    if (may_read_unsaturated_[b] && !history_[b].reading.state.saturated) {
+    if (tables_.may_read_unsaturated[b] && !history_[b].reading.state.saturated) {
       want.state.saturated = false;
     }
     return want == history_[b].reading;
@@ -174,11 +171,7 @@ class Search {
   RefcountState final_;
   bool check_misuse_;
   bool explain_;
-  std::vector<PlacedSet>& predecessors_;
-  std::vector<bool>& may_read_unsaturated_;
-  std::vector<std::size_t>& order_;
-  std::vector<std::size_t>& deepest_;
-  absl::flat_hash_set<StateKey>& failed_;
+  SearchTables& tables_;  // this thread's, reset for this search
   bool final_mismatch_ = false;
 };
 
