@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "broken_mm_models.h"
+#include "pinsplit/script_lexer.h"
 
 namespace pinsplit {
 
@@ -35,8 +36,8 @@ absl::StatusOr<MmModelVariant> ParseVariant(std::string_view name) {
   for (MmModelVariant v : kMmModelVariants) {
     if (VariantName(v) == name) return v;
   }
-  return absl::InvalidArgumentError(absl::StrCat("unknown model variant '", std::string(name),
-                                                 "'; known: ", KnownVariantNames()));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown model variant ", Quoted(std::string(name)), "; known: ", KnownVariantNames()));
 }
 
 }  // namespace pinsplit

@@ -498,6 +498,9 @@ def class_flags(ctx: Context) -> None:
         Row("stress --mm_variant=nope on the attack storm", [
             ctx.stress, "--storm=attack", "--mm_variant=nope", "--ops=32"], 2,
             ["unknown model variant"]),
+        Row("stress --mm_variant=<a long token>", [
+            ctx.stress, "--storm=mm", "--mm_variant=" + "x" * 5000, "--ops=16"], 2,
+            ["(5000 characters)"]),
         Row("stress: a narrowed recheck with the recheck removed", [
             ctx.stress, "--storm=mm", "--mm_variant=broken:late-fork-bump",
             "--nocheck_write_protect_seq", "--ops=16"], 2, ["choose one"]),
