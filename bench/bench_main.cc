@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // pinsplit_bench: every pinsplit benchmark suite in one process, so each scheme runs beside its
 // plain twin.
 //

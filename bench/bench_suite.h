@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The shape every pinsplit benchmark shares, so that one post-processor (bench/report.py) and
 // one dashboard can read any of them without knowing it in advance.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // CasSplitRefcount: the split word with every operation a compare-exchange loop.
 //
 // A benchmark contender only, never used outside bench/: it shows what SplitRefcount's

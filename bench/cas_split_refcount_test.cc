@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The benchmark contender must be the same counter as SplitRefcount, or beating it proves
 // nothing: these tests run both on the same operations, one at a time, and compare every result,
 // every word and every misuse report.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The dashboard reads what the tools really write: a compare result from `pinsplit compare
 # --json` and a storm summary from `stress --json`, fed to the generator with a bench fixture.
 file(REMOVE_RECURSE ${WORK})

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Harness speed: executions per second of each fuzz target's one-input function, the very
 // function its libFuzzer target calls (fuzz/fuzz_verdict.h), on fixed inputs: the target's seed
 // corpus (fuzz/corpus/<target>/*.ops, encoded here as the build encodes it).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Speed of the interleaving explorer: schedules per second (items = schedules run).
 //
 //   BM_Harness/explorer/<engine>/program:atomics   every schedule of 3 logical threads doing 2

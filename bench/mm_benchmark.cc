@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mm-level benchmarks: what each policy's decisions cost per page.
 //
 //   BM_ForkPerPage/<policy>/uncontended   fork a process with kPages mapped pages (a quarter of

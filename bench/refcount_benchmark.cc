@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Per-operation and mixed-workload benchmarks of every counting scheme against PlainRefcount.
 //
 // Schemes: plain (the baseline), split (the seed layout 4/4/24), split_8_8_16 (a second layout),

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Turns Google Benchmark JSON from pinsplit_bench into a `kind: "bench"` result file.
 
 Reads the JSON that `pinsplit_bench --benchmark_out=RAW --benchmark_out_format=json` wrote,

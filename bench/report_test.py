@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Tests of bench/report.py on hand-made Google Benchmark JSON (no timing involved)."""
 
 import io

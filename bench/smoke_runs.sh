@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Two tiny real benchmark runs with repetitions, each turned into a kind:bench result file, for
 # the dashboard's browser test (bench/CMakeLists.txt). Fails if the benchmark binary or the
 # post-processor fails, or if a result file lacks a ratio or a measured target.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Runs EXE with ARGS (a ;-list), then checks: the exit status is EXPECT_EXIT, stderr contains
 # EXPECT_STDERR, and OUTPUT (the --output path) does not exist, so nothing was written half.
 # With FILE set, EXPECT_STDERR comes from the file's first line: "# expect: TEXT".

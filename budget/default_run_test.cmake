@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # `pinsplit budget --json --output=OUTPUT` with every default: exit 0, and the file is a "budget"
 # result naming every preset, 326 layouts and the seed's verdict.
 file(REMOVE ${OUTPUT})

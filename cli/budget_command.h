@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `pinsplit budget`: how many bits a split of the page refcount needs, per workload, and what an
 // attacker pays to fill each field (docs/budget.md). Kept apart from pinsplit_main.cc so that
 // file stays a dispatcher.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The pinsplit subcommands that belong to fuzzing: replaying interleave scripts, and decoding
 // and encoding fuzz inputs. Kept apart from pinsplit_main.cc so that file stays a dispatcher.
 #pragma once

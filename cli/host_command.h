@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The host backend's commands (host/, docs/host.md):
 //
 //   pinsplit replay --policy=host FILE     a process-level script on the running kernel

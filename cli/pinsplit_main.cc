@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // pinsplit: replays op scripts against the counters (and, later, the mm model).
 //
 //   pinsplit replay [--impl=split|split:R/W/O|bias|plain] [--quiet] FILE

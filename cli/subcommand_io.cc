@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "subcommand_io.h"
 
 #include <iostream>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What every pinsplit subcommand does at its edges, in one place so that each command (and the
 // ones added later in cli/*_command.cc) gives the same errors and exit codes (docs/cli.md):
 //

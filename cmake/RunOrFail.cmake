@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # run_or_fail(COMMAND...): runs a command in a CTest script and fails the test, showing its
 # output, when it exits non-zero; its standard output is left in `last_out`.
 function(run_or_fail)

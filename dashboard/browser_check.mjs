@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: MIT
 // The dashboard as a person sees it: builds pages with the real generator from real bench
 // result files (one run, then two runs, each with the fixtures of every other kind; then one run
 // alone, whose other tiles must say "no result"), opens each in headless Chromium at 1366x768

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: MIT
 // pinsplit-dashboard: turns result files (docs/results-format.md: kinds bench, fuzz, stress,
 // compare, budget, fidelity) into one self-contained HTML page that opens offline.
 //

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Installs pinsplit's headers into a scratch prefix and builds examples/consumer against them
 # with find_package(pinsplit), then runs it.
 set(work ${BINARY_DIR}/consumer_test)

@@ -1,4 +1,5 @@
 #!/bin/bash -eu
+# SPDX-License-Identifier: MIT
 # Builds pinsplit's fuzz targets the OSS-Fuzz / ClusterFuzzLite way.
 #
 # Reads  $CC $CXX $CFLAGS $CXXFLAGS   compilers and flags (sanitizers, -fsanitize=fuzzer-no-link)

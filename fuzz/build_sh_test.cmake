@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Runs fuzz/build.sh the way OSS-Fuzz would (variables set by hand), then checks what it left in
 # $OUT and that a built target runs a few inputs.
 file(REMOVE_RECURSE ${WORK}/out)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # For every fuzz input in INPUTS: `pinsplit decode --target=TARGET` it into WORK/, then run the
 # replay command its `# replay: pinsplit replay ARGS FILE` line names, and require exit EXPECT.
 # Shows that a decoded input reproduces the target's verdict (seeds: clean, exit 0).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The byte formats of pinsplit's fuzz targets, and their translation to and from op scripts.
 //
 // Every byte string is a valid input of every target (bytes past the end read as 0, extra bytes

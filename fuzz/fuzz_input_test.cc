@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The fuzz input codecs, random-input smoke runs of both targets' checks, and the proof of
 // teeth without the fuzzing engine: a fixed-seed random search over interleave inputs must find
 // the deliberately broken put, and its decoded script must replay to the same verdict.

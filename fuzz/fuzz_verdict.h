@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The verdict on one fuzz input, decided exactly as its libFuzzer target decides it: each fuzz
 // target (refcount_ops, interleave, mm_ops) prints a non-empty verdict and crashes, and the
 // harness benchmark (bench/harness_benchmark.cc) times these same functions, so what is

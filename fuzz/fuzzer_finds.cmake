@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Proof of teeth with libFuzzer: runs FUZZER (target TARGET) with the environment variable
 # ENV_NAME=ENV_VALUE, a fixed seed and at most RUNS executions from the seed corpus SEEDS. It must
 # crash with output matching MATCH, and the crash, decoded with `pinsplit decode

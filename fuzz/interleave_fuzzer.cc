@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fuzz target interleave: 2 to 4 logical threads each run a few operations on one counter
 // under the deterministic scheduler; the input (fuzz_input.h) picks the counter, the initial
 // state, the operations and who runs at each scheduling decision. Every complete history must

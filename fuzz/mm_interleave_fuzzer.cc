@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fuzz target mm_interleave: two or three logical threads each run a few process-level
 // operations (GUP-fast pins, fork, unmap, writes that fault, unpin, exit) on the mm model under
 // the deterministic scheduler; the input (mm_interleave_input.h) picks the policy, the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The mm_interleave fuzz target's byte format, its readable script, its replay and its verdict.
 //
 // An input is a small concurrent program of process-level operations on the mm model

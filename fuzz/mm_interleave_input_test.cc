@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The mm_interleave format: codec round trips, script errors, clean random inputs on the
 // correct model, and the teeth chain without libFuzzer: a schedule the exhaustive search found
 // against a broken build, encoded as fuzz bytes, makes the target's verdict fail, decodes to a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fuzz target mm_ops: process-level operations (spawn, map, write, read, fork, pins of every
 // kind, pin I/O, unpin, extra references, mprotect, unmap, exit) decoded from the input
 // (mm_ops_input.h) and run on the mm model under one policy, with the truth oracle checking

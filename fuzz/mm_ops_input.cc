@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "mm_ops_input.h"
 
 #include <algorithm>

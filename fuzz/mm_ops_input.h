@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The mm_ops fuzz target's byte format, and its translation to and from process-level scripts.
 //
 //   input := op*                               at most kMaxMmOps ops; missing bytes read as 0

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Proof of teeth for mm_ops without the fuzzing engine: a fixed-seed random search over inputs
 // must find the known violations of the old policies within a bounded number of runs, and
 // nothing in the designs that are right. (With libFuzzer, fuzz.mm_ops.* tests do the same.)

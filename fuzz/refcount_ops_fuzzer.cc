@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fuzz target refcount_ops: one operation sequence (fuzz_input.h) on every shipped counter,
 // each beside the sequential model; any difference in a result, a misuse report or the decoded
 // state after any operation is a crash, printed with the decoded script that reproduces it.

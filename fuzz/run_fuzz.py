@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Runs pinsplit's libFuzzer targets for a time budget: `./harness fuzz`.
 
 Builds the `fuzz` preset, then runs each target (or the ones --target names) for --seconds in

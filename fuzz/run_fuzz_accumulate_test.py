@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Tests of run_fuzz.py's accumulating corpora and time to first crash (no libFuzzer: a stand-in
 script plays its -merge=1)."""
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A main() for fuzz targets in builds without libFuzzer: runs every input named on the command
 // line (files, or every file of a directory, in name order) through LLVMFuzzerTestOneInput once.
 // Arguments starting with '-' are libFuzzer flags and are ignored, so one command line works

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "false_pin.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The false "maybe pinned", measured on the kernel: how many extra ordinary references on an
 // exclusive page make fork copy it, in a process that has pinned before (MMF_HAS_PINNED).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fidelity: one op script replayed on the kernel (HostSession) and on the mm model (MmSession,
 // the anon-exclusive policy by default) side by side, step by step.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The FUSE pin daemon on the raw /dev/fuse protocol (<linux/fuse.h>). See the header for the
 // states and guarantees; this file says why each step is done the way it is.
 #include "host/fuse_pin_daemon.h"

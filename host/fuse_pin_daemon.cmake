@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Included from host/CMakeLists.txt. Includes are spelled from the repository root:
 # "host/fuse_pin_daemon.h".
 find_package(Threads REQUIRED)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // FusePinDaemon: real short-term GUP pins on anonymous pages, held for as long as the caller
 // wants, through FUSE file systems whose daemon is a thread of the calling (controller)
 // process. See /work/shared/research/host-kernel.md, "Held short-term pins through FUSE".

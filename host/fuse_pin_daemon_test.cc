@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // FusePinDaemon on real pages of this process: pins unshare COW pages (PFNs from
 // /proc/self/pagemap), data cross the pins in both directions, a dying pinner cancels its pin,
 // and nothing (mount, thread, directory) is left behind.

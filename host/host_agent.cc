@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "host_agent.h"
 
 #include <fcntl.h>

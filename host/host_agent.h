@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The agent: one real process per script process. It owns the script's address space (address
 // i is base + i * 4096, each page mapped MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE with
 // MADV_NOHUGEPAGE and written once so it is present and exclusive, as the model's `map` is),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "host_check.h"
 
 #include <fcntl.h>

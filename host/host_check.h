@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the running kernel offers the host backend, probed without side effects that outlive the
 // call (no mount, no file left behind: the O_DIRECT probe uses O_TMPFILE).
 //

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The host commands through the CLI, where the backend can run; elsewhere "skipped: <reason>"
 # (CTest's SKIP_REGULAR_EXPRESSION turns that into a skip, never a pass).
 #   MODE=replay  FILE, EXPECT: `replay --policy=host FILE` exits EXPECT (the anon-exclusive verdict)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // HostSession: replays a process-level op script (docs/op-script.md) on the running kernel, one
 // agent process per script process (host_agent.h), and records what the kernel did.
 //

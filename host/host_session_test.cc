@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The host backend on the running kernel. Where the backend cannot run (no root, io_uring
 // disabled), every test prints "skipped: <reason>" and is reported as skipped by CTest.
 #include "host_session.h"

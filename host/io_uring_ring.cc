@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "io_uring_ring.h"
 
 #include <sys/mman.h>

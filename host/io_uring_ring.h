@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // IoUringRing: one io_uring instance holding one registered buffer (a long-term R/W pin), driven
 // with raw syscalls (no liburing), from the controller's side.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "kernel_page_facts.h"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the kernel shows about the pages a process maps: /proc/self/pagemap (present bit and
 // PFN), /proc/kpagecount (the mapcount) and /proc/kpageflags bit 34 (KPF_OWNER_2, which on an
 // anonymous small folio is PG_anon_exclusive). Reading PFNs and /proc/kpage* needs root

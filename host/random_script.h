@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Random process-level op scripts for `pinsplit fidelity --random=N --seed=S`: 2-5 processes,
 // four pages each, every operation kind (writes, reads, forks, pins of every kind and modifier,
 // handle reads and writes, references, mprotect, unmap, exit), always valid for the model (a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Random fidelity scripts are valid for the model (never refused, no violation under
 // anon-exclusive) and reproducible from their seed.
 #include "random_script.h"

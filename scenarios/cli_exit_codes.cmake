@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The documented exit statuses of `pinsplit`: 2 for bad flags, commands, files and scripts.
 function(expect code)
   execute_process(COMMAND ${EXE} ${ARGN} RESULT_VARIABLE got OUTPUT_VARIABLE out ERROR_VARIABLE err

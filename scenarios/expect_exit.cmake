@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Runs `EXE replay ARGS FILE` and fails unless it exits with EXPECT.
 execute_process(COMMAND ${EXE} replay ${ARGS} ${FILE}
   RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)

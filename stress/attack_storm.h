@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The attack storm: the overflow attacks the kernel maintainers feared for a split word, on one
 // object.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // AvailableCpus: how many CPUs this process may run on, as sched_getaffinity(2) reports them
 // (a cgroup cpuset or taskset narrows it; std::thread::hardware_concurrency() does not see
 // that). A storm states it beside its thread count: racing threads race only when each has a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The stress CLI's contract: bad flags exit 2, --help exits 0.
 function(expect code)
   execute_process(COMMAND ${EXE} ${ARGN} RESULT_VARIABLE got OUTPUT_QUIET ERROR_QUIET)

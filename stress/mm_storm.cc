@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "mm_storm.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The mm storm: threads act as processes and as kernel users on one MmModel, all at once.
 //
 // Each thread owns some processes (it alone writes, reads, maps, unmaps, forks, protects and

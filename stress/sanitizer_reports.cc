@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "sanitizer_reports.h"
 
 #include <unistd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Counts the reports ThreadSanitizer or AddressSanitizer printed in this process, so a storm's
 // own result (summary line, JSON "sanitizer_reports") says when a sanitizer found something:
 // a race is a finding even when no violation check fired.

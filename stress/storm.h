@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What every storm shares: its options, the control block its threads poll (stop flag, budget,
 // violation log), the per-thread random source, and the result it reports.
 //

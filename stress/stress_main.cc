@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // stress: many-thread storms on the counters and the mm model, made for ThreadSanitizer.
 //
 //   stress --storm=word   --scheme=split  [--threads=4 --seconds=2 --seed=N --mix=...]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The word storm: threads hammer a few shared counters, each guarding a payload that holders
 // touch non-atomically and that the last dropper destroys and recycles.
 //

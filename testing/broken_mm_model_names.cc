@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The names of the mm model's builds (broken_mm_models.h), as --variant and --mm_variant take them.
 #include <string>
 #include <string_view>

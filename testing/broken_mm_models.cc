@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The broken mm models of broken_mm_models.h on DeterministicSync, for the explorer.
 #include "deterministic_mm_model.h"
 #include "pinsplit/mm/mm_model_impl.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The deliberately broken builds of the mm model, for proof of teeth: each is the production
 // code (core/pinsplit/mm/mm_model.h) with one flaw that NARROWS a window GUP-fast races in,
 // rather than removing a check (broken_refcounts.h does the same for the counters):

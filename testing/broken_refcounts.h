@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Deliberately broken SplitRefcount variants, built only so that the fuzzers, the
 // interleaving explorer and the ThreadSanitizer storms can prove they have teeth. Never use
 // them for anything else.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The broken mm models of broken_mm_models.h on StdSync, for the storm: real threads, real
 // atomics, the same flaws.
 #include "broken_mm_models.h"

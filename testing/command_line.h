@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Command-line parsing shared by every pinsplit program, on top of Abseil flags.
 //
 // Abseil exits with status 1 on an unknown flag or a bad value and on --help. pinsplit's

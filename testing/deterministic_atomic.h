@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // DeterministicAtomic<T>: a drop-in for std::atomic<T> as the `Atom` template argument of the
 // counters (SplitRefcount<Layout, DeterministicAtomic> and friends).
 //

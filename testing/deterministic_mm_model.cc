@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The correct mm model and its oracle on DeterministicSync.
 #include "deterministic_mm_model.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // DeterministicMmModel: the mm model (core/pinsplit/mm/mm_model.h) on the deterministic
 // scheduler: its page-table entries, write_protect_seq, has_pinned, process liveness and
 // generations, page counters, mapcounts, AnonExclusive flags and payloads are DeterministicAtomic

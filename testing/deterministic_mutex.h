@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // DeterministicMutex: a mutex for code running under the DeterministicScheduler, where a
 // std::mutex would block the one OS thread the fibers share (a deadlock) or, on the thread
 // engine, wait outside the schedule.

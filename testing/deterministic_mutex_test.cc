@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "deterministic_mutex.h"
 
 #include <gtest/gtest.h>

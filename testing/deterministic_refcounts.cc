@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "deterministic_refcounts.h"
 
 #include <functional>

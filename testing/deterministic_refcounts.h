@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The counters instantiated on DeterministicAtomic, behind AnyRefcount, chosen by name.
 //
 // Covers every name KnownRefcounts() lists (the same schemes and layouts, so the interleaving

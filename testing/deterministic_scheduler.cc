@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "deterministic_scheduler.h"
 
 #include <cstdio>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // DeterministicScheduler: runs 1..4 logical threads one at a time, switching only at atomic
 // accesses, with a Chooser deciding who performs the next access.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "fiber.h"
 
 #include <sys/mman.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fiber: a user-space execution context with its own stack, switched to and from on one OS
 // thread without the kernel. The deterministic scheduler runs its logical threads as fibers.
 //

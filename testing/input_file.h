@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // How every pinsplit program reads an input file (a script, a fuzz input, a result file).
 //
 //   what PATH names        what ReadInputFile does

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Every interleaving of small programs on every kind of counter must linearize.
 //
 // The program set, and why it covers every operation kind in the races that matter:

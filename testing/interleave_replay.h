@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Runs interleave scripts (core/pinsplit/interleave_script.h) on a counter built on
 // DeterministicAtomic, under the DeterministicScheduler, and judges every run.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "interleave_replay.h"
 
 #include <gmock/gmock.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A brute-force linearizability checker for counter histories against RefcountModel.
 //
 // A history is what the logical threads of one deterministic run did: for every operation, its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "linearizability.h"
 
 #include <gmock/gmock.h>

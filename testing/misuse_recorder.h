@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // MisuseRecorder: installs a misuse hook for its lifetime and keeps what it reports.
 // Thread-safe (std::mutex, visible to ThreadSanitizer); one recorder at a time per process.
 #pragma once

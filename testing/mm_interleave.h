@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // MmInterleaveRunner: runs a small concurrent program of process-level operations (GUP-fast
 // pins, fork, unmap, writes that fault, exit) on the mm model under the deterministic
 // scheduler, and judges each run with the truth oracle.

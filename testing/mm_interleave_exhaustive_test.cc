@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Every schedule (within a preemption bound) of small programs that race a GUP-fast pin against
 // fork, unmap and a COW fault on the mm model under the deterministic scheduler
 // (mm_interleave.h), judged by the truth oracle after every operation and at the end.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // How every pinsplit program writes a result: a reader never sees half a file, and nothing but a
 // regular file is ever replaced.
 //

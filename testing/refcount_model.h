@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // RefcountModel: the sequential specification of every counting scheme, written on plain
 // integers with no bit tricks, so that it can judge the lock-free code it describes.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What a counter's predicates say at one instant, and what the sequential model says they
 // must say, in one comparable text.
 //

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Result files (docs/results-format.md), shared by pinsplit's Python tools.
 
 write_atomically follows testing/output_file.h, the C++ writer, case for case:

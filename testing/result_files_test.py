@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """write_atomically / check_output_path, one row per kind of destination (result_files.py)."""
 from __future__ import annotations
 

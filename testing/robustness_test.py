@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Hostile input and failing outputs, one table per class of defect (issue 9, docs/cli.md).
 
 Each class is a CTest test (label "robustness"): `robustness_test.py CLASS --pinsplit P

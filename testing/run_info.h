@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The "run" object every result file carries (docs/results-format.md): which run, when, on
 // which revision and machine, built how. One place builds it for every C++ tool.
 #pragma once

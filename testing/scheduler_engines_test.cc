@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The fiber engine replays exactly what the thread engine (the scheduler before fibers) did:
 // the same decisions, the same recorded choices, the same step owners, the same results and
 // the same verdicts, on

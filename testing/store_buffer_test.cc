@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Store-buffer mode of the deterministic scheduler (x86-TSO): the semantics, and the proof of
 // teeth on the store-buffering pattern the mm model's GUP-fast and fork rely on.
 //

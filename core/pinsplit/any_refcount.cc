@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "pinsplit/any_refcount.h"
 
 #include "absl/status/status.h"

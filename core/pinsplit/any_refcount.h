@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // AnyRefcount: one counter of any scheme, chosen at run time by name.
 //
 // The op-script replayer, the mm model and the fuzz targets pick a scheme from a flag

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // BiasRefcount: the kernel's page refcount with GUP_PIN_COUNTING_BIAS, as Linux has counted
 // FOLL_PIN on small pages since 5.7.
 //

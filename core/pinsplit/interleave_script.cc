@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "pinsplit/interleave_script.h"
 
 #include "absl/status/status.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The interleave dialect of the op-script language: a few logical threads, each with its own
 // operations, run concurrently on one counter, and the schedule that interleaves them.
 //

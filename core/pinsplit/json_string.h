@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // JsonString: text as a JSON string literal, for the result files every tool writes
 // (docs/results-format.md) without a JSON library.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Misuse reporting: the pinsplit counterpart of the kernel's refcount_warn_saturate().
 //
 // A counter that sees, in the value its own atomic operation returned, that the caller broke the

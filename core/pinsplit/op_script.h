@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The op-script language: pinsplit's readable form for operation sequences.
 //
 // Scenarios, seed corpora, decoded fuzz crashes and replays all speak it; docs/op-script.md is

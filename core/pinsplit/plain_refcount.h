@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // PlainRefcount: one std::atomic counter in which a pin is just another reference. The
 // throughput baseline every other scheme is measured against.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "pinsplit/plain_refcount.h"
 
 #include <gmock/gmock.h>

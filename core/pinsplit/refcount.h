@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The vocabulary shared by every counting scheme in pinsplit, and the concept they satisfy.
 //
 // A scheme is a lock-free counter on one 32-bit atomic word that tracks two kinds of holders of

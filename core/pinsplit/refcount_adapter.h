@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // RefcountAdapter<C>: any PinRefcount behind the AnyRefcount interface.
 //
 // The run-time registry (any_refcount.cc) wraps the std::atomic counters with it, and the

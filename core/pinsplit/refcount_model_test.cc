@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Every registered counter against the sequential model, on random operation sequences that
 // keep jumping to the edges of each field.
 #include "refcount_model.h"

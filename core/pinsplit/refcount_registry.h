@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The counter types pinsplit compiles in, in one list, so that every tool that picks a scheme
 // by name (the CLI, the storms, the deterministic explorer) agrees on the names and the types.
 //

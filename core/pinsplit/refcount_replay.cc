@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "pinsplit/refcount_replay.h"
 
 #include "absl/status/status.h"

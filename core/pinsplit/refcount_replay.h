@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Replays a counter op script against one counter, checking its `=>` and `expect` assertions.
 //
 // `expect` is checked through the scheme's own eyes (its Capabilities): a scheme that cannot

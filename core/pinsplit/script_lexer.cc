@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "pinsplit/script_lexer.h"
 
 #include <charconv>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The op-script language's lexical layer, shared by every dialect (counter, process-level,
 // interleaving): lines, `#` comments, whitespace-separated tokens with their columns, numbers,
 // and the error format "line L, column C: what".

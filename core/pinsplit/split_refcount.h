@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // SplitRefcount: one 32-bit word split into READ pins, R/W pins and ordinary references.
 //
 // The layout David Hildenbrand sketched on LKML (January 2021), and others as template arguments:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "pinsplit/split_refcount.h"
 
 #include <gmock/gmock.h>

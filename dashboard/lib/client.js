@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Runs in the generated page, after the inlined Chart.js: draws every <canvas data-chart="N">
 // from the chart configurations embedded as JSON. Tables are already in the HTML; this script
 // only adds the charts, so a page whose script fails still shows every number.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Reads pinsplit result files (docs/results-format.md) and checks them before anything is drawn.
 //
 // Guarantees: loadResults either returns every file parsed and checked, or throws an InputError

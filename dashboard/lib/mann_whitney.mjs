@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The Mann-Whitney U test (Wilcoxon rank-sum), two-sided, as Google Benchmark's compare.py uses
 // it to tell whether two sets of repetitions differ.
 //

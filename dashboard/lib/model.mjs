@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Builds what the page shows from checked result files: every number and every chart's data
 // is computed here, in Node, so the page itself only lays them out (and the tests can check the
 // computations without a browser).

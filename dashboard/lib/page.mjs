@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Renders the page model (model.mjs) into one self-contained HTML document: tables as HTML,
 // charts as <canvas> elements drawn by client.js with Chart.js, both inlined, so the file opens
 // from disk with no network. Every value from the inputs is HTML-escaped, and the embedded JSON

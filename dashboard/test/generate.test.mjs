@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The generator's command line: bad input names the file and exits 2; pages are written
 // atomically and escape what the inputs hold.
 import assert from 'node:assert/strict';

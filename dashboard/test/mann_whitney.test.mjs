@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The U test against values worked out by hand (see each comment) and its basic symmetries.
 import assert from 'node:assert/strict';
 import test from 'node:test';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the page shows, computed without a browser.
 import assert from 'node:assert/strict';
 import test from 'node:test';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Hostile input and failing outputs (issue 9), table-driven: every bad input file and every odd
 // --out exits 2 with a one-line error naming the path and the reason (never a stack trace),
 // leaves no temp file, and never replaces a device, FIFO or symlink. CTest label: robustness.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the verdict board, the scenario map, the history and the budget and fidelity sections are
 // computed from, without a browser.
 import assert from 'node:assert/strict';

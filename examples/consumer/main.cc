@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A buffer-pool frame counted by the seed's split word: a pin taken for DMA, refused once the
 // field is full, and the frame freed by whoever lets go last.
 #include <cstdio>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "pinsplit/budget/attack_cost.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The attacker's price: the cheapest way to fill a field of a layout, per attack of
 // /work/shared/research/pin-budget.md §2, in syscalls, RLIMIT_MEMLOCK bytes and kernel memory,
 // computed from a table of kernel constants, each with its source or marked an estimate.

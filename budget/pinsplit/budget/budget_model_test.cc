@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The bit budget's model: layouts, fields, simulation against formula, attack prices, verdict.
 #include <algorithm>
 #include <cmath>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // One bit-budget run: every selected workload against every selected layout, analytically; the
 // compiled-in sample also by simulation; the attacker's price per layout; and the verdict.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Loss-system formulas for a counter field: Erlang B and the Poisson tail, in log space.
 //
 // A field that holds at most n holders, offered Poisson arrivals whose holds average h seconds

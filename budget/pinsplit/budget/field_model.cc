@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "pinsplit/budget/field_model.h"
 
 #include <cmath>

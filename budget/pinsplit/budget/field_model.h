@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The analytic model: each field of a layout as a loss system (erlang.h).
 //
 // A workload's classes add up per field: fixed holders k (count x multiplicity) and offered load

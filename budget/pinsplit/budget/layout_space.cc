@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "pinsplit/budget/layout_space.h"
 
 #include "absl/strings/numbers.h"

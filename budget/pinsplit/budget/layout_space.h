@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The layouts the bit budget compares: every R/W/O split of the 32-bit word that SplitLayout
 // accepts (R >= 1, W >= 1, O >= 6, R + W + O = 32: 325 of them), and the kernel's bias scheme.
 //

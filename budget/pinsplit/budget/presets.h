@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The shipped workloads (budget/workloads/*.workload), compiled into the program so that
 // `pinsplit budget --workload=NAME` works from any directory. The build generates the table
 // from the files; a preset is parsed exactly like a file given by path.

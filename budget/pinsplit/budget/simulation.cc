@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "pinsplit/budget/simulation.h"
 
 #include <optional>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Discrete-event simulation of one page's holders, driving a real counter word.
 //
 // Fixed holders take their pins and references at time 0 and keep them. Transient classes arrive

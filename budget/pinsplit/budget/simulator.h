@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The simulation engine behind Simulate() (simulation.h): one page's holders as a discrete-event
 // simulation on a real counter word of type C. See simulation.h for what it measures and how.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Workload: who holds one page, as a `.workload` file describes it (docs/budget.md).
 //
 // A workload is a list of classes. A pin class takes READ or R/W pins, short- or long-term; an

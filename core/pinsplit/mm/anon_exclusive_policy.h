@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // AnonExclusivePolicy: Linux 5.19 on (PageAnonExclusive).
 //
 // Rules: a fresh, copied or reused anonymous page is exclusive. Fork shares a page and clears

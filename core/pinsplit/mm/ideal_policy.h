@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // IdealPolicy: an omniscient reference that copies only when the truth requires it.
 //
 // It reads the page's true holders (which process holds each pin, every mapping) and may move

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // MapcountPolicy: Linux before 5.8.
 //
 // Rules: fork always shares (copy-on-write). A write fault reuses the page when one mapping is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The production mm model: BasicMmModel on std::atomic and std::mutex.
 #include "pinsplit/mm/mm_model.h"
 

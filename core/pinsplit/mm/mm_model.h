@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // MmModel: anonymous memory with fork, COW faults and GUP pins, deciding through a Policy and
 // counting through a counter from core/.
 //

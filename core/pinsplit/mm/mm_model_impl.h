@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The definitions of BasicMmModel<Sync> (mm_model.h). Included by mm_model.cc, which
 // instantiates the production model (StdSync), and by testing/deterministic_mm_model.cc, which
 // instantiates it on the deterministic scheduler's atomics and mutex. Nothing else includes it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "pinsplit/mm/mm_model.h"
 
 #include <gmock/gmock.h>

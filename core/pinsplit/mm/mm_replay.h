@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Runs a process-level op script on the mm model with the truth oracle watching, and compares
 // policies on one script.
 //

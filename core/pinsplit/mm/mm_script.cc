@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "pinsplit/mm/mm_script.h"
 
 #include <map>

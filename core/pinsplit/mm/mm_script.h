@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The op-script language's process-level lines: what the mm model runs.
 //
 //   spawn A                         a new process

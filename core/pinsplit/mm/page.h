@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // BasicPage<Sync>: one physical page of the mm model: a counter from core/, a payload, and what
 // the model knows about who holds it. Sync (std_sync.h) supplies the atomics; `Page` is the
 // production one.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "pinsplit/mm/policy.h"
 
 #include "absl/status/status.h"

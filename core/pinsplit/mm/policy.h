@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Policy: the decisions fork, write faults and GUP make about one anonymous page.
 //
 // A policy sees a page through PageFacts: its counter (which answers exactly or "maybe",

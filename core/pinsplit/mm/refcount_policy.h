@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // RefcountPolicy: Linux 5.8 to 5.18.
 //
 // Rules: a write fault reuses the page only when its page_count() is 1 (the faulting mapping's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // SplitPolicy: the seed's proposal, deciding on SplitRefcount's exact fields.
 //
 // Rules:

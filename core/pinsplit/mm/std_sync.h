@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // StdSync: the synchronisation the mm model runs on in production: std::atomic, std::mutex,
 // std::atomic_thread_fence and the counters of core/ (MakeRefcount).
 //

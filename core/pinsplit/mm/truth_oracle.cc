@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "pinsplit/mm/truth_oracle.h"
 
 #include "pinsplit/mm/truth_oracle_impl.h"

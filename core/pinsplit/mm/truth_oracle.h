@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // TruthOracle: what every process and every pin should see, kept apart from any policy, and the
 // checks that compare it with what the model did.
 //

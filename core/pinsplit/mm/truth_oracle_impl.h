@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The definitions of BasicTruthOracle<Model> (truth_oracle.h). Included by truth_oracle.cc
 // (the production MmModel) and by testing/deterministic_mm_model.cc (the model on the
 // deterministic scheduler). Nothing else includes it.
