@@ -202,6 +202,7 @@ absl::Status MmSession::Apply(const MmOp& op, std::string& got,
     }
     case MmOpKind::kProtect:
       if (absl::Status s = model_->protect(*p, op.addr, op.writable); !s.ok()) return s;
+      oracle_.on_protect(*p, op.addr, op.writable);
       break;
     case MmOpKind::kPin: {
       absl::StatusOr<PinOutcome> outcome = model_->pin(*p, op.addr, op.pin, op.longterm, op.fast);

@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -130,6 +131,10 @@ class Policy {
   virtual ReadPinPrep before_read_pin(const PageFacts& page) const = 0;
   // Whether a lockless GUP-fast pin may be taken on this page without the slow path's checks.
   virtual bool fast_pin_allowed(const PageFacts& page, PinKind kind) const = 0;
+  // The truth oracle's invariants (violation_kind.h) this policy is known to break: its
+  // documented bugs, named in its header. Empty for a policy that must never break any; a
+  // violation of any other kind is a new bug (the fuzz verdict calls it unexpected).
+  virtual std::span<const std::string_view> known_violations() const { return {}; }
 };
 
 // "mapcount", "refcount", "anon-exclusive", "split", "ideal".

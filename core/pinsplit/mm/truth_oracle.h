@@ -15,6 +15,29 @@
 //                 and pins must equal references plus weighted pins exactly), mapcount agrees
 //                 with the mappings, no mapping or pin points at a freed page, and no page
 //                 outlives its last holder unless saturated.
+//   protection    the model's rule for mprotect: a process writes, and takes a write pin
+//                 (FOLL_WRITE, slow path or GUP-fast), only where its mapping is read-write at
+//                 that moment. A write pin taken earlier may outlive a later mprotect(read-only),
+//                 as the kernel's does, so this is judged when the write or the pin happens
+//                 (on_write, on_pin), from the oracle's own record of each address's protection
+//                 (on_map, on_protect), and reported by the next check_state();
+//   writability   a present entry may be writable only when a write through it cannot reach
+//                 anyone else: the mapping is read-write (the oracle's record), the page is
+//                 marked AnonExclusive, and this entry is the page's only mapping (mapcount 1,
+//                 the reverse map holds this process and address alone). The model makes an
+//                 entry writable only on a fresh page (map, a copy at fault, fork or unshare) or
+//                 on a reuse the policy granted, and each of those marks the page exclusive with
+//                 one mapping; fork and mprotect(read-only) write-protect; mprotect(read-write)
+//                 leaves the entry write-protected so the next write faults into the policy;
+//   anon-exclusive
+//                 the flag against its definition, "the page belongs to one process": a page
+//                 marked AnonExclusive has at most one mapping, and every pin on it belongs to
+//                 the process that maps it (or, with no mapping left, all its pins belong to one
+//                 process). Fork clears the flag whenever it shares; only a fault, a reuse or an
+//                 unshare under the owner's lock sets it. (Extra references are not processes:
+//                 they do not break exclusivity, as LRU and swap-cache references do not.)
+// Each kind's name is in violation_kind.h; a policy's header names the kinds it is known to
+// break (Policy::known_violations).
 // check_quiescent() runs when nothing is held any more: every page must be free, except
 // saturated ones, which it lists.
 //
@@ -31,11 +54,12 @@
 #include <vector>
 
 #include "pinsplit/mm/mm_model.h"
+#include "pinsplit/mm/violation_kind.h"
 
 namespace pinsplit::mm {
 
 struct Violation {
-  std::string invariant;  // "isolation", "long-term pin coherence", "accounting"
+  std::string invariant;  // one of violation_kind.h's names
   std::string detail;
 };
 
@@ -54,6 +78,8 @@ class BasicTruthOracle {
   void on_spawn(ProcessId p);
   void on_map(ProcessId p, Addr first, Addr last);
   void on_unmap(ProcessId p, Addr addr);
+  // mprotect of one address: what the protection and writability checks hold the model to.
+  void on_protect(ProcessId p, Addr addr, bool writable);
   void on_write(ProcessId p, Addr addr, std::uint64_t value);
   void on_fork(ProcessId parent, ProcessId child);
   void on_exit(ProcessId p);
@@ -83,9 +109,15 @@ class BasicTruthOracle {
   struct Memory {
     static_assert(kAddressSpace <= 64, "the mapped mask is one word");
     std::array<std::uint64_t, kAddressSpace> data{};
-    std::uint64_t mapped = 0;  // bit a set exactly when data[a] holds the process's value
+    std::uint64_t mapped = 0;     // bit a set exactly when data[a] holds the process's value
+    std::uint64_t read_only = 0;  // bit a set when address a is mapped read-only
 
     bool maps(Addr a) const { return ((mapped >> a) & 1) != 0; }
+    bool writable(Addr a) const { return maps(a) && ((read_only >> a) & 1) == 0; }
+    void protect(Addr a, bool writable) {
+      const std::uint64_t bit = std::uint64_t{1} << a;
+      read_only = writable ? read_only & ~bit : read_only | bit;
+    }
     std::optional<std::uint64_t> at(Addr a) const {
       return maps(a) ? std::optional<std::uint64_t>(data[a]) : std::nullopt;
     }
@@ -93,7 +125,10 @@ class BasicTruthOracle {
       data[a] = value;
       mapped |= std::uint64_t{1} << a;
     }
-    void clear(Addr a) { mapped &= ~(std::uint64_t{1} << a); }
+    void clear(Addr a) {
+      mapped &= ~(std::uint64_t{1} << a);
+      read_only &= ~(std::uint64_t{1} << a);
+    }
   };
   // One model slot: the incarnation living in it (0 when none) and that process's memory.
   struct Slot {
@@ -129,6 +164,9 @@ class BasicTruthOracle {
   std::string process_name(Incarnation p) const;
   std::string pin_name(PinId pin) const;
   std::string describe(std::uint64_t value) const;
+  // The writability and anon-exclusive checks of check_state().
+  void check_entries(std::vector<Violation>& out) const;
+  void check_exclusive(PageId page, std::vector<Violation>& out) const;
 
   // Flat tables indexed by slot, pin id and incarnation: reset() keeps their capacity, so a
   // fuzz target that resets after each input runs the oracle without allocating.
@@ -142,6 +180,13 @@ class BasicTruthOracle {
   std::vector<std::pair<std::uint64_t, Incarnation>> writes_;
   Incarnation next_incarnation_ = 1;
   int extra_refs_ = 0;
+  // Protection breaches seen by on_write and on_pin (events, not states: a write pin may
+  // outlive a later mprotect), reported by every check_state() after them.
+  std::vector<Violation> breaches_;
+  // The holders of the exclusive page check_state() is judging, copied out of the page's lock;
+  // kept to reuse their capacity (check_state is const and sequential).
+  mutable std::vector<std::pair<ProcessId, Addr>> exclusive_maps_;
+  mutable std::vector<PinHolder> exclusive_pins_;
 };
 
 extern template class BasicTruthOracle<MmModel>;

@@ -69,6 +69,7 @@ void BasicTruthOracle<Model>::reset() {
   writes_.clear();
   next_incarnation_ = 1;
   extra_refs_ = 0;
+  breaches_.clear();
 }
 
 template <class Model>
@@ -94,7 +95,16 @@ void BasicTruthOracle<Model>::on_spawn(ProcessId slot) {
 template <class Model>
 void BasicTruthOracle<Model>::on_map(ProcessId slot, Addr first, Addr last) {
   Memory& memory = live_slot(slot).memory;
-  for (Addr a = first; a <= last; ++a) memory.set(a, 0);
+  for (Addr a = first; a <= last; ++a) {
+    memory.set(a, 0);
+    memory.protect(a, /*writable=*/true);
+  }
+}
+
+template <class Model>
+void BasicTruthOracle<Model>::on_protect(ProcessId slot, Addr addr, bool writable) {
+  Memory& memory = live_slot(slot).memory;
+  if (memory.maps(addr)) memory.protect(addr, writable);
 }
 
 template <class Model>
@@ -109,6 +119,11 @@ void BasicTruthOracle<Model>::on_unmap(ProcessId slot, Addr addr) {
 template <class Model>
 void BasicTruthOracle<Model>::on_write(ProcessId slot, Addr addr, std::uint64_t value) {
   Slot& s = live_slot(slot);
+  if (s.memory.maps(addr) && !s.memory.writable(addr)) {
+    breaches_.push_back({std::string(violation_kind::kProtection),
+                         absl::StrCat(process_name(s.incarnation), " wrote ", value, " at ", addr,
+                                      ", which it maps read-only")});
+  }
   s.memory.set(addr, value);
   writes_.emplace_back(value, s.incarnation);
   // A pin sees its owner's writes (exactly when long-term; maybe when short-term).
@@ -135,6 +150,11 @@ template <class Model>
 void BasicTruthOracle<Model>::on_pin(PinId pin, ProcessId slot, Addr addr, PinKind kind,
                                      bool longterm) {
   const Slot& owner = live_slot(slot);
+  if (kind == PinKind::kWrite && owner.memory.maps(addr) && !owner.memory.writable(addr)) {
+    breaches_.push_back({std::string(violation_kind::kProtection),
+                         absl::StrCat(pin_name(pin), ": ", process_name(owner.incarnation),
+                                      " took a write pin at ", addr, ", which it maps read-only")});
+  }
   if (pin >= pins_.size()) pins_.resize(pin + 1);
   PinTruth& truth = pins_[pin];
   truth.live = true;
@@ -176,9 +196,10 @@ std::optional<Violation> BasicTruthOracle<Model>::check_read(ProcessId slot, Add
   const Slot& s = live_slot(slot);
   const std::optional<std::uint64_t> want = s.memory.at(addr);
   if (want && *want == got) return std::nullopt;
-  return Violation{"isolation", absl::StrCat(process_name(s.incarnation), " read ", describe(got),
-                                             " at ", addr, ", but its own data there is ",
-                                             want ? describe(*want) : "unmapped")};
+  return Violation{
+      std::string(violation_kind::kIsolation),
+      absl::StrCat(process_name(s.incarnation), " read ", describe(got), " at ", addr,
+                   ", but its own data there is ", want ? describe(*want) : "unmapped")};
 }
 
 template <class Model>
@@ -188,13 +209,13 @@ std::optional<Violation> BasicTruthOracle<Model>::check_pin_read(PinId pin,
   const Memory* memory = owner_memory(truth);
   const bool owner_maps = !truth.detached && memory != nullptr && memory->maps(truth.addr);
   if (truth.longterm && owner_maps && memory->data[truth.addr] != got) {
-    return Violation{"long-term pin coherence",
+    return Violation{std::string(violation_kind::kLongtermCoherence),
                      absl::StrCat(pin_name(pin), " of ", process_name(truth.owner), " read ",
                                   describe(got), ", but ", process_name(truth.owner), "'s data at ",
                                   truth.addr, " is ", describe(memory->data[truth.addr]))};
   }
   if (!truth.saw(got)) {
-    return Violation{"isolation",
+    return Violation{std::string(violation_kind::kIsolation),
                      absl::StrCat(pin_name(pin), " of ", process_name(truth.owner), " read ",
                                   describe(got), ", which its owner never held there")};
   }
@@ -203,7 +224,8 @@ std::optional<Violation> BasicTruthOracle<Model>::check_pin_read(PinId pin,
 
 template <class Model>
 std::vector<Violation> BasicTruthOracle<Model>::check_state() const {
-  std::vector<Violation> out;
+  std::vector<Violation> out = breaches_;
+  check_entries(out);
   // Isolation: every mapped address holds its process's own data, on a live page.
   for (ProcessId slot = 0; slot < slots_.size(); ++slot) {
     const auto& [p, memory] = slots_[slot];
@@ -212,19 +234,21 @@ std::vector<Violation> BasicTruthOracle<Model>::check_state() const {
       const Addr a = static_cast<Addr>(std::countr_zero(left));
       const PageId page = model_.page_at(slot, a);
       if (page == kNoPage) {
-        out.push_back({"accounting", absl::StrCat(process_name(p), " lost its mapping at ", a)});
+        out.push_back({std::string(violation_kind::kAccounting),
+                       absl::StrCat(process_name(p), " lost its mapping at ", a)});
         continue;
       }
       if (!model_.in_use(page)) {
-        out.push_back({"accounting", absl::StrCat(process_name(p), " maps freed page ", page,
-                                                  " at ", a, " (use after free)")});
+        out.push_back({std::string(violation_kind::kAccounting),
+                       absl::StrCat(process_name(p), " maps freed page ", page, " at ", a,
+                                    " (use after free)")});
         continue;
       }
       const std::uint64_t got = model_.payload(page);
       if (got != memory.data[a]) {
-        out.push_back(
-            {"isolation", absl::StrCat(process_name(p), "'s memory at ", a, " holds ",
-                                       describe(got), ", expected ", describe(memory.data[a]))});
+        out.push_back({std::string(violation_kind::kIsolation),
+                       absl::StrCat(process_name(p), "'s memory at ", a, " holds ", describe(got),
+                                    ", expected ", describe(memory.data[a]))});
       }
     }
   }
@@ -234,7 +258,7 @@ std::vector<Violation> BasicTruthOracle<Model>::check_state() const {
     if (!truth.live) continue;
     const PageId page = model_.pin_page(id);
     if (!model_.in_use(page)) {
-      out.push_back({"accounting",
+      out.push_back({std::string(violation_kind::kAccounting),
                      absl::StrCat(pin_name(id), " holds freed page ", page, " (use after free)")});
       continue;
     }
@@ -244,7 +268,7 @@ std::vector<Violation> BasicTruthOracle<Model>::check_state() const {
     }
     const PageId mapped = model_.page_at(truth.slot, truth.addr);
     if (mapped != page) {
-      out.push_back({"long-term pin coherence",
+      out.push_back({std::string(violation_kind::kLongtermCoherence),
                      absl::StrCat(pin_name(id), " of ", process_name(truth.owner), " holds page ",
                                   page, " but ", process_name(truth.owner), " now maps page ",
                                   mapped, " at ", truth.addr)});
@@ -259,24 +283,30 @@ std::vector<Violation> BasicTruthOracle<Model>::check_state() const {
       std::size_t mappings, pins;
       int extra_refs, read_pins, write_pins;
     } h;
-    model_.with_holders(page, [&h](const PageHolders& holders) {
+    const bool exclusive = model_.exclusive(page);
+    model_.with_holders(page, [&](const PageHolders& holders) {
       h = {holders.empty(),    holders.mappings.size(), holders.pins.size(),
            holders.extra_refs, holders.read_pins(),     holders.write_pins()};
+      if (exclusive) {
+        exclusive_maps_.assign(holders.mappings.begin(), holders.mappings.end());
+        exclusive_pins_.assign(holders.pins.begin(), holders.pins.end());
+      }
     });
+    if (exclusive) check_exclusive(page, out);
     const RefcountState state = model_.counter_state(page);
     if (state.dead) {
-      out.push_back(
-          {"accounting", absl::StrCat("page ", page, " is in use but its counter is dead")});
+      out.push_back({std::string(violation_kind::kAccounting),
+                     absl::StrCat("page ", page, " is in use but its counter is dead")});
       return;
     }
     if (h.empty && !state.saturated) {
-      out.push_back(
-          {"accounting", absl::StrCat("page ", page, " has no holder left but was never freed")});
+      out.push_back({std::string(violation_kind::kAccounting),
+                     absl::StrCat("page ", page, " has no holder left but was never freed")});
     }
     if (model_.mapcount(page) != static_cast<int>(h.mappings)) {
-      out.push_back(
-          {"accounting", absl::StrCat("page ", page, " has mapcount ", model_.mapcount(page),
-                                      " but ", h.mappings, " mapping(s)")});
+      out.push_back({std::string(violation_kind::kAccounting),
+                     absl::StrCat("page ", page, " has mapcount ", model_.mapcount(page), " but ",
+                                  h.mappings, " mapping(s)")});
     }
     const std::uint64_t refs = h.mappings + static_cast<std::uint64_t>(h.extra_refs);
     std::vector<std::string> diffs, unchecked;
@@ -293,12 +323,78 @@ std::vector<Violation> BasicTruthOracle<Model>::check_state() const {
       CheckStateSpec(spec, state, caps, diffs, unchecked);
     }
     if (!diffs.empty()) {
-      out.push_back({"accounting",
+      out.push_back({std::string(violation_kind::kAccounting),
                      absl::StrCat("page ", page, " counter (", std::string(model_.counter_name()),
                                   "): expected ", absl::StrJoin(diffs, "; "))});
     }
   });
   return out;
+}
+
+// Writability: every writable entry of a live process is the only way to its page.
+template <class Model>
+void BasicTruthOracle<Model>::check_entries(std::vector<Violation>& out) const {
+  for (ProcessId slot = 0; slot < slots_.size(); ++slot) {
+    const auto& [p, memory] = slots_[slot];
+    if (p == 0) continue;
+    for (std::uint64_t left = memory.mapped; left != 0; left &= left - 1) {
+      const Addr a = static_cast<Addr>(std::countr_zero(left));
+      if (!model_.pte_writable(slot, a)) continue;
+      const PageId page = model_.page_at(slot, a);
+      if (page == kNoPage || !model_.in_use(page)) continue;  // accounting reports it
+      std::vector<std::string> wrong;
+      if (!memory.writable(a)) wrong.emplace_back("the mapping is read-only");
+      if (!model_.exclusive(page)) wrong.emplace_back("the page is not AnonExclusive");
+      const int mapcount = model_.mapcount(page);
+      const bool sole = model_.with_holders(page, [&](const PageHolders& holders) {
+        return holders.mappings.size() == 1 && holders.mappings[0] == std::make_pair(slot, a);
+      });
+      if (mapcount != 1 || !sole) {
+        wrong.push_back(
+            absl::StrCat("it is not the page's only mapping (mapcount ", mapcount, ")"));
+      }
+      if (wrong.empty()) continue;
+      out.push_back({std::string(violation_kind::kWritability),
+                     absl::StrCat(process_name(p), "'s entry at ", a, " is writable on page ", page,
+                                  ", but ", absl::StrJoin(wrong, " and "))});
+    }
+  }
+}
+
+// AnonExclusive against its definition: the page belongs to one process. Judges the holders
+// check_state() copied into exclusive_maps_ and exclusive_pins_ (outside the holders lock, which
+// no Sync atomic may be read under).
+template <class Model>
+void BasicTruthOracle<Model>::check_exclusive(PageId page, std::vector<Violation>& out) const {
+  struct {
+    const std::vector<std::pair<ProcessId, Addr>>& mappings;
+    const std::vector<PinHolder>& pins;
+  } holders{exclusive_maps_, exclusive_pins_};
+  if (holders.mappings.size() > 1) {
+    out.push_back({std::string(violation_kind::kAnonExclusive),
+                   absl::StrCat("page ", page, " is marked exclusive but has ",
+                                holders.mappings.size(), " mappings")});
+    return;
+  }
+  // The one process the page may belong to: its mapper's incarnation, else its first pinner's.
+  ProcessKey owner_key = 0;
+  std::string owner;
+  if (!holders.mappings.empty()) {
+    const ProcessId slot = holders.mappings[0].first;
+    owner_key = MakeProcessKey(slot, model_.process_generation(slot));
+    owner =
+        slot < slots_.size() ? process_name(slots_[slot].incarnation) : absl::StrCat("slot ", slot);
+  } else if (!holders.pins.empty()) {
+    owner_key = holders.pins[0].owner;
+    owner = pin_name(holders.pins[0].pin) + "'s owner";
+  }
+  for (const PinHolder& pin : holders.pins) {
+    if (pin.owner == owner_key) continue;
+    out.push_back({std::string(violation_kind::kAnonExclusive),
+                   absl::StrCat("page ", page, " is marked exclusive to ", owner, ", but ",
+                                pin_name(pin.pin), " of another process holds it")});
+    return;
+  }
 }
 
 template <class Model>
@@ -318,7 +414,7 @@ std::vector<Violation> BasicTruthOracle<Model>::check_quiescent(
       if (saturated != nullptr) saturated->push_back(page);
       return;
     }
-    out.push_back({"accounting",
+    out.push_back({std::string(violation_kind::kAccounting),
                    absl::StrCat("page ", page, " is still in use after everything was released")});
   });
   return out;
