@@ -47,8 +47,10 @@ absl::StatusOr<std::optional<std::string>> MmOpsVerdict(std::string_view bytes,
   thread_local MmOpsRun run;  // its storage serves every input of the thread
   if (absl::Status s = RunMmOps(bytes, policy, run); !s.ok()) return s;
   if (run.result.violations.empty()) return std::nullopt;
-  return absl::StrCat("mm_ops: oracle violation under policy ", policy, "\n--- decoded ---\n",
-                      FormatMmOpsRun(run, policy));
+  const bool known = UnexpectedViolationKinds(run.result.violations, policy).empty();
+  return absl::StrCat("mm_ops: oracle violation under policy ", policy,
+                      known ? " (a known bug class of the policy)" : " (UNEXPECTED kind)",
+                      "\n--- decoded ---\n", FormatMmOpsRun(run, policy));
 }
 
 }  // namespace pinsplit

@@ -25,7 +25,9 @@ std::optional<std::string> RefcountOpsVerdict(std::string_view bytes);
 std::optional<std::string> InterleaveVerdict(std::string_view bytes, const std::string& counter);
 
 // mm_ops: the input's processes under `policy`, judged by the truth oracle. InvalidArgument for
-// an unknown policy (every input would be meaningless).
+// an unknown policy (every input would be meaningless). Every violation makes a verdict; it says
+// whether each violation's kind is one of the policy's known bug classes (its header's
+// known_violations; mm_ops_input.h UnexpectedViolationKinds), and so does its decoded script.
 absl::StatusOr<std::optional<std::string>> MmOpsVerdict(std::string_view bytes,
                                                         const std::string& policy);
 

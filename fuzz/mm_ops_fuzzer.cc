@@ -2,11 +2,14 @@
 // Fuzz target mm_ops: process-level operations (spawn, map, write, read, fork, pins of every
 // kind, pin I/O, unpin, extra references, mprotect, unmap, exit) decoded from the input
 // (mm_ops_input.h) and run on the mm model under one policy, with the truth oracle checking
-// isolation, long-term pin coherence and accounting after every step. Any violation prints the
+// isolation, long-term pin coherence, accounting, protection, writability and
+// AnonExclusive after every step. Any violation prints the
 // decoded script and crashes.
 //
 // The policy is PINSPLIT_MM_POLICY (default: split). mapcount and refcount are expected to
-// crash (their known bugs); split, anon-exclusive and ideal must not.
+// crash, but only with violations of the kinds their headers name (known_violations): the
+// verdict's first line and the decoded script's `# crash:` line say whether a crash is one of
+// them; split, anon-exclusive and ideal must not crash at all.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>

@@ -4,11 +4,13 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace pinsplit {
 namespace {
@@ -249,9 +251,46 @@ absl::StatusOr<MmOpsRun> RunMmOps(std::string_view bytes, const std::string& pol
   return run;
 }
 
+std::string ViolationKind(std::string_view violation) {
+  // "line N: KIND: detail"; no kind name holds a colon (violation_kind.h).
+  if (violation.substr(0, 5) != "line ") return "";
+  const std::size_t first = violation.find(": ");
+  if (first == std::string_view::npos) return "";
+  violation.remove_prefix(first + 2);
+  const std::size_t second = violation.find(": ");
+  if (second == std::string_view::npos) return "";
+  return std::string(violation.substr(0, second));
+}
+
+std::vector<std::string> UnexpectedViolationKinds(const std::vector<std::string>& violations,
+                                                  const std::string& policy) {
+  absl::StatusOr<std::unique_ptr<mm::Policy>> made = mm::MakePolicy(policy);
+  const std::span<const std::string_view> known =
+      made.ok() ? (*made)->known_violations() : std::span<const std::string_view>();
+  std::vector<std::string> out;
+  for (const std::string& v : violations) {
+    std::string kind = ViolationKind(v);
+    if (kind.empty()) kind = "(unreadable)";
+    if (std::find(known.begin(), known.end(), kind) != known.end()) continue;
+    if (std::find(out.begin(), out.end(), kind) == out.end()) out.push_back(std::move(kind));
+  }
+  return out;
+}
+
 std::string FormatMmOpsRun(const MmOpsRun& run, const std::string& policy) {
   std::string out = absl::StrCat("# mm_ops input, decoded under policy ", policy,
                                  "\n# replay: pinsplit replay --policy=", policy, " FILE\n");
+  if (!run.result.violations.empty()) {
+    const std::vector<std::string> unexpected =
+        UnexpectedViolationKinds(run.result.violations, policy);
+    if (unexpected.empty()) {
+      absl::StrAppend(&out, "# crash: expected (every violation is a known bug class of ", policy,
+                      ")\n");
+    } else {
+      absl::StrAppend(&out, "# crash: unexpected (not a known bug class of ", policy, ": ",
+                      absl::StrJoin(unexpected, ", "), ")\n");
+    }
+  }
   for (const std::string& v : run.result.violations)
     absl::StrAppend(&out, "# violation: ", v, "\n");
   for (const mm::MmOp& op : run.script.ops) absl::StrAppend(&out, Format(op), "\n");

@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "pinsplit/mm/mm_replay.h"
@@ -45,7 +46,18 @@ absl::StatusOr<MmOpsRun> RunMmOps(std::string_view bytes, const std::string& pol
 absl::Status RunMmOps(std::string_view bytes, const std::string& policy, MmOpsRun& run);
 
 // The script of a run, with the command that replays it and the violations found as comments.
+// A run with violations also gets a `# crash: expected ...` or `# crash: unexpected ...` line
+// (UnexpectedViolationKinds), which run_fuzz.py reads to classify the crash.
 std::string FormatMmOpsRun(const MmOpsRun& run, const std::string& policy);
+
+// The invariant of one violation line as the oracle's replayer reports it ("line N: KIND: ..."),
+// empty when the line has no such shape.
+std::string ViolationKind(std::string_view violation);
+// The kinds among `violations` that `policy` is not known to break (its header's
+// Policy::known_violations), each once, in order of appearance: empty means every violation is a
+// known bug of the policy. A violation whose kind cannot be read counts as unexpected.
+std::vector<std::string> UnexpectedViolationKinds(const std::vector<std::string>& violations,
+                                                  const std::string& policy);
 
 // A process-level script -> canonical bytes. InvalidArgument for what the format cannot say
 // (an address past kMmFuzzAddresses, a name used before it is defined, more than kMaxMmOps

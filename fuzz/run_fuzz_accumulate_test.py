@@ -115,6 +115,40 @@ class AccumulateTest(unittest.TestCase):
         self.assertEqual(len({r.label() for r in runs}), len(runs))
 
 
+class CrashClassTest(unittest.TestCase):
+    """A crash counts as expected only under a policy that may crash, and only when its decoded
+    script says every violation is one of the policy's known bug classes."""
+
+    KNOWN = ("# mm_ops input, decoded under policy mapcount\n"
+             "# crash: expected (every violation is a known bug class of mapcount)\n"
+             "# violation: line 8: isolation: h0 of P1 read 7\n")
+    NEW = ("# mm_ops input, decoded under policy mapcount\n"
+           "# crash: unexpected (not a known bug class of mapcount: accounting)\n"
+           "# violation: line 5: accounting: page 0 is in use but its counter is dead\n")
+
+    def test_a_known_kind_under_a_policy_that_may_crash_is_expected(self):
+        self.assertTrue(run_fuzz.crash_expected(make_run("mapcount", expect=True), self.KNOWN))
+
+    def test_another_kind_under_a_policy_that_may_crash_is_unexpected(self):
+        self.assertFalse(run_fuzz.crash_expected(make_run("mapcount", expect=True), self.NEW))
+
+    def test_a_crash_that_would_not_decode_is_unexpected(self):
+        failed = "(pinsplit decode failed with exit 2: boom)"
+        self.assertFalse(run_fuzz.crash_expected(make_run("refcount", expect=True), failed))
+
+    def test_any_crash_where_none_may_happen_is_unexpected(self):
+        self.assertFalse(run_fuzz.crash_expected(make_run("split", expect=False), self.KNOWN))
+
+    def test_one_unexpected_crash_among_expected_ones_fails_the_run(self):
+        run = make_run("mapcount", expect=True)
+        run.crashes = [{"file": "a", "decoded": self.KNOWN, "expected": True}]
+        self.assertFalse(run_fuzz.any_unexpected([run]))
+        self.assertIn("(expected)", run_fuzz.summary([run]))
+        run.crashes.append({"file": "b", "decoded": self.NEW, "expected": False})
+        self.assertTrue(run_fuzz.any_unexpected([run]))
+        self.assertIn("UNEXPECTED: 1", run_fuzz.summary([run]))
+
+
 class OptionsFileTest(unittest.TestCase):
     """TARGET.options (the OSS-Fuzz format) feeds libFuzzer's flags and ASan's settings."""
 

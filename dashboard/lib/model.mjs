@@ -343,6 +343,8 @@ function fuzzModel(fuzzRuns) {
   // A must-crash target runs twice, from its seeds and from no seeds (how fast the search finds
   // the known bug); the two are different rows.
   const noSeeds = (t) => t.from_seeds === false;
+  // Whether one crash of row t is a known bug of its policy (run_fuzz.py crash_expected).
+  const crashExpected = (t, crash) => Boolean(t.expect_crashes) && (crash.expected ?? true) === true;
   const targets = latestRows(fuzzRuns, 'targets',
     (t) => `${t.target}/${t.policy ?? ''}${noSeeds(t) ? '/no-seeds' : ''}`)
       // Executions per second of all workers; files from before `execs_per_second_total` only
@@ -366,8 +368,10 @@ function fuzzModel(fuzzRuns) {
     targets: targets.map((t) => ({
       ...t,
       label: `${t.target}${t.policy ? '/' + t.policy : ''}${noSeeds(t) ? ' (no seeds)' : ''}`,
-      crashes_expected: t.expect_crashes ? t.crashes.length : 0,
-      crashes_unexpected: t.expect_crashes ? 0 : t.crashes.length,
+      // A crash is expected only where crashes may happen and only when run_fuzz.py judged its
+      // kind one of the policy's known bugs (`expected`; files before that field: by target).
+      crashes_expected: t.crashes.filter((c) => crashExpected(t, c)).length,
+      crashes_unexpected: t.crashes.filter((c) => !crashExpected(t, c)).length,
       // A must-crash target that found nothing from its seeds failed its purpose too; from no
       // seeds, finding nothing within the budget is a time to first crash longer than the run.
       missed_expected: t.expect_crashes && t.crashes.length === 0 && !noSeeds(t),

@@ -175,7 +175,7 @@ function fuzzTile(model) {
     `<td>${escapeHtml(formatCount(t.executions))}</td><td>${escapeHtml(formatRate(t.rate))}</td>` +
     `<td>${t.coverage}</td>` +
     `<td class="${t.crashes_unexpected || t.missed_expected ? 'unmet' : ''}">` +
-    `${t.expect_crashes ? `${t.crashes_expected} exp.` : t.crashes_unexpected ? `${t.crashes_unexpected} NEW` : '0'}</td>` +
+    `${t.crashes_unexpected ? `${t.crashes_unexpected} NEW` : t.expect_crashes ? `${t.crashes_expected} exp.` : '0'}</td>` +
     `<td>${escapeHtml(formatSeconds(t.time_to_first_crash_seconds))}</td></tr>`).join('');
   return tile({
     id: 'fuzz', title: `fuzzing: ${targets.length} targets`, href: '#fuzz',

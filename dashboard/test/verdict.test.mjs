@@ -80,6 +80,17 @@ test('fuzz health: the latest row per target, expected and unexpected crashes, m
   assert.match(html, /data-tile="fuzz"[\s\S]*?1 unexpected crash/);
 });
 
+test('fuzz health: under a policy that may crash, a crash of a new kind is unexpected', () => {
+  const run = fixture('fuzz.json');
+  const mapcount = run.doc.targets.find((t) => t.policy === 'mapcount' && t.from_seeds !== false);
+  mapcount.crashes = [{ file: 'crash-a', decoded: 'x', expected: true },
+    { file: 'crash-b', decoded: 'y', expected: false }];
+  const row = buildModel([run]).fuzz.targets.find((t) => t.label === 'mm_ops/mapcount');
+  assert.equal(row.crashes_expected, 1);
+  assert.equal(row.crashes_unexpected, 1);
+  assert.match(renderPage(buildModel([run]), ['a']), /1 unexpected crash/);
+});
+
 test('storm health sums operations, violations and sanitizer reports; unrecorded reports are said', () => {
   const stress = fixture('stress.json');
   let model = buildModel([stress]).stress;

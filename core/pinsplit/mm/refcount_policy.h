@@ -12,11 +12,20 @@
 // left behind by the copy, so a long-term pin silently loses coherence: a read pin taken on a
 // page shared after fork, or any pin followed by mprotect(read-only) and back. Every extra
 // reference costs a copy, and 1024 ordinary references look pinned (copies at fork).
+//
+// Known bug class, as the truth oracle names it: "long-term pin coherence" alone. Reuse needs
+// page_count() == 1, so no page anyone else holds is ever written in place or marked exclusive:
+// any "isolation" or "anon-exclusive" here would be a new bug.
 #pragma once
 
 #include "pinsplit/mm/policy.h"
+#include "pinsplit/mm/violation_kind.h"
 
 namespace pinsplit::mm {
+
+// The truth oracle's invariants this policy breaks, all through the bugs above (the fuzz
+// verdict counts a crash of any other kind as unexpected).
+inline constexpr std::string_view kRefcountKnownViolations[] = {violation_kind::kLongtermCoherence};
 
 class RefcountPolicy final : public Policy {
  public:
@@ -30,6 +39,9 @@ class RefcountPolicy final : public Policy {
   }
   ReadPinPrep before_read_pin(const PageFacts&) const override { return ReadPinPrep::kNone; }
   bool fast_pin_allowed(const PageFacts&, PinKind) const override { return true; }
+  std::span<const std::string_view> known_violations() const override {
+    return kRefcountKnownViolations;
+  }
 };
 
 }  // namespace pinsplit::mm
