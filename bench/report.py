@@ -49,7 +49,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "testing"))
 from result_files import (OutputError, check_output_path, finish_stdout,  # noqa: E402
-                          git_revision, write_atomically)
+                          git_revision, project_version, write_atomically)
 
 
 EXIT_BAD_INPUT = 2
@@ -320,6 +320,7 @@ def run_metadata(context: dict[str, Any], revision: str, preset: str | None) -> 
     return {
         "id": started.strftime("%Y-%m-%dT%H-%M-%SZ") + "-" + revision,
         "started": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "version": project_version(),
         "git_revision": revision,
         "host": context.get("host_name", "unknown"),
         "cpus": int(context.get("pinsplit_bench_cpus", context.get("num_cpus", 0))),

@@ -71,6 +71,9 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(result["context"], raw["context"])
         self.assertEqual(result["benchmarks"], raw["benchmarks"])
         self.assertEqual(result["run"]["git_revision"], "abc1234")
+        # The project's version, as CMakeLists.txt's project() line sets it.
+        self.assertRegex(result["run"]["version"], r"^[0-9]+\.[0-9]+\.[0-9]+$")
+        self.assertEqual(result["run"]["version"], report.project_version())
         self.assertEqual(result["run"]["started"], "2026-11-25T07:20:00Z")
         self.assertEqual(result["run"]["id"], "2026-11-25T07-20-00Z-abc1234")
         self.assertEqual(result["run"]["preset"], "release")

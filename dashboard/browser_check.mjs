@@ -248,7 +248,7 @@ async function checkPage(name, inputs, { absentKinds = [] } = {}) {
   // Every run's metadata is on the page, folded.
   const runsText = await page.evaluate(() => document.querySelector('#runs-table').textContent);
   for (const doc of unique.values()) {
-    for (const field of ['id', 'git_revision', 'compiler', 'host']) {
+    for (const field of ['id', 'git_revision', 'compiler', 'host', ...(doc.run.version ? ['version'] : [])]) {
       check(runsText.includes(doc.run[field]), `${name}: runs table shows ${field} ${doc.run[field]}`);
     }
   }

@@ -40,7 +40,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "testing"))
 from result_files import (OutputError, check_output_path, finish_stdout,  # noqa: E402
-                          git_revision, write_atomically)
+                          git_revision, project_version, write_atomically)
 
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -475,9 +475,9 @@ def main(argv: list[str]) -> int:
     document = {
         "kind": "fuzz",
         "run": {"id": run_id, "started": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "git_revision": revision, "host": socket.gethostname(),
-                "cpus": os.cpu_count() or 0, "compiler": compiler, "flags": flags,
-                "preset": "fuzz"},
+                "version": project_version(), "git_revision": revision,
+                "host": socket.gethostname(), "cpus": os.cpu_count() or 0,
+                "compiler": compiler, "flags": flags, "preset": "fuzz"},
         "interrupted": interrupted,
         "targets": [{"target": r.target, "policy": r.policy, "seconds": r.seconds,
                      "executions": r.executions, "execs_per_second": r.execs_per_second,

@@ -17,6 +17,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "pinsplit/script_lexer.h"
+#include "version.h"
 
 namespace pinsplit {
 namespace {
@@ -41,6 +42,7 @@ void PrintHelp(const std::string& usage) {
     std::cout << "  --" << flag->Name() << " (default: " << flag->DefaultValue() << ")\n      "
               << flag->Help() << "\n";
   }
+  std::cout << "  --version\n      print the version and the git revision of the build, exit 0\n";
 }
 
 }  // namespace
@@ -96,6 +98,10 @@ std::vector<std::string> ParseCommandLineOrExit(int argc, char** argv, const std
     if (name == "help" || name == "h" || name == "helpfull" || name == "helpshort") {
       PrintHelp(usage);
       std::exit(kExitOk);
+    }
+    if (name == "version") {
+      std::cout << VersionLine(program_name) << "\n";
+      std::exit(FinishStandardOutput(kExitOk));
     }
     absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
     std::string value;

@@ -4,7 +4,8 @@
 // Abseil exits with status 1 on an unknown flag or a bad value and on --help. pinsplit's
 // programs promise 0 on success, 1 when a check finds a violation and 2 on bad input, and a
 // --help that succeeds, so flags are checked here first: --help prints the usage and this
-// program's own flags and exits 0; an unknown flag or a bad value prints why and exits 2.
+// program's own flags and exits 0; --version prints "PROGRAM 0.1.0 (git REV)" (version.h) and
+// exits 0; an unknown flag or a bad value prints why and exits 2.
 #pragma once
 
 #include <string>

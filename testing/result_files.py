@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -28,6 +29,17 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def project_version() -> str:
+    """The project's version, read from project(pinsplit VERSION ...) in the top CMakeLists.txt,
+    the one place it is set (the C++ programs get it from the same line through CMake)."""
+    try:
+        text = (REPO_ROOT / "CMakeLists.txt").read_text(encoding="utf-8")
+    except OSError:
+        return "unknown"
+    match = re.search(r"^project\(pinsplit\s+VERSION\s+([0-9][0-9.]*)", text, re.MULTILINE)
+    return match.group(1) if match else "unknown"
 
 
 def git_revision() -> str:

@@ -10,9 +10,10 @@
 
 namespace pinsplit {
 
-// {"id": ..., "started": ..., "git_revision": ..., "host": ..., "cpus": ..., "compiler": ...,
-//  "flags": ..., "preset": ...}. The revision comes from $PINSPLIT_GIT_REVISION (the harness
-// sets it), else "unknown"; the id is the start time and the revision.
+// {"id": ..., "started": ..., "version": ..., "git_revision": ..., "host": ..., "cpus": ...,
+//  "compiler": ..., "flags": ..., "preset": ...}. The version is the project's (version.h); the
+// revision comes from $PINSPLIT_GIT_REVISION (the harness sets it), else the revision the binary
+// was built from; the id is the start time and the revision.
 std::string RunInfoJson();
 
 }  // namespace pinsplit

@@ -15,7 +15,7 @@ export class InputError extends Error {}
 
 const kRunFields = {
   id: 'string', started: 'string', git_revision: 'string', host: 'string', cpus: 'number',
-  compiler: 'string', flags: 'string', preset: 'string',
+  compiler: 'string', flags: 'string', preset: 'string', version: 'string?optional',
 };
 
 // Field types per kind; 'number?' and 'string?' also accept null; a trailing 'optional' lets
@@ -80,6 +80,13 @@ const kSchemas = {
     lists: {
       scenarios: { scenario: 'string', agree: 'boolean?', skipped: 'string?',
         first_difference: 'object?' },
+    },
+  },
+  // ./harness test|run --timings: each phase's wall seconds (shown with the run metadata).
+  timings: {
+    top: { command: 'string', total_seconds: 'number', status: 'number', phases: 'array' },
+    lists: {
+      phases: { name: 'string', depth: 'number', seconds: 'number', status: 'number' },
     },
   },
   compare: {

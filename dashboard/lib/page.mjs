@@ -530,11 +530,11 @@ ${table(['scenario', 'verdict', 'first difference', 'model', 'host', 'stand-ins'
 
 function runsSection(model) {
   const rows = model.runs.map((r) => ({
-    cells: [r.kind, r.id, r.started, r.git_revision, r.host, String(r.cpus), r.compiler,
+    cells: [r.kind, r.id, r.started, r.version ?? '—', r.git_revision, r.host, String(r.cpus), r.compiler,
       { html: `<code>${escapeHtml(r.flags)}</code>` }, r.preset, { html: `<code>${escapeHtml(r.file)}</code>` }],
   }));
   return `<details id="runs"><summary>Run metadata (${model.runs.length} files)</summary>
-${table(['kind', 'run', 'started', 'revision', 'host', 'CPUs', 'compiler', 'flags', 'preset', 'file'], rows, ' id="runs-table"')}
+${table(['kind', 'run', 'started', 'version', 'revision', 'host', 'CPUs', 'compiler', 'flags', 'preset', 'file'], rows, ' id="runs-table"')}
 </details>`;
 }
 
