@@ -138,6 +138,7 @@ def cmd_write(args: argparse.Namespace) -> int:
                                  if p["name"].startswith("configure ")],
             "loadavg_at_start": args.loadavg_start,
             "loadavg_at_end": args.loadavg_end,
+            "niceness": os.nice(0),  # inherited from the harness: a niced run on a shared machine
         },
         "phases": phases,
     }
@@ -177,7 +178,9 @@ def markdown(record_path: Path) -> str:
     lines += ["", f"Recorded by `./harness {doc['command']} --timings` on {run['started']} at "
               f"revision {run['git_revision']} (pinsplit {run.get('version', '?')}), exit status "
               f"{doc['status']}, on {run['cpus']} CPUs (load average "
-              f"{cond['loadavg_at_start'].split(' ')[0]} at the start); build folders "
+              f"{cond['loadavg_at_start'].split(' ')[0]} at the start"
+              f"{', run at nice ' + str(cond['niceness']) if cond.get('niceness') else ''}); "
+              f"build folders "
               f"{'created by this run: ' + ', '.join(fresh) if fresh else 'already configured'}; "
               f"packages {'installed by this run: ' + ', '.join(installed) if installed else 'all installed beforehand'}."]
     return "\n".join(lines) + "\n"
