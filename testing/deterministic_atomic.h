@@ -12,6 +12,10 @@
 // goes to the thread's buffer, a load reads the thread's newest buffered value for this atomic
 // if there is one, and a seq_cst store or any read-modify-write first drains the thread's
 // buffer. DeterministicFence is the matching std::atomic_thread_fence.
+//
+// In weak mode (the C++ memory model, weak_memory.h) memory holds the newest store; a load may
+// read an older one (the scheduler's reads-from decision), and every access updates what the
+// threads know (happens-before, coherence, the seq_cst rules).
 #pragma once
 
 #include <atomic>
@@ -31,9 +35,15 @@ class DeterministicAtomic {
 
   T load(std::memory_order order = std::memory_order_seq_cst) const {
     DeterministicScheduler::BeforeAccess();
-    std::uint64_t buffered = 0;
-    const T v = DeterministicScheduler::Forwarded(this, &buffered) ? static_cast<T>(buffered)
-                                                                   : value_.load(order);
+    std::uint64_t seen = 0;
+    T v;
+    if (DeterministicScheduler::WeakLoad(weak_, Raw(value_.load(std::memory_order_relaxed)), order,
+                                         &seen) ||
+        DeterministicScheduler::Forwarded(this, &seen)) {
+      v = static_cast<T>(seen);
+    } else {
+      v = value_.load(order);
+    }
     Report("load", v, v, true);
     return v;
   }
@@ -49,6 +59,7 @@ class DeterministicAtomic {
     // Only the baton holder runs, so nothing can land between this load and the store.
     const T before = value_.load(std::memory_order_relaxed);
     value_.store(desired, order);
+    DeterministicScheduler::WeakWrite(weak_, Raw(before), Raw(desired), order, false);
     Report("store", before, desired, true);
   }
 
@@ -56,6 +67,7 @@ class DeterministicAtomic {
     DeterministicScheduler::BeforeAccess();
     DeterministicScheduler::DrainOwnBuffer();
     const T before = value_.exchange(desired, order);
+    DeterministicScheduler::WeakWrite(weak_, Raw(before), Raw(desired), order, true);
     Report("exchange", before, desired, true);
     return before;
   }
@@ -64,6 +76,8 @@ class DeterministicAtomic {
     DeterministicScheduler::BeforeAccess();
     DeterministicScheduler::DrainOwnBuffer();
     const T before = value_.fetch_add(arg, order);
+    DeterministicScheduler::WeakWrite(weak_, Raw(before), Raw(static_cast<T>(before + arg)), order,
+                                      true);
     Report("fetch_add", before, static_cast<T>(before + arg), true);
     return before;
   }
@@ -72,6 +86,8 @@ class DeterministicAtomic {
     DeterministicScheduler::BeforeAccess();
     DeterministicScheduler::DrainOwnBuffer();
     const T before = value_.fetch_sub(arg, order);
+    DeterministicScheduler::WeakWrite(weak_, Raw(before), Raw(static_cast<T>(before - arg)), order,
+                                      true);
     Report("fetch_sub", before, static_cast<T>(before - arg), true);
     return before;
   }
@@ -82,6 +98,11 @@ class DeterministicAtomic {
     DeterministicScheduler::DrainOwnBuffer();
     const T wanted = expected;
     const bool ok = value_.compare_exchange_strong(expected, desired, success, failure);
+    if (ok) {
+      DeterministicScheduler::WeakWrite(weak_, Raw(wanted), Raw(desired), success, true);
+    } else {
+      DeterministicScheduler::WeakReadNewest(weak_, Raw(expected), failure);
+    }
     Report(ok ? "cas" : "cas(failed)", ok ? wanted : expected, ok ? desired : expected, ok);
     return ok;
   }
@@ -106,6 +127,7 @@ class DeterministicAtomic {
     if (order == std::memory_order_release) return std::memory_order_relaxed;
     return order;
   }
+  static std::uint64_t Raw(T v) { return static_cast<std::uint64_t>(v); }
   static void Commit(void* target, std::uint64_t value) {
     static_cast<DeterministicAtomic*>(target)->value_.store(static_cast<T>(value),
                                                             std::memory_order_relaxed);
@@ -116,13 +138,17 @@ class DeterministicAtomic {
   }
 
   std::atomic<T> value_;
+  // Weak mode: where this location's stores are kept in the current run.
+  mutable WeakLocationRef weak_;
 };
 
 // std::atomic_thread_fence for code on DeterministicAtomic: a scheduling point; a seq_cst fence
-// drains the thread's store buffer in store-buffer mode.
+// drains the thread's store buffer in store-buffer mode; in weak mode it acquires, releases and
+// orders as the C++ model says (weak_memory.h).
 inline void DeterministicFence(std::memory_order order) {
   DeterministicScheduler::BeforeAccess();
   if (order == std::memory_order_seq_cst) DeterministicScheduler::DrainOwnBuffer();
+  DeterministicScheduler::WeakFence(order);
   std::atomic_thread_fence(order);
   DeterministicScheduler::AfterAccess("fence", 0, 0, true);
 }

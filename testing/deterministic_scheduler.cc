@@ -13,6 +13,31 @@ namespace {
 thread_local DeterministicScheduler* current_scheduler = nullptr;
 thread_local int current_thread = 0;
 
+// A ScopedMemoryModel's override for runs started on this OS thread.
+struct MemoryModelOverride {
+  bool on = false;
+  MemoryModel model = MemoryModel::kSequential;
+  WeakMemoryBounds bounds;
+};
+thread_local MemoryModelOverride memory_model_override;
+
+unsigned WeakOrdering(std::memory_order order) {
+  switch (order) {
+    case std::memory_order_relaxed:
+      return 0;
+    case std::memory_order_consume:
+    case std::memory_order_acquire:
+      return WeakMemory::kAcquire;
+    case std::memory_order_release:
+      return WeakMemory::kRelease;
+    case std::memory_order_acq_rel:
+      return WeakMemory::kAcquire | WeakMemory::kRelease;
+    case std::memory_order_seq_cst:
+      break;
+  }
+  return WeakMemory::kAcquire | WeakMemory::kRelease | WeakMemory::kSeqCst;
+}
+
 [[noreturn]] void Fail(const char* what) {
   std::fprintf(stderr, "DeterministicScheduler: %s\n", what);
   std::abort();
@@ -36,8 +61,34 @@ bool Contains(std::span<const int> ids, int id) {
 
 thread_local int DeterministicScheduler::unscheduled_depth_ = 0;
 
+std::string_view MemoryModelName(MemoryModel model) {
+  switch (model) {
+    case MemoryModel::kSequential:
+      return "sequential";
+    case MemoryModel::kStoreBuffers:
+      return "x86-tso";
+    case MemoryModel::kWeak:
+      return "c++-weak";
+  }
+  return "?";
+}
+
+ScopedMemoryModel::ScopedMemoryModel(MemoryModel model, WeakMemoryBounds bounds)
+    : had_previous_(memory_model_override.on),
+      previous_model_(memory_model_override.model),
+      previous_bounds_(memory_model_override.bounds) {
+  memory_model_override = {true, model, bounds};
+}
+
+ScopedMemoryModel::~ScopedMemoryModel() {
+  memory_model_override = {had_previous_, previous_model_, previous_bounds_};
+}
+
 int PreferredOrNext(std::span<const int> runnable, int preferred) {
-  if (preferred > kMaxLogicalThreads && Contains(runnable, preferred)) return preferred;  // a flush
+  // A flush or a reads-from choice.
+  if (preferred > kMaxLogicalThreads && Contains(runnable, preferred)) return preferred;
+  // A reads-from decision that the preference does not name: the newest store.
+  if (!runnable.empty() && runnable.front() >= kReadFromBase) return runnable.front();
   // Normalise into 1..kMaxLogicalThreads, then walk forward cyclically.
   int start = ((preferred - 1) % kMaxLogicalThreads + kMaxLogicalThreads) % kMaxLogicalThreads;
   for (int k = 0; k < kMaxLogicalThreads; ++k) {
@@ -103,7 +154,14 @@ void DeterministicScheduler::ResetRun(const std::vector<std::function<void()>>& 
   outcome_.step_threads.clear();
   accesses_.clear();
   for (auto& buffer : buffers_) buffer.clear();
+  buffered_so_far_ = 0;
   for (const void*& object : blocked_on_) object = nullptr;
+  const MemoryModel model = memory_model_override.on ? memory_model_override.model : model_;
+  store_buffers_ = model == MemoryModel::kStoreBuffers;
+  weak_ = model == MemoryModel::kWeak;
+  if (weak_) {
+    weak_memory_.Reset(memory_model_override.on ? memory_model_override.bounds : weak_bounds_);
+  }
 }
 
 RunOutcome DeterministicScheduler::Run(const std::vector<std::function<void()>>& bodies,
@@ -247,12 +305,26 @@ bool DeterministicScheduler::Buffering() {
 
 void DeterministicScheduler::BufferStore(void* target, std::uint64_t value,
                                          void (*commit)(void*, std::uint64_t)) {
-  current_scheduler->buffers_[current_thread].push_back({target, value, commit});
+  DeterministicScheduler* s = current_scheduler;
+  s->buffers_[current_thread].push_back({target, value, commit, s->buffered_so_far_++});
 }
 
 bool DeterministicScheduler::Forwarded(const void* target, std::uint64_t* value) {
   DeterministicScheduler* s = current_scheduler;
   if (s == nullptr || !s->store_buffers_ || current_thread == 0) return false;
+  if (unscheduled_depth_ != 0) {
+    // An observer: the store to `target` that ran last, whichever buffer holds it.
+    const BufferedStore* last = nullptr;
+    for (const std::vector<BufferedStore>& buffer : s->buffers_) {
+      for (const BufferedStore& store : buffer) {
+        if (store.target == target && (last == nullptr || store.order > last->order)) {
+          last = &store;
+        }
+      }
+    }
+    if (last != nullptr) *value = last->value;
+    return last != nullptr;
+  }
   const std::vector<BufferedStore>& buffer = s->buffers_[current_thread];
   for (auto it = buffer.rbegin(); it != buffer.rend(); ++it) {
     if (it->target == target) {
@@ -267,6 +339,51 @@ void DeterministicScheduler::DrainOwnBuffer() {
   DeterministicScheduler* s = current_scheduler;
   if (s == nullptr || !s->store_buffers_ || current_thread == 0) return;
   while (!s->buffers_[current_thread].empty()) s->CommitOldest(current_thread);
+}
+
+int DeterministicScheduler::ChooseReadFrom(int candidates) {
+  if (candidates <= 1 || !weak_memory_.stale_reads_left()) return 0;
+  int ids[kMaxWeakHistory];
+  for (int age = 0; age < candidates; ++age) ids[age] = kReadFromBase + age;
+  const std::span<const int> span(ids, static_cast<std::size_t>(candidates));
+  const int pick = chooser_->Choose(span, last_);
+  if (!Contains(span, pick)) Fail("chooser picked a store the load cannot read");
+  outcome_.choices.push_back(pick);
+  return pick - kReadFromBase;
+}
+
+bool DeterministicScheduler::WeakLoad(WeakLocationRef& ref, std::uint64_t memory,
+                                      std::memory_order order, std::uint64_t* value) {
+  DeterministicScheduler* s = current_scheduler;
+  if (s == nullptr || !s->weak_ || current_thread == 0 || unscheduled_depth_ != 0) return false;
+  const int candidates =
+      s->weak_memory_.LoadCandidates(ref, memory, current_thread, WeakOrdering(order));
+  *value = s->weak_memory_.FinishLoad(s->ChooseReadFrom(candidates));
+  return true;
+}
+
+void DeterministicScheduler::WeakWrite(WeakLocationRef& ref, std::uint64_t before,
+                                       std::uint64_t after, std::memory_order order, bool rmw) {
+  DeterministicScheduler* s = current_scheduler;
+  if (s == nullptr || !s->weak_ || current_thread == 0) return;
+  if (unscheduled_depth_ != 0) {
+    s->weak_memory_.ObserverStore(ref, before, after);
+    return;
+  }
+  s->weak_memory_.Store(ref, before, after, current_thread, WeakOrdering(order), rmw);
+}
+
+void DeterministicScheduler::WeakReadNewest(WeakLocationRef& ref, std::uint64_t memory,
+                                            std::memory_order order) {
+  DeterministicScheduler* s = current_scheduler;
+  if (s == nullptr || !s->weak_ || current_thread == 0 || unscheduled_depth_ != 0) return;
+  s->weak_memory_.ReadNewest(ref, memory, current_thread, WeakOrdering(order));
+}
+
+void DeterministicScheduler::WeakFence(std::memory_order order) {
+  DeterministicScheduler* s = current_scheduler;
+  if (s == nullptr || !s->weak_ || current_thread == 0 || unscheduled_depth_ != 0) return;
+  s->weak_memory_.Fence(current_thread, WeakOrdering(order));
 }
 
 void DeterministicScheduler::HandOffLocked(std::unique_lock<std::mutex>& lock, int self, int next) {

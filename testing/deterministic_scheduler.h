@@ -37,10 +37,19 @@
 // x86's locked instructions and mfence do. Buffers left when every thread has finished are
 // drained in thread order without decisions. PreferredOrNext falls back to threads only, so
 // preference lists from fuzz bytes or scripts leave buffered stores to the drains and the end;
-// recorded choices replay flushes exactly. Ideas from folly's DeterministicSchedule, loom, shuttle
-// and CHESS; written for pinsplit.
+// recorded choices replay flushes exactly. Observers (Unscheduled) read every store that has run,
+// as if the buffers had drained in the order their stores ran.
+//
+// In weak mode (MemoryModel::kWeak) it explores the C++ memory model itself (weak_memory.h says
+// what is modelled and the bounds): a load may read an older store than the newest one that
+// coherence, happens-before and the seq_cst rules leave visible, and which one is a decision,
+// with candidates kReadFromBase + age (age 0: the newest store; listed first, so the first
+// schedule an ExhaustiveChooser runs reads the newest everywhere). A reads-from decision is not a
+// preemption. Observers read the newest store. Ideas from folly's DeterministicSchedule, loom,
+// CDSChecker, shuttle and CHESS; written for pinsplit.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -51,23 +60,54 @@
 #include <random>
 #include <span>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "fiber.h"
+#include "weak_memory.h"
 
 namespace pinsplit {
 
 inline constexpr int kMaxLogicalThreads = 4;
+static_assert(kWeakThreads == kMaxLogicalThreads + 1, "weak_memory.h sizes its clocks by it");
 // In store-buffer mode, candidate kFlushBase + k commits thread k's oldest buffered store.
 inline constexpr int kFlushBase = 100;
+// In weak mode, candidate kReadFromBase + age has a load read the store `age` back from the
+// newest it may read.
+inline constexpr int kReadFromBase = 200;
+
+// Which reorderings a run explores besides interleavings (see DeterministicScheduler).
+enum class MemoryModel : std::uint8_t {
+  kSequential,    // every access sequentially consistent: interleavings only
+  kStoreBuffers,  // x86-TSO: per-thread FIFO store buffers
+  kWeak,          // the C++ memory model's reads-from choices (weak_memory.h), bounded
+};
+std::string_view MemoryModelName(MemoryModel model);
+
+// While one lives, every DeterministicScheduler run started on this OS thread uses `model`
+// (and `bounds`) instead of its own setting: runs a harness that owns its scheduler (the mm and
+// counter runners) under another memory model without plumbing an option through it.
+class ScopedMemoryModel {
+ public:
+  explicit ScopedMemoryModel(MemoryModel model, WeakMemoryBounds bounds = {});
+  ~ScopedMemoryModel();
+  ScopedMemoryModel(const ScopedMemoryModel&) = delete;
+  ScopedMemoryModel& operator=(const ScopedMemoryModel&) = delete;
+
+ private:
+  bool had_previous_;
+  MemoryModel previous_model_;
+  WeakMemoryBounds previous_bounds_;
+};
 
 // Picks the thread that performs the next access. Called with at least two candidates.
 class Chooser {
  public:
   virtual ~Chooser() = default;
   // `runnable`: ids (1-based, ascending) of the parked threads, then (store-buffer mode only)
-  // kFlushBase + k for each thread k with a buffered store. `last`: the thread that performed
+  // kFlushBase + k for each thread k with a buffered store; or, for a load's reads-from
+  // decision (weak mode), kReadFromBase + 0, 1, ... alone. `last`: the thread that performed
   // the previous access (0 before the first). Returns one of `runnable`.
   virtual int Choose(std::span<const int> runnable, int last) = 0;
 };
@@ -75,7 +115,8 @@ class Chooser {
 // `preferred` if it is runnable, else the first runnable id after it in cyclic order 1..4.
 // The rule that makes any preference list (fuzz bytes, a script's schedule) a valid schedule.
 // A flush id (store-buffer mode) is taken only when it is a candidate, so recorded choices
-// replay flushes too.
+// replay flushes too. At a reads-from decision, `preferred` if it is a candidate, else the
+// newest store.
 int PreferredOrNext(std::span<const int> runnable, int preferred);
 
 // Follows a list of preferred ids, one per decision (PreferredOrNext). When the list runs out,
@@ -169,9 +210,18 @@ class DeterministicScheduler {
   // The same into `outcome`, whose vectors the run reuses.
   void Run(const std::vector<std::function<void()>>& bodies, Chooser& chooser, RunOutcome& outcome);
 
-  // Store-buffer mode (see the class comment); off by default. Set between runs.
-  void set_store_buffers(bool on) { store_buffers_ = on; }
-  bool store_buffers() const { return store_buffers_; }
+  // The memory model (see the class comment); kSequential by default. Set between runs; a
+  // ScopedMemoryModel on the OS thread that calls Run overrides it.
+  void set_memory_model(MemoryModel model, WeakMemoryBounds bounds = {}) {
+    model_ = model;
+    weak_bounds_ = bounds;
+  }
+  MemoryModel memory_model() const { return model_; }
+  // Store-buffer mode on or off (kStoreBuffers or kSequential).
+  void set_store_buffers(bool on) {
+    model_ = on ? MemoryModel::kStoreBuffers : MemoryModel::kSequential;
+  }
+  bool store_buffers() const { return model_ == MemoryModel::kStoreBuffers; }
 
   // Every access of the last Run, in step order (empty unless record_accesses(true)).
   const std::vector<AccessRecord>& accesses() const { return accesses_; }
@@ -199,6 +249,19 @@ class DeterministicScheduler {
                           void (*commit)(void* target, std::uint64_t value));
   static bool Forwarded(const void* target, std::uint64_t* value);
   static void DrainOwnBuffer();
+
+  // Weak mode, for DeterministicAtomic (`memory`: the value the real atomic holds, the newest
+  // store). WeakLoad: false when the access is not under weak mode (outside a run, store
+  // buffers, an observer), else the value the load reads (a reads-from decision when it may
+  // read more than one store). WeakWrite: after a store or RMW changed memory from `before` to
+  // `after` (an observer's write becomes a store that happens before every thread).
+  // WeakReadNewest: a failed compare-exchange's read. WeakFence: a fence's effect.
+  static bool WeakLoad(WeakLocationRef& ref, std::uint64_t memory, std::memory_order order,
+                       std::uint64_t* value);
+  static void WeakWrite(WeakLocationRef& ref, std::uint64_t before, std::uint64_t after,
+                        std::memory_order order, bool rmw);
+  static void WeakReadNewest(WeakLocationRef& ref, std::uint64_t memory, std::memory_order order);
+  static void WeakFence(std::memory_order order);
   // How many accesses the calling logical thread has performed in this run.
   static std::size_t AccessesByCurrentThread();
 
@@ -264,8 +327,17 @@ class DeterministicScheduler {
     void* target;
     std::uint64_t value;
     void (*commit)(void* target, std::uint64_t value);
+    std::uint64_t order;  // when it was buffered, across threads (for observers)
   };
+  MemoryModel model_ = MemoryModel::kSequential;
+  WeakMemoryBounds weak_bounds_;
+  // The model of the run in progress (the setting or a ScopedMemoryModel's).
   bool store_buffers_ = false;
+  bool weak_ = false;
+  WeakMemory weak_memory_;
+  std::uint64_t buffered_so_far_ = 0;
+  // Weak mode: a reads-from decision among `candidates` stores; returns the age picked.
+  int ChooseReadFrom(int candidates);
   std::vector<BufferedStore> buffers_[kMaxLogicalThreads + 1];  // FIFO per logical thread
   void CommitOldest(int thread);
 };
