@@ -82,6 +82,17 @@ const kSchemas = {
         first_difference: 'object?' },
     },
   },
+  // ./harness mutate: the project's own mutation check (kill rate per area, the survivors).
+  mutation: {
+    top: { seed: 'number', interrupted: 'boolean', kill_rate: 'number?', areas: 'array',
+      mutants: 'array' },
+    lists: {
+      areas: { area: 'string', mutants: 'number', killed: 'number', survived: 'number',
+        invalid: 'number', kill_rate: 'number?' },
+      mutants: { id: 'string', area: 'string', file: 'string', line: 'number', kind: 'string',
+        outcome: 'string' },
+    },
+  },
   // ./harness test|run --timings: each phase's wall seconds (shown with the run metadata).
   timings: {
     top: { command: 'string', total_seconds: 'number', status: 'number', phases: 'array' },

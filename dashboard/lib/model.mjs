@@ -457,6 +457,17 @@ function budgetModel(latest) {
   };
 }
 
+// The newest mutation run: its kill rate per area and the mutants no test killed.
+function mutationModel(latest) {
+  if (!latest) return null;
+  const { file, doc } = latest;
+  return {
+    file, run: doc.run.id, kill_rate: doc.kill_rate, interrupted: doc.interrupted,
+    areas: doc.areas, mutants: doc.mutants,
+    survivors: doc.mutants.filter((m) => m.outcome === 'survived'),
+  };
+}
+
 function fidelityModel(latest) {
   if (!latest) return null;
   const { file, doc } = latest;
@@ -522,5 +533,6 @@ export function buildModel(results, generated = new Date()) {
     stress: stressModel(ofKind('stress')),
     budget: budgetModel(ofKind('budget').at(-1)),
     fidelity: fidelityModel(ofKind('fidelity').at(-1)),
+    mutation: mutationModel(ofKind('mutation').at(-1)),
   };
 }

@@ -225,6 +225,22 @@ function budgetTile(model) {
   });
 }
 
+function mutationTile(model) {
+  const m = model.mutation;
+  if (!m) {
+    return tile({ id: 'mutation', title: 'mutation kill rate', href: '#mutation', value: kNoResult,
+      status: 'none', lines: ['no mutation result among the inputs (./harness mutate)'] });
+  }
+  const percent = (r) => (r === null ? '-' : `${(100 * r).toFixed(0)}%`);
+  return tile({
+    id: 'mutation', title: 'mutation kill rate', href: '#mutation',
+    value: `${percent(m.kill_rate)} killed${m.interrupted ? ' (interrupted)' : ''}`,
+    status: m.kill_rate === null ? 'none' : m.survivors.length ? 'bad' : 'good',
+    lines: [m.areas.map((a) => `${a.area} ${percent(a.kill_rate)}`).join(', '),
+      `${m.survivors.length} survivor(s)`],
+  });
+}
+
 function fidelityTile(model) {
   const f = model.fidelity;
   if (!f) {
@@ -275,7 +291,7 @@ function verdictBoard(model) {
   return `<section id="verdict" aria-label="verdict board">
 <div class="tiles targets-tiles">${targetTiles(model).join('\n')}</div>
 <div class="tiles health-tiles">${[safetyTile(model), fuzzTile(model), stressTile(model),
-    budgetTile(model), fidelityTile(model), harnessTile(model)].join('\n')}</div>
+    budgetTile(model), fidelityTile(model), harnessTile(model), mutationTile(model)].join('\n')}</div>
 </section>`;
 }
 
@@ -510,6 +526,27 @@ ${table(['attack', 'field', 'layout', 'mitigation', 'syscalls', 'memlock bytes',
 </section>`;
 }
 
+function mutationSection(model) {
+  const m = model.mutation;
+  if (!m) return '<section id="mutation"><h2>Mutation check</h2><p class="empty">No mutation result among the inputs (<code>./harness mutate</code>).</p></section>';
+  const rate = (r) => (r === null ? '-' : `${(100 * r).toFixed(0)}%`);
+  const areas = m.areas.map((a) => ({
+    cells: [a.area, a.mutants, a.killed, a.survived, a.invalid, rate(a.kill_rate)],
+    attributes: a.survived ? ' class="unmet"' : '',
+  }));
+  const mutants = m.mutants.map((x) => ({
+    cells: [x.id, x.area, `${x.file}:${x.line}`, x.kind, x.outcome, x.why ?? '', x.detail ?? ''],
+    attributes: x.outcome === 'survived' ? ' class="unmet"' : '',
+  }));
+  return `<section id="mutation"><h2>Mutation check</h2>
+<p>Run ${escapeHtml(m.run)}: small mutations of core/ and budget/, each against its area's tests;
+${rate(m.kill_rate)} killed. A survivor names a promise no test holds the code to.</p>
+${table(['area', 'mutants', 'killed', 'survived', 'invalid', 'kill rate'], areas, ' id="mutation-areas"')}
+<details><summary>Every mutant (${m.mutants.length})</summary>
+${table(['id', 'area', 'where', 'kind', 'outcome', 'breaks', 'detail'], mutants, ' id="mutation-mutants"')}
+</details></section>`;
+}
+
 function fidelitySection(model) {
   const f = model.fidelity;
   if (!f) return '<section id="fidelity"><h2>Model vs kernel</h2><p class="empty">No fidelity result among the inputs (<code>pinsplit fidelity --json</code>).</p></section>';
@@ -610,6 +647,7 @@ export function renderPage(model, inputs) {
     budgetSection(model),
     fidelitySection(model),
     harnessSection(model),
+    mutationSection(model),
     `<section id="metadata"><h2>Run metadata</h2>
 <p>Generated ${escapeHtml(model.generated)} from ${inputs.length} file(s).</p>${runsSection(model)}</section>`,
   ].join('\n');
