@@ -245,8 +245,7 @@ absl::StatusOr<std::string> EncodeRefcountOpsText(std::string_view text,
 absl::StatusOr<std::string> DecodeInterleaveText(std::string_view bytes,
                                                  const DecodeOptions& options) {
   InterleaveInput input = DecodeInterleave(bytes);
-  std::string impl =
-      options.impl.empty() ? InterleaveCounters()[input.counter_index] : options.impl;
+  std::string impl = options.impl.empty() ? InterleaveCounterOf(input) : options.impl;
   absl::StatusOr<std::string> name = CanonicalCounter(impl);
   if (!name.ok()) return name.status();
   std::string out = absl::StrCat(
@@ -296,11 +295,33 @@ absl::StatusOr<std::string> EncodeInterleaveText(std::string_view text,
   }
   InterleaveInput input;
   input.script = *std::move(script);
+  const int misuser = input.script.misuse_thread();
+  if (misuser >= 0) {
+    // The format's misuser is the last thread, running misuse operations only, each one of
+    // MisuseChoices.
+    const std::size_t last = threads - 1;
+    const std::vector<CounterOp> choices = MisuseChoices(input.script);
+    bool fits = static_cast<std::size_t>(misuser) == last;
+    for (std::size_t i = 0; fits && i < input.script.threads[last].size(); ++i) {
+      CounterOp op = input.script.threads[last][i];
+      op.result.reset();
+      op.line = 0;
+      fits = input.script.is_misuse(last, i) &&
+             std::find(choices.begin(), choices.end(), op) != choices.end();
+    }
+    if (!fits) {
+      return absl::InvalidArgumentError(
+          "interleave inputs carry misuse only in the last thread, every operation of it a "
+          "misuse no correct thread could hide (fuzz_input.h)");
+    }
+    input.misuse = true;
+  }
   std::optional<std::string> impl = options.impl.empty() ? ImplsHeader(text) : options.impl;
   if (impl) {
     absl::StatusOr<std::string> name = CanonicalCounter(*impl);
     if (!name.ok()) return name.status();
-    const std::vector<std::string>& counters = InterleaveCounters();
+    const std::vector<std::string>& counters =
+        input.misuse ? MisuseCounters() : InterleaveCounters();
     const auto it = std::find(counters.begin(), counters.end(), *name);
     if (it != counters.end()) input.counter_index = static_cast<std::size_t>(it - counters.begin());
   }
@@ -374,6 +395,11 @@ const std::vector<std::uint32_t>& BoundaryValues() {
 }
 
 const std::vector<std::string>& InterleaveCounters() { return CorrectRefcountNames(); }
+
+const std::string& InterleaveCounterOf(const InterleaveInput& input) {
+  return input.misuse ? MisuseCounters()[input.counter_index]
+                      : InterleaveCounters()[input.counter_index];
+}
 
 std::vector<std::string> FuzzTargetsWithCodec() {
   std::vector<std::string> names;
@@ -500,11 +526,55 @@ RefcountOpsOutcome RunRefcountOps(const std::vector<CounterOp>& ops, AnyRefcount
   return outcome;
 }
 
+const std::vector<std::string>& MisuseCounters() {
+  static const auto* names = [] {
+    auto* out = new std::vector<std::string>;
+    for (const std::string& n : InterleaveCounters()) {
+      if (absl::StartsWith(n, "split")) out->push_back(n);
+    }
+    return out;
+  }();
+  return *names;
+}
+
+std::vector<CounterOp> MisuseChoices(const InterleaveScript& script) {
+  // What the correct threads (all but the last) may hold: dealt at the start or taken.
+  bool refs = false, read = false, write = false;
+  bool saturated = false;
+  if (script.initial) {
+    const StateSpec& s = script.initial->spec;
+    saturated = s.saturated.value_or(false);
+    refs = s.refs.value_or(0) > 0 || saturated;
+    read = s.read.value_or(0) > 0;
+    write = s.write.value_or(0) > 0;
+  } else {
+    refs = true;  // the default start: one reference
+  }
+  for (std::size_t t = 0; t + 1 < script.threads.size(); ++t) {
+    for (const CounterOp& op : script.threads[t]) {
+      refs |= op.kind == CounterOpKind::kGet || op.kind == CounterOpKind::kTryGet;
+      read |= op.kind == CounterOpKind::kPin && op.pin == PinKind::kRead;
+      write |= op.kind == CounterOpKind::kPin && op.pin == PinKind::kWrite;
+    }
+  }
+  std::vector<CounterOp> out;
+  out.push_back(OpFromCode(0));                          // get
+  if (!refs || saturated) out.push_back(OpFromCode(2));  // put
+  if (!read) out.push_back(OpFromCode(5));               // unpin read
+  if (!write) out.push_back(OpFromCode(6));              // unpin write
+  return out;
+}
+
 InterleaveInput DecodeInterleave(std::string_view bytes) {
   ByteReader in(bytes);
   InterleaveInput input;
-  input.counter_index = in.Next() % InterleaveCounters().size();
-  const int threads = 2 + in.Next() % 3;
+  const std::uint8_t counter = in.Next();
+  const std::uint8_t threads_byte = in.Next();
+  const int threads = 2 + threads_byte % 3;
+  const bool misuse = threads_byte / 3 % 2 == 1;
+  input.counter_index =
+      misuse ? counter % MisuseCounters().size() : counter % InterleaveCounters().size();
+  input.misuse = misuse;
   if (in.Next() % 2 == 1) {
     CounterOp set;
     set.kind = CounterOpKind::kSet;
@@ -515,6 +585,18 @@ InterleaveInput DecodeInterleave(std::string_view bytes) {
   for (int t = 0; t < threads; ++t) {
     const int len = 1 + static_cast<int>(in.Next() % kMaxInterleaveOpsPerThread);
     input.script.threads[t].reserve(len);
+    if (misuse && t == threads - 1) {
+      // The misuser: every operation a misuse no counter could miss (MisuseChoices).
+      const std::vector<CounterOp> choices = MisuseChoices(input.script);
+      for (int i = 0; i < len; ++i) {
+        input.script.threads[t].push_back(choices[in.Next() % choices.size()]);
+      }
+      input.script.misuse.resize(threads);
+      for (int u = 0; u < threads; ++u) {
+        input.script.misuse[u].assign(input.script.threads[u].size(), u == threads - 1);
+      }
+      continue;
+    }
     for (int i = 0; i < len; ++i) input.script.threads[t].push_back(OpFromCode(in.Next() % 7));
   }
   input.script.schedule.reserve(std::min(kMaxSchedule, bytes.size()));
@@ -528,15 +610,26 @@ std::string EncodeInterleave(const InterleaveInput& input) {
   std::string out;
   const std::size_t threads = input.script.threads.size();
   out.push_back(static_cast<char>(input.counter_index));
-  out.push_back(static_cast<char>(threads - 2));
+  out.push_back(static_cast<char>(threads - 2 + (input.misuse ? 3 : 0)));
   if (input.script.initial) {
     out.push_back(1);
     PutSetArgs(out, input.script.initial->spec);
   } else {
     out.push_back(0);
   }
-  for (const auto& ops : input.script.threads) {
+  for (std::size_t t = 0; t < threads; ++t) {
+    const auto& ops = input.script.threads[t];
     out.push_back(static_cast<char>(ops.size() - 1));
+    if (input.misuse && t + 1 == threads) {
+      const std::vector<CounterOp> choices = MisuseChoices(input.script);
+      for (const CounterOp& op : ops) {
+        const auto it = std::find_if(choices.begin(), choices.end(), [&](const CounterOp& c) {
+          return c.kind == op.kind && c.pin == op.pin;
+        });
+        out.push_back(static_cast<char>(it == choices.end() ? 0 : it - choices.begin()));
+      }
+      continue;
+    }
     for (const CounterOp& op : ops) out.push_back(static_cast<char>(CodeOf(op)));
   }
   for (int id : input.script.schedule) out.push_back(static_cast<char>(id - 1));

@@ -21,6 +21,10 @@
 //   INIT     INIT % 2 == 0: one reference; else followed by REFS READ WRITE FLAGS (as set)
 //   thread := LEN OP{1 + LEN % 4}      OP % 7 as above (no set)
 //   PREF     at most kMaxSchedule; PREF % N + 1 is the thread preferred at each decision
+// Racing misuse (THREADS / 3 % 2 == 1): COUNTER picks among the split layouts only, and thread
+// N is the misuser (testing/racing_misuse.h): each of its OPs is `misuse` of
+// MisuseChoices(script)[OP % size], the misuses no correct thread could hide (get always; put,
+// unpin read, unpin write when no other thread can hold that kind), so every such input runs.
 //
 // The decoded scripts carry what the checks expect: refcount_ops annotates every operation
 // with the model's result (`=> R`) and state (`expect ...`) for one counter, so replaying it on
@@ -98,9 +102,17 @@ RefcountOpsOutcome RunRefcountOps(const std::vector<CounterOp>& ops, AnyRefcount
 // --- interleave -----------------------------------------------------------------------------
 
 struct InterleaveInput {
-  std::size_t counter_index = 0;  // into InterleaveCounters()
+  std::size_t counter_index = 0;  // into InterleaveCounters(), or the split ones with misuse
+  bool misuse = false;            // racing misuse: the last thread is the misuser
   InterleaveScript script;
 };
+// The counters a racing-misuse input picks from: the split layouts, in the same order (so an
+// index means the same counter in both lists).
+const std::vector<std::string>& MisuseCounters();
+// The counter an input picks.
+const std::string& InterleaveCounterOf(const InterleaveInput& input);
+// The misuse operations the last thread may run in `script` (threads before it decoded).
+std::vector<CounterOp> MisuseChoices(const InterleaveScript& script);
 InterleaveInput DecodeInterleave(std::string_view bytes);
 std::string EncodeInterleave(const InterleaveInput& input);
 

@@ -165,6 +165,7 @@ TEST(FuzzInputTest, ARandomSearchFindsTheRereadingPutAndItsDecodeReplaysTheViola
   for (; tries < kBudget && found.empty(); ++tries) {
     const std::string bytes = RandomBytes(rng, 48);
     const InterleaveInput input = DecodeInterleave(bytes);
+    if (input.misuse) continue;  // racing misuse has its own test below
     auto runner = InterleaveRunner::Create(input.script, "broken:put-reread");
     if (!runner.ok()) continue;
     PreferenceChooser chooser(input.script.schedule);
@@ -186,6 +187,73 @@ TEST(FuzzInputTest, ARandomSearchFindsTheRereadingPutAndItsDecodeReplaysTheViola
   EXPECT_FALSE(replay->verdict.linearizable) << *text;
   absl::StatusOr<InterleaveRun> real = ReplayInterleaveScript(*script, "split");
   ASSERT_TRUE(real.ok());
+  EXPECT_TRUE(real->failures.empty()) << *text << FormatInterleaveRun(*script, *real);
+}
+
+TEST(FuzzInputTest, RacingMisuseBytesAreDocumentedAndInvertible) {
+  // Thread 2 is the misuser; nobody else can hold a reference or a read pin, so its choices
+  // are get, put, unpin read (MisuseChoices), coded 0, 1, 2.
+  const std::string text =
+      "# impls: split:6/6/20\nset refs=0 write=1\nthread 1 unpin write\n"
+      "thread 2 misuse put\nthread 2 misuse get\nthread 2 misuse unpin read\nschedule 2 1 2\n";
+  absl::StatusOr<std::string> bytes = EncodeFuzzInput("interleave", text);
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  ASSERT_GE(bytes->size(), 4u);
+  EXPECT_EQ((*bytes)[1], 3);  // 2 threads, racing misuse
+  const std::string tail = bytes->substr(bytes->size() - 7);
+  EXPECT_EQ(tail, std::string("\x02\x01\x00\x02\x01\x00\x01", 7));
+  const InterleaveInput input = DecodeInterleave(*bytes);
+  EXPECT_TRUE(input.misuse);
+  EXPECT_EQ(InterleaveCounterOf(input), "split:6/6/20");
+  EXPECT_EQ(FormatInterleaveScript(input.script),
+            "set refs=0 read=0 write=1\nthread 1 unpin write\nthread 2 misuse put\n"
+            "thread 2 misuse get\nthread 2 misuse unpin read\nschedule 2 1 2\n");
+  EXPECT_EQ(EncodeInterleave(input), *bytes);
+  // The misuse counters are the split layouts, at the same indices as in InterleaveCounters().
+  for (std::size_t i = 0; i < 64; ++i) {
+    const InterleaveInput in = DecodeInterleave(std::string{static_cast<char>(i), 3});
+    EXPECT_EQ(InterleaveCounterOf(in), InterleaveCounters()[in.counter_index]);
+    EXPECT_EQ(InterleaveCounterOf(in).rfind("split", 0), 0u) << InterleaveCounterOf(in);
+  }
+  // A misuse the format cannot carry is an input error.
+  for (const char* bad : {"thread 1 misuse put\nthread 2 get\n",
+                          "set refs=0\nthread 1 pin read\nthread 2 misuse unpin read\n"}) {
+    EXPECT_FALSE(EncodeFuzzInput("interleave", bad).ok()) << bad;
+  }
+}
+
+TEST(FuzzInputTest, ARandomSearchFindsTheStoreRepairOnlyThroughRacingMisuse) {
+  std::mt19937 rng(1);
+  constexpr int kBudget = 20000;
+  int tries = 0;
+  std::string found;
+  for (; tries < kBudget && found.empty(); ++tries) {
+    const std::string bytes = RandomBytes(rng, 48);
+    const InterleaveInput input = DecodeInterleave(bytes);
+    auto runner = InterleaveRunner::Create(input.script, "broken:unpin-repair-store");
+    if (!runner.ok()) continue;
+    PreferenceChooser chooser(input.script.schedule);
+    if ((*runner)->Run(chooser).failures.empty()) continue;
+    ASSERT_TRUE(input.misuse) << "the broken repair acts only on misuse\n"
+                              << *DecodeFuzzInput("interleave", bytes);
+    found = bytes;
+  }
+  ASSERT_FALSE(found.empty()) << "no violation in " << kBudget << " random inputs";
+  std::cout << "found the store repair after " << tries << " random inputs\n";
+  DecodeOptions options;
+  options.impl = "broken:unpin-repair-store";
+  absl::StatusOr<std::string> text = DecodeFuzzInput("interleave", found, options);
+  ASSERT_TRUE(text.ok());
+  EXPECT_THAT(*text, HasSubstr("# fuzzer verdict: racing misuse: "));
+  absl::StatusOr<InterleaveScript> script = ParseInterleaveScript(*text);
+  ASSERT_TRUE(script.ok()) << script.status();
+  absl::StatusOr<InterleaveRun> replay =
+      ReplayInterleaveScript(*script, "broken:unpin-repair-store");
+  ASSERT_TRUE(replay.ok());
+  EXPECT_FALSE(replay->failures.empty()) << *text;
+  absl::StatusOr<InterleaveRun> real =
+      ReplayInterleaveScript(*script, InterleaveCounterOf(DecodeInterleave(found)));
+  ASSERT_TRUE(real.ok()) << real.status() << "\n" << *text;
   EXPECT_TRUE(real->failures.empty()) << *text << FormatInterleaveRun(*script, *real);
 }
 

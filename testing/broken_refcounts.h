@@ -86,4 +86,37 @@ class WritablePredicateLiesSplitRefcount : public SplitRefcount<Layout, Atom> {
   bool is_pinned_writable() const { return this->is_pinned(); }  // the bug
 };
 
+// BUG: an unpin of an empty pin field repairs the word by storing back the value its own
+// fetch_sub returned, instead of adding the unit back. Alone the two are the same (the word is
+// exactly that value less one unit, so the misuse is reported and undone); racing, every
+// operation that landed between the fetch_sub and the store is erased: a get, a pin or a drop
+// of a correct holder is lost, and a later drop can answer kLast while a holder remains. Only
+// misuse racing with correct operations shows it (racing_misuse.h); the last-drop slow path
+// is the correct one.
+template <class Layout = SeedLayout, template <class> class Atom = std::atomic>
+class StoreRepairUnpinSplitRefcount : public SplitRefcount<Layout, Atom> {
+  using Base = SplitRefcount<Layout, Atom>;
+
+ public:
+  using Word = typename Base::Word;
+  using Base::Base;
+
+  static constexpr std::string_view name() { return "broken:unpin-repair-store"; }
+
+  PutResult unpin(PinKind kind) {
+    const Word one = Base::pin_one(kind);
+    const Word old = this->word_.fetch_sub(one, std::memory_order_release);
+    if ((old & Base::pin_mask(kind)) == 0) [[unlikely]] {
+      this->word_.store(old, std::memory_order_relaxed);  // the bug: not fetch_add(one)
+      report_misuse(Base::is_dead(old) ? Misuse::kUnpinOnDead : Misuse::kUnpinUnderflow, name(),
+                    old);
+      return PutResult::kLive;
+    }
+    if (old - one == Base::kLiveBase) [[unlikely]] {
+      return Base::unpin_slow(old, kind);
+    }
+    return PutResult::kLive;
+  }
+};
+
 }  // namespace pinsplit

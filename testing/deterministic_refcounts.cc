@@ -40,6 +40,7 @@ const std::vector<std::pair<std::string, Factory>>& BrokenRegistry() {
       Entry<RereadingPutSplitRefcount<SeedLayout, DeterministicAtomic>>(),
       Entry<RelaxedLastPutSplitRefcount<SeedLayout, DeterministicAtomic>>(),
       Entry<WritablePredicateLiesSplitRefcount<SeedLayout, DeterministicAtomic>>(),
+      Entry<StoreRepairUnpinSplitRefcount<SeedLayout, DeterministicAtomic>>(),
   };
   return *registry;
 }

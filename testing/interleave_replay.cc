@@ -12,6 +12,7 @@
 #include "deterministic_refcounts.h"
 #include "pinsplit/misuse.h"
 #include "pinsplit/refcount_replay.h"
+#include "racing_misuse.h"
 #include "refcount_predicates.h"
 
 namespace pinsplit {
@@ -79,6 +80,48 @@ std::string RunOnCounter(AnyRefcount& counter, const CounterOp& op, Holdings& h)
       break;
   }
   return got;
+}
+
+// Racing misuse: keeps a thread's holdings in step with what `op` answered. A misused drop the
+// counter undid (it reported misuse) changes nothing; a misused get the counter could not see
+// is the thread's reference. A correct drop is gone from its caller whatever the counter says;
+// when the counter undid it (a borrowed field read as empty) the unit it keeps is `leaked`.
+// `windowed` counts what try_get, pin and a misused get took (the resurrection window).
+void FollowAnswer(const CounterOp& op, bool misuse, const std::string& got,
+                  const std::vector<Misuse>& reports, Holdings& h, Holdings& windowed,
+                  Holdings& leaked) {
+  const bool undone = std::any_of(reports.begin(), reports.end(), [](Misuse m) {
+    return m == Misuse::kPutOnDead || m == Misuse::kUnpinUnderflow || m == Misuse::kUnpinOnDead ||
+           m == Misuse::kGetOnDead;
+  });
+  switch (op.kind) {
+    case CounterOpKind::kGet:
+      h.refs += got == "ok" && !undone;
+      // A misused get promises its caller nothing: like a resurrection, it may end up holding
+      // a dead word (one that a window made look alive).
+      windowed.refs += misuse && got == "ok" && !undone;
+      break;
+    case CounterOpKind::kTryGet:
+      h.refs += got == "ok";
+      windowed.refs += got == "ok";
+      break;
+    case CounterOpKind::kPut:
+      // A misused put-underflow saturates: the unit is leaked, and the thread held none.
+      if (!misuse || (!undone && h.refs > 0)) --h.refs;
+      if (!misuse && undone) ++leaked.refs;
+      break;
+    case CounterOpKind::kPin:
+      h.pins(op.pin) += got == "pinned";
+      windowed.pins(op.pin) += got == "pinned";
+      break;
+    case CounterOpKind::kUnpin:
+      if (!misuse || (!undone && h.pins(op.pin) > 0)) --h.pins(op.pin);
+      if (!misuse && undone) ++leaked.pins(op.pin);
+      break;
+    case CounterOpKind::kSet:
+    case CounterOpKind::kExpect:
+      break;
+  }
 }
 
 }  // namespace
@@ -153,6 +196,18 @@ absl::StatusOr<std::unique_ptr<InterleaveRunner>> InterleaveRunner::Create(
   runner->counter_ = *std::move(probe);
   runner->scheduler_.record_accesses(options.record_accesses);
   runner->DealInitialHolders();
+  if (runner->script_.misuse_thread() >= 0) {
+    std::vector<MisuseHoldings> dealt;
+    for (std::size_t t = 0; t < runner->script_.threads.size(); ++t) {
+      dealt.push_back({runner->dealt_[t].refs, runner->dealt_[t].read, runner->dealt_[t].write});
+    }
+    const std::string refusal = RacingMisuseRefusal(runner->script_, caps, dealt);
+    if (!refusal.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(runner->counter_name_, ": ", refusal));
+    }
+    runner->racing_misuse_ = true;
+    runner->options_.check_predicates = false;  // the repair windows make readings racy
+  }
   return runner;
 }
 
@@ -168,16 +223,24 @@ void InterleaveRunner::DealInitialHolders() {
     start_ = {s.refs.value_or(0), s.read.value_or(0), s.write.value_or(0),
               s.saturated.value_or(false)};
   }
-  // One round: references, then read pins, then write pins, at most kMaxDealt of a kind each.
-  const int n = static_cast<int>(script_.threads.size());
+  // One round: references, then read pins, then write pins, at most kMaxDealt of a kind each,
+  // to every thread but the misuser (racing misuse), which starts with nothing.
+  const int misuser = script_.misuse_thread();
+  const int all = static_cast<int>(script_.threads.size());
+  const int n = all - (misuser >= 0 ? 1 : 0);
   const std::uint64_t most = std::uint64_t{kMaxDealt} * n;
   const std::uint32_t after_refs =
       std::min<std::uint64_t>(start_.saturated ? 0 : start_.refs, most);
   const std::uint32_t after_read =
       static_cast<std::uint32_t>(after_refs + std::min<std::uint64_t>(start_.read, most));
-  for (int t = 0; t < n; ++t) {
-    dealt_[t] = {start_.saturated ? kMaxDealt : Dealt(start_.refs, n, t, 0),
-                 Dealt(start_.read, n, t, after_refs), Dealt(start_.write, n, t, after_read)};
+  for (int t = 0, k = 0; t < all; ++t) {
+    if (t == misuser) {
+      dealt_[t] = {};
+      continue;
+    }
+    dealt_[t] = {start_.saturated ? kMaxDealt : Dealt(start_.refs, n, k, 0),
+                 Dealt(start_.read, n, k, after_refs), Dealt(start_.write, n, k, after_read)};
+    ++k;
   }
 }
 
@@ -185,13 +248,21 @@ void InterleaveRunner::RunThread(int t) {
   const std::vector<CounterOp>& ops = script_.threads[t];
   ThreadScratch& mine = threads_[t];
   Holdings h{dealt_[t].refs, dealt_[t].read, dealt_[t].write};
+  Holdings windowed, leaked;
   for (std::size_t i = 0; i < ops.size(); ++i) {
     const CounterOp& op = ops[i];
-    if (!MayRun(op, h)) continue;
+    const bool misuse = racing_misuse_ && script_.is_misuse(t, i);
+    if (!misuse && !MayRun(op, h)) continue;
     ThreadOpOutcome& out = run_->outcomes[t][i];
     mine.misuse.clear();
     const std::size_t first = DeterministicScheduler::AccessesByCurrentThread();
-    out.result = RunOnCounter(*counter_, op, h);
+    if (racing_misuse_) {
+      mine.detectable[i] = misuse && !MayRun(op, h);
+      out.result = ApplyCounterOp(*counter_, op).value_or("?");
+      FollowAnswer(op, misuse, out.result, mine.misuse, h, windowed, leaked);
+    } else {
+      out.result = RunOnCounter(*counter_, op, h);
+    }
     mine.windows[i] = {first, DeterministicScheduler::AccessesByCurrentThread()};
     if (options_.check_predicates) {
       DeterministicScheduler::Unscheduled at_the_same_step;
@@ -200,6 +271,13 @@ void InterleaveRunner::RunThread(int t) {
     out.ran = true;
     out.misuse = mine.misuse;
   }
+  mine.refs = h.refs;
+  mine.read = h.read;
+  mine.write = h.write;
+  mine.windowed_refs = windowed.refs;
+  mine.windowed_read = windowed.read;
+  mine.windowed_write = windowed.write;
+  mine.leaked = {leaked.refs, leaked.read, leaked.write};
 }
 
 void InterleaveRunner::Run(Chooser& chooser, InterleaveRun& run) {
@@ -217,6 +295,7 @@ void InterleaveRunner::Run(Chooser& chooser, InterleaveRun& run) {
   for (int t = 0; t < n; ++t) {
     run.outcomes[t].assign(script_.threads[t].size(), ThreadOpOutcome{});
     threads_[t].windows.assign(script_.threads[t].size(), {0, 0});
+    if (racing_misuse_) threads_[t].detectable.assign(script_.threads[t].size(), false);
   }
   // The bodies only name their thread (no allocation inside std::function); the run in
   // progress is run_.
@@ -302,9 +381,45 @@ void InterleaveRunner::Run(Chooser& chooser, InterleaveRun& run) {
       for (const std::string& f : checked->failures) run.failures.push_back(f);
     }
   }
+  if (racing_misuse_) {
+    CheckMisuseRun(run, run.final_state);
+    return;
+  }
   run.verdict = CheckLinearizable(run.history, model, run.final_state, options_.check_misuse);
   if (!run.verdict.linearizable) {
     run.failures.push_back(absl::StrCat("not linearizable: ", run.verdict.why));
+  }
+}
+
+void InterleaveRunner::CheckMisuseRun(InterleaveRun& run, const RefcountState& final_state) {
+  run.verdict = LinearizabilityVerdict{};
+  run.verdict.why = "not checked: racing misuse is judged by its promises (racing_misuse.h)";
+  MisuseRunFacts facts;
+  facts.start_saturated = start_.saturated;
+  facts.final_state = final_state;
+  const int n = static_cast<int>(script_.threads.size());
+  facts.undealt = {start_.saturated ? 0 : start_.refs, start_.read, start_.write};
+  for (int t = 0; t < n; ++t) {
+    if (!start_.saturated) facts.undealt.refs -= dealt_[t].refs;
+    facts.undealt.read -= dealt_[t].read;
+    facts.undealt.write -= dealt_[t].write;
+  }
+  for (int t = 0; t < n; ++t) {
+    const ThreadScratch& mine = threads_[t];
+    facts.holdings.push_back({mine.refs, mine.read, mine.write});
+    facts.windowed.push_back({mine.windowed_refs, mine.windowed_read, mine.windowed_write});
+    facts.leaked.refs += mine.leaked.refs;
+    facts.leaked.read += mine.leaked.read;
+    facts.leaked.write += mine.leaked.write;
+    for (std::size_t i = 0; i < script_.threads[t].size(); ++i) {
+      const ThreadOpOutcome& out = run.outcomes[t][i];
+      if (!out.ran) continue;
+      facts.ops.push_back({t + 1, static_cast<int>(i), script_.threads[t][i],
+                           script_.is_misuse(t, i), mine.detectable[i], out.result, out.misuse});
+    }
+  }
+  for (std::string& broken : CheckRacingMisuse(script_, facts)) {
+    run.failures.push_back(absl::StrCat("racing misuse: ", std::move(broken)));
   }
 }
 

@@ -29,6 +29,15 @@
 // A start from which plain could wrap (more than 2^32-1 holders) is refused as out of contract,
 // and saturation reports are not compared (linearizability.h).
 //
+// Racing misuse. A script with `thread N misuse OP` lines (all in one thread, the misuser) runs
+// those operations whatever the thread holds, racing the others, which keep the rules above;
+// the misuser is dealt no initial holders. Only a split word takes such a script, and only
+// when no correct thread can hold the kind a misused put or unpin drops (racing_misuse.h says
+// why). Holdings then follow what each operation answered (racing_misuse.h), the predicate
+// readings are off, and the run is judged by CheckRacingMisuse
+// (racing_misuse.h: the misuse is reported, the fields stay exact for the holders, nothing is
+// lost or freed early) instead of linearizability, which the header's repair windows rule out.
+//
 // Lives in testing/ rather than core/ because it judges against RefcountModel.
 #pragma once
 
@@ -47,6 +56,7 @@
 #include "linearizability.h"
 #include "pinsplit/any_refcount.h"
 #include "pinsplit/interleave_script.h"
+#include "racing_misuse.h"
 
 namespace pinsplit {
 
@@ -116,6 +126,9 @@ class InterleaveRunner {
 
   // Works out start_ and dealt_ from the script (Create, once).
   void DealInitialHolders();
+  // Racing misuse: judges the finished run (racing_misuse.h).
+  void CheckMisuseRun(InterleaveRun& run, const RefcountState& final_state);
+  bool racing_misuse_ = false;  // the script has `misuse` operations
 
   // The start state (one reference unless the script sets one) and what each thread holds of
   // it at the start (interleave_replay.cc deals it): fixed by the script.
@@ -135,6 +148,12 @@ class InterleaveRunner {
     std::vector<std::pair<std::size_t, std::size_t>> windows;  // per op: accesses [first, end)
     std::vector<Misuse> misuse;      // reported during the thread's current operation
     std::vector<std::size_t> steps;  // the global steps the thread took, in order
+    // Racing misuse: per op, whether its thread held none of what it drops (misuse ops), and
+    // the thread's holdings at its end, all of them and those try_get/try_pin took.
+    std::vector<bool> detectable;
+    std::uint32_t refs = 0, read = 0, write = 0;
+    std::uint32_t windowed_refs = 0, windowed_read = 0, windowed_write = 0;
+    MisuseHoldings leaked;  // units the counter kept of this thread's correct drops it undid
   };
   struct HistorySlot {  // where a history entry goes: sorted, then filled in
     std::size_t first_step, last_step;

@@ -34,6 +34,15 @@ absl::StatusOr<CounterOp> ParseCounterLine(absl::string_view padded_line, int li
 
 }  // namespace
 
+int InterleaveScript::misuse_thread() const {
+  for (std::size_t t = 0; t < misuse.size(); ++t) {
+    for (bool m : misuse[t]) {
+      if (m) return static_cast<int>(t);
+    }
+  }
+  return -1;
+}
+
 bool LooksLikeInterleaveScript(std::string_view text) {
   for (absl::string_view line : absl::StrSplit(absl::string_view(text.data(), text.size()), '\n')) {
     const std::vector<Token> tokens = TokenizeLine(line);
@@ -85,18 +94,44 @@ absl::StatusOr<InterleaveScript> ParseInterleaveScript(std::string_view text) {
         return SyntaxError(line_number, tokens[1].column + static_cast<int>(tokens[1].text.size()),
                            "expected an operation after the thread id");
       }
-      // Blank out "thread N" so the counter parser sees the operation at its own columns.
+      // `misuse` before the operation marks a deliberate contract breach.
+      const bool misuse = tokens[2].text == "misuse";
+      if (misuse && tokens.size() < 4) {
+        return SyntaxError(line_number, tokens[2].column + 6,
+                           "expected an operation after 'misuse' (get, put or unpin K)");
+      }
+      const Token& op_token = tokens[misuse ? 3 : 2];
+      // Blank out "thread N [misuse]" so the counter parser sees the operation at its own
+      // columns.
       std::string padded(line);
-      for (int c = 0; c < tokens[2].column - 1; ++c) padded[c] = ' ';
+      for (int c = 0; c < op_token.column - 1; ++c) padded[c] = ' ';
       absl::StatusOr<CounterOp> op = ParseCounterLine(padded, line_number);
       if (!op.ok()) return op.status();
       if (op->kind == CounterOpKind::kSet || op->kind == CounterOpKind::kExpect) {
-        return SyntaxError(line_number, tokens[2].column,
-                           absl::StrCat(Quoted(tokens[2].text),
+        return SyntaxError(line_number, op_token.column,
+                           absl::StrCat(Quoted(op_token.text),
                                         " cannot run in a thread; write it on its own line"));
+      }
+      if (misuse && op->kind != CounterOpKind::kGet && op->kind != CounterOpKind::kPut &&
+          op->kind != CounterOpKind::kUnpin) {
+        return SyntaxError(line_number, op_token.column,
+                           absl::StrCat(Quoted(op_token.text),
+                                        " is never misuse: 'misuse' marks get, put or unpin K"));
       }
       if (static_cast<int>(script.threads.size()) < *id) script.threads.resize(*id);
       script.threads[*id - 1].push_back(*std::move(op));
+      if (misuse) {
+        const int owner = script.misuse_thread();
+        if (owner >= 0 && owner != *id - 1) {
+          return SyntaxError(line_number, tokens[1].column,
+                             absl::StrCat("misuse operations run in one thread (thread ", owner + 1,
+                                          " has some): two racing misuses are outside what "
+                                          "split_refcount.h promises"));
+        }
+        if (static_cast<int>(script.misuse.size()) < *id) script.misuse.resize(*id);
+        script.misuse[*id - 1].resize(script.threads[*id - 1].size());
+        script.misuse[*id - 1].back() = true;
+      }
       if (*id > highest_thread) {
         highest_thread = *id;
         highest_thread_line = line_number;
@@ -131,6 +166,14 @@ absl::StatusOr<InterleaveScript> ParseInterleaveScript(std::string_view text) {
                                       " has no operations"));
     }
   }
+  // One shape for a script with misuse: a flag per operation (so that equal scripts compare
+  // equal whichever way they were built).
+  if (!script.misuse.empty()) {
+    script.misuse.resize(script.threads.size());
+    for (std::size_t t = 0; t < script.threads.size(); ++t) {
+      script.misuse[t].resize(script.threads[t].size());
+    }
+  }
   for (const ScheduleEntry& e : schedule) {
     if (e.id > highest_thread) {
       return SyntaxError(e.line, e.column,
@@ -146,8 +189,9 @@ std::string FormatInterleaveScript(const InterleaveScript& script) {
   std::string out;
   if (script.initial) absl::StrAppend(&out, Format(*script.initial), "\n");
   for (std::size_t t = 0; t < script.threads.size(); ++t) {
-    for (const CounterOp& op : script.threads[t]) {
-      absl::StrAppend(&out, "thread ", t + 1, " ", Format(op), "\n");
+    for (std::size_t i = 0; i < script.threads[t].size(); ++i) {
+      absl::StrAppend(&out, "thread ", t + 1, script.is_misuse(t, i) ? " misuse " : " ",
+                      Format(script.threads[t][i]), "\n");
     }
   }
   for (std::size_t i = 0; i < script.schedule.size(); i += 32) {

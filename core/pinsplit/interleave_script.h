@@ -5,6 +5,8 @@
 //   set refs=1 write=1          optional, before any thread line: the state the threads start in
 //   thread 1 put                thread N OP [=> RESULT]: OP of the counter language (get,
 //   thread 2 unpin write        try_get, put, pin K, unpin K), run by logical thread N (1..4)
+//   thread 3 misuse put         a deliberate contract breach (get, put or unpin K) that races
+//                               with the others; misuse ops all run in one thread
 //   schedule 1 2 1 1            the thread preferred at each scheduling decision (may span
 //                               several lines; optional)
 //   expect dead=yes             checked once every thread has finished (any number, anywhere)
@@ -33,6 +35,15 @@ struct InterleaveScript {
   std::vector<std::vector<CounterOp>> threads;  // threads[i]: the operations of thread i+1
   std::vector<int> schedule;                    // preferred thread ids, one per decision
   std::vector<CounterOp> expects;               // checked after every thread has finished
+  // misuse[t][i]: operation i of thread t+1 is written `misuse OP` (may be shorter than
+  // threads, or empty: no misuse). Only get, put and unpin, and all in one thread.
+  std::vector<std::vector<bool>> misuse;
+
+  bool is_misuse(std::size_t thread, std::size_t op) const {
+    return thread < misuse.size() && op < misuse[thread].size() && misuse[thread][op];
+  }
+  // The 0-based thread that runs the misuse operations, or -1.
+  int misuse_thread() const;
 
   friend bool operator==(const InterleaveScript&, const InterleaveScript&) = default;
 };
