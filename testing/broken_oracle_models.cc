@@ -96,11 +96,40 @@ absl::Status BasicMmModel<ForkKeepsExclusiveSync>::copy_page_table(Process& from
   return absl::OkStatus();
 }
 
+template <>
+absl::Status BasicMmModel<MprotectKeepsWritableSync>::protect(ProcessId p, Addr addr,
+                                                              bool writable) {
+  absl::StatusOr<LockedProcess> proc = lock_process(p);
+  if (!proc.ok()) return proc.status();
+  absl::StatusOr<PageId> page = mapped_page(**proc, p, addr);
+  if (!page.ok()) return page.status();
+  (*proc)->prot[addr] = writable ? kReadWrite : kReadOnly;
+  // THE FLAW: the entry is not write-protected.
+  return absl::OkStatus();
+}
+
+template <>
+void BasicMmModel<UnmapKeepsMapcountSync>::drop_mapping(PageId id, ProcessId p, Addr addr) {
+  auto& page = pages_[id];
+  {
+    std::lock_guard lock(page.holders_mu);
+    auto& m = page.holders.mappings;
+    auto it = std::find(m.begin(), m.end(), std::make_pair(p, addr));
+    if (it != m.end()) m.erase(it);
+  }
+  // THE FLAW: no mapcount decrement.
+  release(id, page.counter->put());
+}
+
 template class BasicMmModel<FastWritePinIgnoresProtectionSync>;
 template class BasicTruthOracle<BasicMmModel<FastWritePinIgnoresProtectionSync>>;
 template class BasicMmModel<ForkLeavesParentWritableSync>;
 template class BasicTruthOracle<BasicMmModel<ForkLeavesParentWritableSync>>;
 template class BasicMmModel<ForkKeepsExclusiveSync>;
 template class BasicTruthOracle<BasicMmModel<ForkKeepsExclusiveSync>>;
+template class BasicMmModel<MprotectKeepsWritableSync>;
+template class BasicTruthOracle<BasicMmModel<MprotectKeepsWritableSync>>;
+template class BasicMmModel<UnmapKeepsMapcountSync>;
+template class BasicTruthOracle<BasicMmModel<UnmapKeepsMapcountSync>>;
 
 }  // namespace pinsplit::mm

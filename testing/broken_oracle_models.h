@@ -14,6 +14,10 @@
 //   ForkKeepsExclusive             fork shares a page without clearing its AnonExclusive flag:
 //                                  a later fault reuses the shared page in place. Caught as
 //                                  "anon-exclusive" at the fork.
+//   MprotectKeepsWritable          mprotect(read-only) records the protection but leaves the
+//                                  entry writable. Caught as "writability" at the mprotect.
+//   UnmapKeepsMapcount             an unmap drops the mapping and its reference but not the
+//                                  mapcount. Caught as "accounting" at the unmap.
 // On StdSync only (sequential teeth tests: testing/truth_oracle_teeth_test.cc).
 #pragma once
 
@@ -30,6 +34,10 @@ template <class Base>
 struct ForkLeavesParentWritable : Base {};
 template <class Base>
 struct ForkKeepsExclusive : Base {};
+template <class Base>
+struct MprotectKeepsWritable : Base {};
+template <class Base>
+struct UnmapKeepsMapcount : Base {};
 
 }  // namespace pinsplit
 
@@ -38,6 +46,8 @@ namespace pinsplit::mm {
 using FastWritePinIgnoresProtectionSync = FastWritePinIgnoresProtection<StdSync>;
 using ForkLeavesParentWritableSync = ForkLeavesParentWritable<StdSync>;
 using ForkKeepsExclusiveSync = ForkKeepsExclusive<StdSync>;
+using MprotectKeepsWritableSync = MprotectKeepsWritable<StdSync>;
+using UnmapKeepsMapcountSync = UnmapKeepsMapcount<StdSync>;
 
 template <>
 PinOutcome BasicMmModel<FastWritePinIgnoresProtectionSync>::pin_fast(PinId id, ProcessId p,
@@ -51,6 +61,11 @@ absl::Status BasicMmModel<ForkLeavesParentWritableSync>::copy_page_table(Process
 template <>
 absl::Status BasicMmModel<ForkKeepsExclusiveSync>::copy_page_table(Process& from, ProcessId parent,
                                                                    Process& to, ProcessId child);
+template <>
+absl::Status BasicMmModel<MprotectKeepsWritableSync>::protect(ProcessId p, Addr addr,
+                                                              bool writable);
+template <>
+void BasicMmModel<UnmapKeepsMapcountSync>::drop_mapping(PageId id, ProcessId p, Addr addr);
 
 extern template class BasicMmModel<FastWritePinIgnoresProtectionSync>;
 extern template class BasicTruthOracle<BasicMmModel<FastWritePinIgnoresProtectionSync>>;
@@ -58,5 +73,9 @@ extern template class BasicMmModel<ForkLeavesParentWritableSync>;
 extern template class BasicTruthOracle<BasicMmModel<ForkLeavesParentWritableSync>>;
 extern template class BasicMmModel<ForkKeepsExclusiveSync>;
 extern template class BasicTruthOracle<BasicMmModel<ForkKeepsExclusiveSync>>;
+extern template class BasicMmModel<MprotectKeepsWritableSync>;
+extern template class BasicTruthOracle<BasicMmModel<MprotectKeepsWritableSync>>;
+extern template class BasicMmModel<UnmapKeepsMapcountSync>;
+extern template class BasicTruthOracle<BasicMmModel<UnmapKeepsMapcountSync>>;
 
 }  // namespace pinsplit::mm

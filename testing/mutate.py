@@ -248,6 +248,7 @@ class Outcome:
     status: str  # killed, survived, invalid
     detail: str = ""  # the failing test, the timeout, or the compiler's first error
     seconds: float = 0.0
+    build_seconds: float = 0.0
 
 
 class Runner:
@@ -313,7 +314,8 @@ def first_error(text: str) -> str:
 
 def failed_tests(ctest_output: str) -> str:
     """The names of the failed tests in ctest's summary ("  12 - name (Failed)")."""
-    names = re.findall(r"^\s*\d+ - (\S+) \(([^)]*)\)", ctest_output, re.MULTILINE)
+    names = re.findall(r"^\s*\d+ - (.+) \((Failed|Timeout|[A-Z][^()]*)\)\s*$", ctest_output,
+                       re.MULTILINE)
     return ", ".join(f"{name} ({why})" for name, why in names) or tail(ctest_output, 3)
 
 
@@ -323,12 +325,14 @@ def judge(mutant: Mutant, area: Area, runner: Runner, tree: Path,
     started = time.monotonic()
     with Mutation(tree, mutant, journal) as mutation:
         built, error = runner.build(area)
+        build_seconds = round(time.monotonic() - started, 1)
         if not built:
             outcome = Outcome("invalid", error)
         else:
             passed, failures = runner.test(area)
             outcome = Outcome("survived", "") if passed else Outcome("killed", failures)
     outcome.seconds = round(time.monotonic() - started, 1)
+    outcome.build_seconds = build_seconds
     return outcome, mutation.line
 
 
@@ -497,7 +501,8 @@ def main(argv: list[str]) -> int:
                             "line": line, "kind": mutant.kind, "find": mutant.find,
                             "replace": mutant.replace, "why": mutant.why,
                             "outcome": outcome.status, "detail": outcome.detail,
-                            "seconds": outcome.seconds})
+                            "seconds": outcome.seconds,
+                            "build_seconds": outcome.build_seconds})
             elapsed = time.monotonic() - run_started
             print(f"[mutate] {i}/{len(chosen)} {mutant.id} ({mutant.file}:{line}): "
                   f"{outcome.status}{': ' + outcome.detail if outcome.detail else ''} "

@@ -48,6 +48,10 @@ class Steps {
     oracle_.on_fork(p, child);
     return child;
   }
+  void Unmap(ProcessId p, Addr a) {
+    ASSERT_TRUE(model_->unmap(p, a).ok());
+    oracle_.on_unmap(p, a);
+  }
   void Protect(ProcessId p, Addr a, bool writable) {
     ASSERT_TRUE(model_->protect(p, a, writable).ok());
     oracle_.on_protect(p, a, writable);
@@ -195,6 +199,45 @@ TEST(TruthOracleTeeth, AForkThatKeepsAnonExclusiveUnderSplitIsSeenOnlyByTheFlagC
   ASSERT_TRUE(broken.Write(p, 0, 2).ok());
   EXPECT_EQ(broken.Read(child, 0), 3u);
   EXPECT_THAT(broken.Kinds(), IsEmpty());  // both copied away: nobody shares the page now
+}
+
+TEST(TruthOracleTeeth, AnMprotectThatLeavesTheEntryWritableIsCaughtAsWritability) {
+  for (const char* policy : kPolicies) {
+    SCOPED_TRACE(policy);
+    Steps<MprotectKeepsWritableSync> broken(policy);
+    const ProcessId p = broken.Spawn();
+    broken.Map(p, 0);
+    ASSERT_TRUE(broken.Write(p, 0, 1).ok());
+    broken.Protect(p, 0, false);
+    EXPECT_THAT(broken.Kinds(), ElementsAre("writability"));
+
+    Steps<StdSync> correct(policy);
+    const ProcessId q = correct.Spawn();
+    correct.Map(q, 0);
+    ASSERT_TRUE(correct.Write(q, 0, 1).ok());
+    correct.Protect(q, 0, false);
+    EXPECT_THAT(correct.Kinds(), IsEmpty());
+  }
+}
+
+TEST(TruthOracleTeeth, AnUnmapThatKeepsTheMapcountIsCaughtAsAccounting) {
+  for (const char* policy : kPolicies) {
+    SCOPED_TRACE(policy);
+    Steps<UnmapKeepsMapcountSync> broken(policy);
+    const ProcessId p = broken.Spawn();
+    broken.Map(p, 0);
+    const ProcessId child = broken.Fork(p);
+    EXPECT_THAT(broken.Kinds(), IsEmpty());
+    broken.Unmap(child, 0);
+    EXPECT_THAT(broken.Kinds(), ElementsAre("accounting"));
+
+    Steps<StdSync> correct(policy);
+    const ProcessId q = correct.Spawn();
+    correct.Map(q, 0);
+    const ProcessId c = correct.Fork(q);
+    correct.Unmap(c, 0);
+    EXPECT_THAT(correct.Kinds(), IsEmpty());
+  }
 }
 
 }  // namespace
