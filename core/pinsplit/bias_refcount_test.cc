@@ -35,6 +35,7 @@ TEST(BiasRefcountTest, NewReferencesAndPinsAreRefusedOnceTheCountWouldGoNegative
   MisuseRecorder misuse;
   Bias c;
   ASSERT_TRUE(c.reset(Bias::kMaxCount, 0, 0, false));
+  EXPECT_TRUE(c.is_pinned());  // the fullest count still reads "maybe pinned"
   EXPECT_EQ(c.try_get(), GetResult::kFull);
   EXPECT_EQ(c.try_pin(PinKind::kRead), PinResult::kFull);
   EXPECT_EQ(c.raw(), Bias::kMaxCount);
@@ -42,6 +43,9 @@ TEST(BiasRefcountTest, NewReferencesAndPinsAreRefusedOnceTheCountWouldGoNegative
   // new reference or pin is refused, and drops still count.
   EXPECT_EQ(c.get(), GetResult::kOk);
   EXPECT_EQ(c.raw(), Bias::kMaxCount + 1);
+  // A negative count is not "maybe pinned", as the kernel's signed page_maybe_dma_pinned() reads
+  // it.
+  EXPECT_FALSE(c.is_pinned());
   EXPECT_EQ(c.try_get(), GetResult::kFull);
   EXPECT_EQ(c.try_pin(PinKind::kWrite), PinResult::kFull);
   EXPECT_EQ(c.put(), PutResult::kLive);
