@@ -378,6 +378,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="the mutation list (default testing/mutations.json)")
     parser.add_argument("--area", action="append", default=[],
                         help="only these areas (repeat or comma-separate; default: all)")
+    parser.add_argument("--mutant", action="append", default=[],
+                        help="only these mutants, by id (repeat or comma-separate)")
     parser.add_argument("--limit", type=positive_int, help="at most N mutants, drawn by --seed")
     parser.add_argument("--seed", type=positive_int, default=1,
                         help="orders (and with --limit, picks) the mutants (default 1)")
@@ -397,6 +399,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--source", default=str(REPO_ROOT), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.area = [a for spec in args.area for a in spec.split(",") if a]
+    args.mutant = [m for spec in args.mutant for m in spec.split(",") if m]
     return args
 
 
@@ -404,7 +407,11 @@ def select(mutants: list[Mutant], areas: dict[str, Area], args: argparse.Namespa
     unknown = [a for a in args.area if a not in areas]
     if unknown:
         raise UsageError(f"unknown area '{unknown[0]}'; known: {', '.join(areas)}")
-    chosen = [m for m in mutants if not args.area or m.area in args.area]
+    missing = [i for i in args.mutant if i not in {m.id for m in mutants}]
+    if missing:
+        raise UsageError(f"no mutant '{missing[0]}' in the list")
+    chosen = [m for m in mutants if (not args.area or m.area in args.area) and
+              (not args.mutant or m.id in args.mutant)]
     random.Random(args.seed).shuffle(chosen)
     if args.limit is not None:
         chosen = chosen[:args.limit]

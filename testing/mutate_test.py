@@ -83,6 +83,14 @@ class VerdictTest(FakeTree):
         self.assertIn("less: core/math.cc:2", result.stdout)  # the survivor, where it is
         self.assert_restored()
 
+    def test_mutant_picks_one_by_id(self):
+        check = f"grep -q 'a + b' {self.source}"
+        result = self.run_tool("--mutant", "less", test_command=check)
+        document = json.loads((self.root / "out.json").read_text())
+        self.assertEqual([m["id"] for m in document["mutants"]], ["less"])
+        self.assertEqual(result.returncode, 1)
+        self.assert_restored()
+
     def test_every_mutant_killed_exits_zero(self):
         check = self.script("unchanged.py", f"sys.exit(SOURCE.read_text() != {SOURCE!r})\n")
         result = self.run_tool(test_command=check)
@@ -204,6 +212,12 @@ class BadInputTest(FakeTree):
 
     def test_a_tree_that_fails_its_tests_unmutated(self):
         self.assert_bad("fails its tests unmutated", test_command="false")
+
+    def test_an_unknown_mutant_id(self):
+        result = self.run_tool("--mutant", "nope")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("no mutant 'nope'", result.stderr)
+        self.assert_restored()
 
     def test_bad_flags(self):
         result = self.run_tool("--limit", "0")
