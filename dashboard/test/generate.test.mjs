@@ -96,3 +96,27 @@ test('a directory stands for its visible .json files, not the temp files of a ru
   assert.equal(none.status, 2);
   assert.match(none.stderr, /directory holds no \.json file/);
 });
+
+test('a timings record (./harness test --timings) is read and listed with its version', () => {
+  const dir = tempDir();
+  const record = path.join(dir, 'test-timings.json');
+  fs.writeFileSync(record, JSON.stringify({
+    kind: 'timings', command: 'test', status: 0, total_seconds: 650.2,
+    conditions: { packages_installed_during_run: [], fresh_build_dirs: ['asan'] },
+    phases: [{ name: 'build asan', depth: 0, started: '2026-12-05T21:00:00Z', seconds: 300, status: 0 }],
+    run: { id: 'timings-run-1', started: '2026-12-05T21:00:00Z', version: '9.8.7',
+      git_revision: 'abc1234', host: 'h', cpus: 2, compiler: 'clang 14.0.6', flags: '',
+      preset: 'asan+tsan' } }));
+  const out = path.join(dir, 'page.html');
+  const result = generate('--out', out, path.join(fixtures, 'fuzz.json'), record);
+  assert.equal(result.status, 0, result.stderr);
+  const html = fs.readFileSync(out, 'utf8');
+  assert.ok(html.includes('timings-run-1') && html.includes('9.8.7'), 'run metadata row');
+  // A phase without its seconds is refused like any other missing field.
+  const bad = JSON.parse(fs.readFileSync(record, 'utf8'));
+  delete bad.phases[0].seconds;
+  fs.writeFileSync(record, JSON.stringify(bad));
+  const refused = generate('--out', out, record);
+  assert.equal(refused.status, 2);
+  assert.match(refused.stderr, /phases\[0\]\.seconds/);
+});
