@@ -84,7 +84,8 @@ def read_phases(tsv: Path) -> list[dict[str, Any]]:
             raise BadInput(f"{tsv}:{number}: expected at least 5 tab-separated fields")
         name, depth, start, end, status = fields[:5]
         try:
-            phase: dict[str, Any] = {"name": name, "depth": int(depth), "started": iso(float(start)),
+            phase: dict[str, Any] = {"name": name, "depth": int(depth),
+                                     "started": iso(float(start)),
                                      "seconds": round(float(end) - float(start), 1),
                                      "status": int(status)}
         except ValueError as e:
@@ -175,6 +176,8 @@ def markdown(record_path: Path) -> str:
     lines.append(f"| **total** | **{duration(doc['total_seconds'])}** |")
     installed = cond["packages_installed_during_run"]
     fresh = cond["fresh_build_dirs"]
+    packages = ("installed by this run: " + ", ".join(installed) if installed
+                else "all installed beforehand")
     lines += ["", f"Recorded by `./harness {doc['command']} --timings` on {run['started']} at "
               f"revision {run['git_revision']} (pinsplit {run.get('version', '?')}), exit status "
               f"{doc['status']}, on {run['cpus']} CPUs (load average "
@@ -182,7 +185,7 @@ def markdown(record_path: Path) -> str:
               f"{', run at nice ' + str(cond['niceness']) if cond.get('niceness') else ''}); "
               f"build folders "
               f"{'created by this run: ' + ', '.join(fresh) if fresh else 'already configured'}; "
-              f"packages {'installed by this run: ' + ', '.join(installed) if installed else 'all installed beforehand'}."]
+              f"packages {packages}."]
     return "\n".join(lines) + "\n"
 
 
