@@ -27,6 +27,8 @@ STUBS = {
     "cmake": """#!/bin/bash
 if [[ $1 == --preset ]]; then mkdir -p "build/$2" && touch "build/$2/build.ninja"; fi
 sleep 0.2
+[[ $1 == --build && ${BUILD_FAILS:-} == "$3" ]] && exit 3
+exit 0
 """,
     "ctest": """#!/bin/bash
 preset=$2
@@ -104,14 +106,24 @@ class HarnessTimingsTest(unittest.TestCase):
         self.assertGreaterEqual(doc["total_seconds"],
                                 sum(p["seconds"] for p in doc["phases"] if p["depth"] == 0) - 0.5)
 
-    def test_a_failing_step_still_leaves_its_record(self) -> None:
+    def test_failing_asan_tests_still_run_the_storms_and_leave_the_record(self) -> None:
         result = self.harness("test", "--timings", CTEST_FAILS="asan")
         self.assertEqual(result.returncode, 8, result.stderr)
         doc = self.record()
         self.assertEqual(doc["status"], 8)
-        self.assertEqual([p["name"] for p in doc["phases"]][-1], "ctest asan")
-        self.assertEqual(doc["phases"][-1]["status"], 8)
-        self.assertEqual(doc["phases"][-1]["ctest"]["tests"], 2)
+        ctest = {p["name"]: p for p in doc["phases"] if p["name"].startswith("ctest")}
+        self.assertEqual(ctest["ctest asan"]["status"], 8)
+        self.assertEqual(ctest["ctest asan"]["ctest"]["tests"], 2)
+        # The storms still ran, and passed; the run exits with the asan failure.
+        self.assertEqual(ctest["ctest tsan -L stress"]["status"], 0)
+
+    def test_a_failed_build_ends_the_run_and_its_open_phase(self) -> None:
+        result = self.harness("test", "--timings", BUILD_FAILS="tsan")
+        self.assertEqual(result.returncode, 3, result.stderr)
+        doc = self.record()
+        self.assertEqual(doc["status"], 3)
+        self.assertEqual(doc["phases"][-1]["name"], "build tsan (stress)")
+        self.assertEqual(doc["phases"][-1]["status"], 3)
 
     def test_no_record_without_the_flag(self) -> None:
         result = self.harness("test")
