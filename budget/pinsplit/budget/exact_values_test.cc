@@ -68,7 +68,8 @@ double BruteForceRefusal(std::uint64_t servers, const PoissonClass& poisson,
     for (int x : s) sum += x;
     for (std::size_t c = 0; c <= k; ++c) {
       const double arrival =
-          c == 0 ? poisson.rate : finite[c - 1].rate * (finite[c - 1].sources - s[c]);
+          c == 0 ? poisson.rate
+                 : finite[c - 1].rate * static_cast<double>(finite[c - 1].sources - s[c]);
       const double per_holder =
           c == 0 ? 1.0 / poisson.hold : finite[c - 1].rate / finite[c - 1].beta;
       if (sum < static_cast<int>(servers) && arrival > 0) {
@@ -113,7 +114,7 @@ double BruteForceRefusal(std::uint64_t servers, const PoissonClass& poisson,
     for (int x : states[i]) sum += x;
     double rate = poisson.rate;
     for (std::size_t c = 1; c <= k; ++c)
-      rate += finite[c - 1].rate * (finite[c - 1].sources - states[i][c]);
+      rate += finite[c - 1].rate * static_cast<double>(finite[c - 1].sources - states[i][c]);
     attempts += pi * rate;
     if (sum == static_cast<int>(servers)) refused += pi * rate;
   }
