@@ -34,7 +34,7 @@ class DeterministicAtomic {
   DeterministicAtomic& operator=(const DeterministicAtomic&) = delete;
 
   T load(std::memory_order order = std::memory_order_seq_cst) const {
-    DeterministicScheduler::BeforeAccess();
+    DeterministicScheduler::BeforeAccess(this);
     std::uint64_t seen = 0;
     T v;
     if (DeterministicScheduler::WeakLoad(weak_, Raw(value_.load(std::memory_order_relaxed)), order,
@@ -49,7 +49,7 @@ class DeterministicAtomic {
   }
 
   void store(T desired, std::memory_order order = std::memory_order_seq_cst) {
-    DeterministicScheduler::BeforeAccess();
+    DeterministicScheduler::BeforeAccess(this);
     if (order != std::memory_order_seq_cst && DeterministicScheduler::Buffering()) {
       DeterministicScheduler::BufferStore(this, static_cast<std::uint64_t>(desired), &Commit);
       Report("store(buffered)", desired, desired, true);
@@ -64,7 +64,7 @@ class DeterministicAtomic {
   }
 
   T exchange(T desired, std::memory_order order = std::memory_order_seq_cst) {
-    DeterministicScheduler::BeforeAccess();
+    DeterministicScheduler::BeforeAccess(this);
     DeterministicScheduler::DrainOwnBuffer();
     const T before = value_.exchange(desired, order);
     DeterministicScheduler::WeakWrite(weak_, Raw(before), Raw(desired), order, true);
@@ -73,7 +73,7 @@ class DeterministicAtomic {
   }
 
   T fetch_add(T arg, std::memory_order order = std::memory_order_seq_cst) {
-    DeterministicScheduler::BeforeAccess();
+    DeterministicScheduler::BeforeAccess(this);
     DeterministicScheduler::DrainOwnBuffer();
     const T before = value_.fetch_add(arg, order);
     DeterministicScheduler::WeakWrite(weak_, Raw(before), Raw(static_cast<T>(before + arg)), order,
@@ -83,7 +83,7 @@ class DeterministicAtomic {
   }
 
   T fetch_sub(T arg, std::memory_order order = std::memory_order_seq_cst) {
-    DeterministicScheduler::BeforeAccess();
+    DeterministicScheduler::BeforeAccess(this);
     DeterministicScheduler::DrainOwnBuffer();
     const T before = value_.fetch_sub(arg, order);
     DeterministicScheduler::WeakWrite(weak_, Raw(before), Raw(static_cast<T>(before - arg)), order,
@@ -94,7 +94,7 @@ class DeterministicAtomic {
 
   bool compare_exchange_strong(T& expected, T desired, std::memory_order success,
                                std::memory_order failure) {
-    DeterministicScheduler::BeforeAccess();
+    DeterministicScheduler::BeforeAccess(this);
     DeterministicScheduler::DrainOwnBuffer();
     const T wanted = expected;
     const bool ok = value_.compare_exchange_strong(expected, desired, success, failure);

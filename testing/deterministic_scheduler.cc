@@ -149,6 +149,7 @@ void DeterministicScheduler::ResetRun(const std::vector<std::function<void()>>& 
   for (int i = 0; i <= kMaxLogicalThreads; ++i) {
     finished_[i] = false;
     access_count_[i] = 0;
+    next_target_[i] = nullptr;
   }
   outcome_.choices.clear();
   outcome_.step_threads.clear();
@@ -275,8 +276,10 @@ int DeterministicScheduler::PickNextLocked() {
         }
         return 0;
       }
+      // A commit matters only to an access of the same location by another thread (each
+      // thread sees its own buffer): offer it only when a parked thread is about to make one.
       for (int id = 1; id <= thread_count_; ++id) {
-        if (!buffers_[id].empty()) candidates[n++] = kFlushBase + id;
+        if (!buffers_[id].empty() && BufferSeenByAnother(id)) candidates[n++] = kFlushBase + id;
       }
     }
     if (n == 0) return 0;
@@ -288,6 +291,18 @@ int DeterministicScheduler::PickNextLocked() {
     if (pick < kFlushBase) return pick;
     CommitOldest(pick - kFlushBase);
   }
+}
+
+bool DeterministicScheduler::BufferSeenByAnother(int thread) const {
+  for (int other = 1; other <= thread_count_; ++other) {
+    if (other == thread || finished_[other] || blocked_on_[other] != nullptr) continue;
+    const void* target = next_target_[other];
+    if (target == nullptr) continue;
+    for (const BufferedStore& store : buffers_[thread]) {
+      if (store.target == target) return true;
+    }
+  }
+  return false;
 }
 
 void DeterministicScheduler::CommitOldest(int thread) {
@@ -393,10 +408,11 @@ void DeterministicScheduler::HandOffLocked(std::unique_lock<std::mutex>& lock, i
   cvs_[self].wait(lock, [&] { return running_ == self; });
 }
 
-void DeterministicScheduler::BeforeAccess() {
+void DeterministicScheduler::BeforeAccess(const void* target) {
   DeterministicScheduler* s = current_scheduler;
   if (s == nullptr || unscheduled_depth_ != 0) return;
   const int self = current_thread;
+  s->next_target_[self] = target;
   if (s->engine_ == SchedulerEngine::kFibers) {
     s->SwitchFibers(self, s->PickNextLocked(), false);
   } else {

@@ -31,8 +31,10 @@
 // sequentially consistent. In store-buffer mode (set_store_buffers) it also explores x86-TSO
 // reorderings: each logical thread's non-seq_cst stores wait in a per-thread FIFO buffer, its own
 // loads read its newest buffered value (store forwarding), and a store leaves the buffer for
-// memory when the Chooser picks it: at every decision, "commit the oldest buffered store of
-// thread k" is a candidate with id kFlushBase + k, beside the threads. A seq_cst store, every
+// memory when the Chooser picks it: at a decision, "commit the oldest buffered store of thread
+// k" is a candidate with id kFlushBase + k, beside the threads, when another parked thread's
+// next access touches a location k has buffered. (A commit nobody can observe yet is deferred
+// to the point where someone could: the same outcomes, far fewer schedules.) A seq_cst store, every
 // read-modify-write and a seq_cst fence (DeterministicFence) first drain the thread's buffer, as
 // x86's locked instructions and mfence do. Buffers left when every thread has finished are
 // drained in thread order without decisions. PreferredOrNext falls back to threads only, so
@@ -228,7 +230,9 @@ class DeterministicScheduler {
   void record_accesses(bool on) { record_accesses_ = on; }
 
   // For code running inside a logical thread; outside a run they do nothing / return 0.
-  static void BeforeAccess();
+  // `target`: the location the access touches (null for a fence), which store-buffer mode
+  // uses to offer a flush only where it can be seen (see PickNextLocked in the .cc).
+  static void BeforeAccess(const void* target = nullptr);
   static void AfterAccess(const char* what, std::uint64_t before, std::uint64_t after,
                           bool succeeded);
   static int CurrentThread();
@@ -319,6 +323,7 @@ class DeterministicScheduler {
   const void* blocked_on_[kMaxLogicalThreads + 1] = {};  // what each thread waits on, or null
   int finished_count_ = 0;
   std::size_t access_count_[kMaxLogicalThreads + 1] = {};
+  const void* next_target_[kMaxLogicalThreads + 1] = {};  // each parked thread's next location
   RunOutcome outcome_;
   bool record_accesses_ = false;
   std::vector<AccessRecord> accesses_;
@@ -340,6 +345,7 @@ class DeterministicScheduler {
   int ChooseReadFrom(int candidates);
   std::vector<BufferedStore> buffers_[kMaxLogicalThreads + 1];  // FIFO per logical thread
   void CommitOldest(int thread);
+  bool BufferSeenByAnother(int thread) const;
 };
 
 }  // namespace pinsplit
