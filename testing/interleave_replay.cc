@@ -98,8 +98,9 @@ void FollowAnswer(const CounterOp& op, bool misuse, const std::string& got,
     case CounterOpKind::kGet:
       h.refs += got == "ok" && !undone;
       // A misused get promises its caller nothing: like a resurrection, it may end up holding
-      // a dead word (one that a window made look alive).
-      windowed.refs += misuse && got == "ok" && !undone;
+      // a dead word (one that a window made look alive). So may a get on a resurrected hold.
+      windowed.refs +=
+          (misuse || windowed.refs + windowed.read + windowed.write > 0) && got == "ok" && !undone;
       break;
     case CounterOpKind::kTryGet:
       h.refs += got == "ok";

@@ -166,6 +166,27 @@ TEST(RacingMisuseTest, TeethTheStoreRepairLosesARacingOperation) {
   EXPECT_TRUE(alone->failures.empty()) << alone->failures.front();
 }
 
+// An open finding of the interleave fuzz target's misuse mode (21:37 UTC, 2026-12-05, on the
+// real counter): a misused unpin write borrows one from the READ field, so a full read field
+// reads one below full until the repair lands; a racing pin read is admitted into the gap, and
+// the repair's carry then wraps the read field to zero (out of the top of the word). Read pins
+// that are held vanish from the word, so a later put can answer kLast under them: an early
+// free, which split_refcount.h says a racing misuse never causes. This test pins the finding
+// down exhaustively on the seed layout; it fails (and should then be turned into a passing
+// check) once the counter stops admitting pins into a borrowed field.
+TEST(RacingMisuseTest, OpenFindingABorrowedFullReadFieldAdmitsAPinAndTheRepairWrapsIt) {
+  const Program p = {"carry",
+                     "set refs=1 read=14\n"
+                     "thread 1 pin read\nthread 1 pin read\n"
+                     "thread 2 misuse unpin write\n"};
+  const ExploreSummary s = Explore(p, "split");
+  std::cout << "split carry: " << s.violations << " of " << s.interleavings
+            << " schedules lose the read pins\n";
+  ASSERT_GT(s.violations, 0u);
+  const std::string& why = s.first_violation->failures.front();
+  EXPECT_NE(why.find("pin fields read=0"), std::string::npos) << why;
+}
+
 TEST(RacingMisuseTest, ScriptsRoundTripWithTheMisuseMark) {
   const InterleaveScript script = Parse(kPrograms[2].text);
   EXPECT_EQ(script.misuse_thread(), 2);
