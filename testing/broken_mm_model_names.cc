@@ -23,6 +23,12 @@ std::string_view VariantName(MmModelVariant v) {
       return "broken:late-fork-bump";
     case MmModelVariant::kMapcountFastPin:
       return "broken:mapcount-fast-pin";
+    case MmModelVariant::kForkSeqStore:
+      return "broken:fork-seq-store";
+    case MmModelVariant::kNoFenceAfterPin:
+      return "broken:no-fence-after-pin";
+    case MmModelVariant::kOddOnlyRecheck:
+      return "broken:odd-only-recheck";
   }
   return "?";
 }

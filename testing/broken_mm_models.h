@@ -8,7 +8,18 @@
 //                      present entry (that entry's copy is unbracketed);
 //   MapcountFastPin    split's GUP-fast licensed by mapcount == 1 alone, as it was before the mm
 //                      explorer found that a COW fault in the same process can copy the page
-//                      away after the pin (other policies unchanged).
+//                      away after the pin (other policies unchanged);
+//   ForkSeqStore       fork makes write_protect_seq odd (and even again) with a plain store and a
+//                      release fence, as a seqcount writer might, instead of an RMW and a full
+//                      fence: the odd value can sit in fork's store buffer while fork reads the
+//                      page's pins (only a store-buffer or weak explorer can show it);
+//   NoFenceAfterPin    GUP-fast without the full fence between its pin (an acquire
+//                      compare-exchange) and its recheck: harmless on x86, where the locked
+//                      instruction is a full barrier, a bug in C++ and on ARM (only the weak
+//                      explorer can show it).
+//   OddOnlyRecheck     GUP-fast's recheck after the pin asks "is a fork running now" (is the
+//                      sequence odd) instead of "did the sequence move": a whole fork inside the
+//                      window, on an entry already write-protected (mprotect), goes unseen.
 // The model's own option check_write_protect_seq = false (removing the recheck) is the fourth.
 //
 // Each flaw is a Sync type (a tag deriving from the Sync it runs on) for which one or two
@@ -37,6 +48,12 @@ template <class Base>
 struct LateForkBump : Base {};
 template <class Base>
 struct MapcountFastPin : Base {};
+template <class Base>
+struct ForkSeqStore : Base {};
+template <class Base>
+struct NoFenceAfterPin : Base {};
+template <class Base>
+struct OddOnlyRecheck : Base {};
 
 // Which build of the model runs: the correct one or a deliberately broken one.
 enum class MmModelVariant : std::uint8_t {
@@ -45,10 +62,15 @@ enum class MmModelVariant : std::uint8_t {
   kRecheckBeforePin,  // RecheckBeforePin<Sync>
   kLateForkBump,      // LateForkBump<Sync>
   kMapcountFastPin,   // MapcountFastPin<Sync>
+  kForkSeqStore,      // ForkSeqStore<Sync>
+  kNoFenceAfterPin,   // NoFenceAfterPin<Sync>
+  kOddOnlyRecheck,    // OddOnlyRecheck<Sync>
 };
 inline constexpr MmModelVariant kMmModelVariants[] = {
-    MmModelVariant::kCorrect, MmModelVariant::kNoSeqRecheck, MmModelVariant::kRecheckBeforePin,
-    MmModelVariant::kLateForkBump, MmModelVariant::kMapcountFastPin};
+    MmModelVariant::kCorrect,          MmModelVariant::kNoSeqRecheck,
+    MmModelVariant::kRecheckBeforePin, MmModelVariant::kLateForkBump,
+    MmModelVariant::kMapcountFastPin,  MmModelVariant::kForkSeqStore,
+    MmModelVariant::kNoFenceAfterPin,  MmModelVariant::kOddOnlyRecheck};
 std::string_view VariantName(MmModelVariant v);
 std::string KnownVariantNames();  // "correct, broken:no-seq-recheck, ...", for error messages
 absl::StatusOr<MmModelVariant> ParseVariant(std::string_view name);
@@ -67,6 +89,12 @@ auto WithVariantSync(MmModelVariant variant, mm::MmOptions options, F&& f) {
       return f.template operator()<LateForkBump<Base>>(options);
     case MmModelVariant::kMapcountFastPin:
       return f.template operator()<MapcountFastPin<Base>>(options);
+    case MmModelVariant::kForkSeqStore:
+      return f.template operator()<ForkSeqStore<Base>>(options);
+    case MmModelVariant::kNoFenceAfterPin:
+      return f.template operator()<NoFenceAfterPin<Base>>(options);
+    case MmModelVariant::kOddOnlyRecheck:
+      return f.template operator()<OddOnlyRecheck<Base>>(options);
     case MmModelVariant::kCorrect:
       break;
   }
@@ -92,12 +120,26 @@ auto WithVariantSync(MmModelVariant variant, mm::MmOptions options, F&& f) {
   template <>                                                                                     \
   absl::Status BasicMmModel<LateForkBump<BASE>>::copy_page_table(Process& from, ProcessId parent, \
                                                                  Process& to, ProcessId child);   \
+  template <>                                                                                     \
+  absl::StatusOr<ProcessId> BasicMmModel<ForkSeqStore<BASE>>::fork(ProcessId parent);             \
+  template <>                                                                                     \
+  PinOutcome BasicMmModel<NoFenceAfterPin<BASE>>::pin_fast(PinId id, ProcessId p, Addr addr,      \
+                                                           PinKind kind, bool longterm);          \
   extern template class BasicMmModel<RecheckBeforePin<BASE>>;                                     \
   extern template class BasicTruthOracle<BasicMmModel<RecheckBeforePin<BASE>>>;                   \
   extern template class BasicMmModel<LateForkBump<BASE>>;                                         \
   extern template class BasicTruthOracle<BasicMmModel<LateForkBump<BASE>>>;                       \
   extern template class BasicMmModel<MapcountFastPin<BASE>>;                                      \
   extern template class BasicTruthOracle<BasicMmModel<MapcountFastPin<BASE>>>;                    \
+  extern template class BasicMmModel<ForkSeqStore<BASE>>;                                         \
+  extern template class BasicTruthOracle<BasicMmModel<ForkSeqStore<BASE>>>;                       \
+  extern template class BasicMmModel<NoFenceAfterPin<BASE>>;                                      \
+  extern template class BasicTruthOracle<BasicMmModel<NoFenceAfterPin<BASE>>>;                    \
+  template <>                                                                                     \
+  PinOutcome BasicMmModel<OddOnlyRecheck<BASE>>::pin_fast(PinId id, ProcessId p, Addr addr,       \
+                                                          PinKind kind, bool longterm);           \
+  extern template class BasicMmModel<OddOnlyRecheck<BASE>>;                                       \
+  extern template class BasicTruthOracle<BasicMmModel<OddOnlyRecheck<BASE>>>;                     \
   }
 // NOLINTEND(bugprone-macro-parentheses)
 
