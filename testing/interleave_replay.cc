@@ -419,8 +419,8 @@ void InterleaveRunner::CheckMisuseRun(InterleaveRun& run, const RefcountState& f
                            script_.is_misuse(t, i), mine.detectable[i], out.result, out.misuse});
     }
   }
-  for (std::string& broken : CheckRacingMisuse(script_, facts)) {
-    run.failures.push_back(absl::StrCat("racing misuse: ", std::move(broken)));
+  for (const std::string& broken : CheckRacingMisuse(script_, facts)) {
+    run.failures.push_back(absl::StrCat("racing misuse: ", broken));
   }
 }
 

@@ -34,6 +34,7 @@ std::string Name(const MisuseOpOutcome& o) {
 
 std::string Reports(const std::vector<Misuse>& reports) {
   std::vector<std::string> names;
+  names.reserve(reports.size());
   for (Misuse m : reports) names.emplace_back(to_string(m));
   return names.empty() ? "none" : absl::StrJoin(names, ",");
 }
