@@ -16,7 +16,10 @@ namespace pinsplit {
 namespace {
 
 constexpr const char* kPolicies[] = {"split", "anon-exclusive"};
-constexpr int kOpKinds = 7;
+constexpr int kOpKinds = 7;  // the first format's kinds: OP % 42 < 42 codes them as before
+constexpr int kNewOpKinds = kMmThreadOpKinds - kOpKinds;
+constexpr int kOldCodes = kOpKinds * 3 * 2;                 // 42
+constexpr int kAllCodes = kOldCodes + kNewOpKinds * 3 * 2;  // 102
 constexpr int kProcesses = 3;
 constexpr int kAddresses = 2;
 
@@ -34,7 +37,18 @@ constexpr OpName kOpNames[] = {
     {MmThreadOpKind::kWrite, "write", true, true},
     {MmThreadOpKind::kUnpin, "unpin", false, false},
     {MmThreadOpKind::kExit, "exit", true, false},
+    {MmThreadOpKind::kProtectRo, "protect-ro", true, true},
+    {MmThreadOpKind::kProtectRw, "protect-rw", true, true},
+    {MmThreadOpKind::kRef, "ref", true, true},
+    {MmThreadOpKind::kDrop, "drop", false, false},
+    {MmThreadOpKind::kPinSlowRead, "pin-slow-read", true, true},
+    {MmThreadOpKind::kPinSlowWrite, "pin-slow-write", true, true},
+    {MmThreadOpKind::kPinShortRead, "pin-short-read", true, true},
+    {MmThreadOpKind::kPinShortWrite, "pin-short-write", true, true},
+    {MmThreadOpKind::kRead, "read", true, true},
+    {MmThreadOpKind::kReadPin, "read-pin", false, false},
 };
+static_assert(sizeof(kOpNames) / sizeof(kOpNames[0]) == kMmThreadOpKinds);
 
 const OpName& NameOf(MmThreadOpKind kind) { return kOpNames[static_cast<int>(kind)]; }
 
@@ -89,9 +103,13 @@ MmInterleaveInput DecodeMmInterleave(std::string_view bytes) {
     const int count = 1 + in.Next() % 3;
     std::vector<MmThreadOp> ops;
     for (int i = 0; i < count; ++i) {
-      const int b = in.Next();
-      ops.push_back({static_cast<MmThreadOpKind>(b % kOpKinds), b / kOpKinds % kProcesses,
-                     static_cast<mm::Addr>(b / (kOpKinds * kProcesses) % kAddresses)});
+      const int code = in.Next() % kAllCodes;
+      const bool old = code < kOldCodes;
+      const int c = old ? code : code - kOldCodes;
+      const int kinds = old ? kOpKinds : kNewOpKinds;
+      ops.push_back({static_cast<MmThreadOpKind>((old ? 0 : kOpKinds) + c % kinds),
+                     c / kinds % kProcesses,
+                     static_cast<mm::Addr>(c / (kinds * kProcesses) % kAddresses)});
     }
     input.program.threads.push_back(std::move(ops));
   }
@@ -109,8 +127,12 @@ std::string EncodeMmInterleave(const MmInterleaveInput& input) {
   for (const auto& ops : input.program.threads) {
     out.push_back(static_cast<char>(ops.size() - 1));
     for (const MmThreadOp& op : ops) {
-      out.push_back(static_cast<char>(static_cast<int>(op.kind) + kOpKinds * op.process +
-                                      kOpKinds * kProcesses * static_cast<int>(op.addr)));
+      const int kind = static_cast<int>(op.kind);
+      const bool old = kind < kOpKinds;
+      const int kinds = old ? kOpKinds : kNewOpKinds;
+      out.push_back(static_cast<char>((old ? 0 : kOldCodes) + (old ? kind : kind - kOpKinds) +
+                                      kinds * op.process +
+                                      kinds * kProcesses * static_cast<int>(op.addr)));
     }
   }
   for (int choice : input.schedule) out.push_back(static_cast<char>(choice - 1));

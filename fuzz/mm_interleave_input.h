@@ -9,15 +9,17 @@
 //   POLICY   % 2: 0 split, 1 anon-exclusive
 //   FLAGS    & 1: prefork (P forks C before the race); N = 2 + (FLAGS >> 1) % 2 threads
 //   thread := LEN OP{1 + LEN % 3}
-//   OP       kind = OP % 7 (pin-read, pin-write, fork, unmap, write, unpin, exit),
-//            process = OP / 7 % 3 (p0 is P, p1 is C, p2 the first child forked in the run),
-//            address = OP / 21 % 2
+//   OP       C = OP % 102. C < 42: kind = C % 7 (pin-read, pin-write, fork, unmap, write,
+//            unpin, exit), process = C / 7 % 3 (p0 is P, p1 is C, p2 the first child forked in
+//            the run), address = C / 21 % 2. C >= 42, D = C - 42: kind = D % 10 (protect-ro,
+//            protect-rw, ref, drop, pin-slow-read, pin-slow-write, pin-short-read,
+//            pin-short-write, read, read-pin), process = D / 10 % 3, address = D / 30 % 2
 //   PREF     at most kMaxMmSchedule; PREF % N + 1 is the thread preferred at each decision
 //
 // The script (what `pinsplit decode --target=mm_interleave` prints, `pinsplit replay` runs):
 //   mm-interleave POLICY VARIANT        VARIANT: correct or a broken build (mm_interleave.h)
 //   prefork                             optional
-//   thread 1: pin-write p0 0, unpin     operations separated by commas
+//   thread 1: pin-write p0 0, unpin     operations separated by commas (docs/op-script.md)
 //   thread 2: fork p0
 //   schedule 1 1 2 2 1 ...              the thread taken at every decision of the run
 // The decoder writes the choices the run actually took, so a replay is exact.

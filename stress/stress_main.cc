@@ -198,7 +198,8 @@ int Main(int argc, char** argv) {
   if (o.storm == "mm") {
     // One flaw at a time, and one that can act: the result names the build that really ran.
     const bool narrows_the_recheck =
-        *variant == MmModelVariant::kRecheckBeforePin || *variant == MmModelVariant::kLateForkBump;
+        *variant == MmModelVariant::kRecheckBeforePin || *variant == MmModelVariant::kLateForkBump ||
+        *variant == MmModelVariant::kOddOnlyRecheck;
     if (narrows_the_recheck && !o.check_write_protect_seq) {
       ExitBadInput(absl::StrCat("--mm_variant=", o.mm_variant,
                                 " narrows the write_protect_seq recheck that "

@@ -39,6 +39,8 @@ class Runner final : public MmInterleaveRunner {
     unplaced_pins_.clear();
     pins_.clear();
     in_flight_ = 0;
+    operations_started_ = 0;
+    refs_.clear();
     fast_pins_ = 0;
     next_value_ = 1;
     Setup(program);
@@ -149,6 +151,9 @@ class Runner final : public MmInterleaveRunner {
   void Perform(const MmThreadOp& op, int thread) {
     if (op.process < 0 || op.process >= static_cast<int>(processes_.size())) return;
     const ProcessId p = processes_[op.process];
+    // Alone: no other operation in flight now, and none starts before this one ends.
+    const bool none_in_flight = in_flight_ == 0;
+    const std::uint64_t started = ++operations_started_;
     ++in_flight_;
     const std::uint64_t start = clock_;
     // Which incarnation of slot p the call starts on, and whether the oracle knows it yet (a
@@ -160,11 +165,24 @@ class Runner final : public MmInterleaveRunner {
     }
     const bool told_at_start = told_generation_[p] == generation;
     std::string what = absl::StrCat("T", thread + 1, " ", DescribeOp(op));
+    const auto alone_so_far = [&] { return none_in_flight && operations_started_ == started; };
     switch (op.kind) {
       case MmThreadOpKind::kPinRead:
-      case MmThreadOpKind::kPinWrite: {
-        const PinKind kind = op.kind == MmThreadOpKind::kPinRead ? PinKind::kRead : PinKind::kWrite;
-        absl::StatusOr<mm::PinOutcome> out = model_->pin(p, op.addr, kind, true, true);
+      case MmThreadOpKind::kPinWrite:
+      case MmThreadOpKind::kPinSlowRead:
+      case MmThreadOpKind::kPinSlowWrite:
+      case MmThreadOpKind::kPinShortRead:
+      case MmThreadOpKind::kPinShortWrite: {
+        const PinKind kind = op.kind == MmThreadOpKind::kPinRead ||
+                                     op.kind == MmThreadOpKind::kPinSlowRead ||
+                                     op.kind == MmThreadOpKind::kPinShortRead
+                                 ? PinKind::kRead
+                                 : PinKind::kWrite;
+        const bool longterm =
+            op.kind != MmThreadOpKind::kPinShortRead && op.kind != MmThreadOpKind::kPinShortWrite;
+        const bool fast =
+            op.kind != MmThreadOpKind::kPinSlowRead && op.kind != MmThreadOpKind::kPinSlowWrite;
+        absl::StatusOr<mm::PinOutcome> out = model_->pin(p, op.addr, kind, longterm, fast);
         DeterministicScheduler::Unscheduled quiet;
         if (!out.ok()) {
           Expect(out.status(), what);
@@ -176,8 +194,8 @@ class Runner final : public MmInterleaveRunner {
           // not know at the call's start (the process exited and a fork reused the slot; the
           // model says which by its generation): then it is the new occupant's, placed at the
           // call's return, or, when that fork has not returned yet, right after it is told.
-          auto f = [id = out->id, p, addr = op.addr, kind](Oracle& o) {
-            o.on_pin(id, p, addr, kind, true);
+          auto f = [id = out->id, p, addr = op.addr, kind, longterm](Oracle& o) {
+            o.on_pin(id, p, addr, kind, longterm);
           };
           if (out->generation == generation && told_at_start) {
             NotifyPin(std::move(f), start, out->id);
@@ -250,6 +268,76 @@ class Runner final : public MmInterleaveRunner {
         Expect(s, what);
         break;
       }
+      case MmThreadOpKind::kProtectRo:
+      case MmThreadOpKind::kProtectRw: {
+        const bool writable = op.kind == MmThreadOpKind::kProtectRw;
+        absl::Status s = model_->protect(p, op.addr, writable);
+        DeterministicScheduler::Unscheduled quiet;
+        if (s.ok()) {
+          Notify([p, a = op.addr, writable](Oracle& o) { o.on_protect(p, a, writable); });
+        }
+        Expect(s, what);
+        break;
+      }
+      case MmThreadOpKind::kRef: {
+        absl::StatusOr<mm::RefId> ref = model_->take_ref(p, op.addr);
+        DeterministicScheduler::Unscheduled quiet;
+        if (ref.ok()) {
+          Notify([](Oracle& o) { o.on_take_ref(); });
+          refs_.push_back({*ref, thread});
+        } else {
+          Expect(ref.status(), what);
+        }
+        break;
+      }
+      case MmThreadOpKind::kDrop: {
+        std::optional<mm::RefId> id;
+        {
+          DeterministicScheduler::Unscheduled quiet;
+          for (auto it = refs_.rbegin(); it != refs_.rend(); ++it) {
+            if (it->second == thread) {
+              id = it->first;
+              refs_.erase(std::next(it).base());
+              break;
+            }
+          }
+          // Told at the call's start, as an unpin is: the count the truth keeps only grows
+          // back when a later take_ref returns.
+          if (id) Notify([](Oracle& o) { o.on_drop_ref(); });
+        }
+        if (!id) break;
+        absl::Status s = model_->drop_ref(*id);
+        DeterministicScheduler::Unscheduled quiet;
+        if (!s.ok()) Violate(absl::StrCat("model error: ", what, ": ", s.ToString()));
+        break;
+      }
+      case MmThreadOpKind::kRead: {
+        absl::StatusOr<std::uint64_t> got = model_->read(p, op.addr);
+        DeterministicScheduler::Unscheduled quiet;
+        // The truth learns stores at their return: a load that overlapped another operation
+        // may see one it has not learnt yet, so only a load alone in its window is judged.
+        if (got.ok() && alone_so_far()) Report(oracle_.check_read(p, op.addr, *got), what);
+        if (!got.ok()) Expect(got.status(), what);
+        break;
+      }
+      case MmThreadOpKind::kReadPin: {
+        std::optional<PinId> id;
+        {
+          DeterministicScheduler::Unscheduled quiet;
+          for (auto it = pins_.rbegin(); it != pins_.rend(); ++it) {
+            if (it->thread == thread) {
+              id = it->id;
+              break;
+            }
+          }
+        }
+        if (!id) break;
+        absl::StatusOr<std::uint64_t> got = model_->read_pin(*id);
+        DeterministicScheduler::Unscheduled quiet;
+        if (got.ok() && alone_so_far()) Report(oracle_.check_pin_read(*id, *got), what);
+        if (!got.ok()) Violate(absl::StrCat("model error: ", what, ": ", got.status().ToString()));
+        break;
+      }
     }
     DeterministicScheduler::Unscheduled quiet;
     if (--in_flight_ == 0) Check(absl::StrCat("after ", what));
@@ -296,6 +384,9 @@ class Runner final : public MmInterleaveRunner {
     for (const LivePin& pin : pins_) {
       if (model_->unpin(pin.id).ok()) oracle_.on_unpin(pin.id);
     }
+    for (const auto& [ref, thread] : refs_) {
+      if (model_->drop_ref(ref).ok()) oracle_.on_drop_ref();
+    }
     for (ProcessId p : processes_) {
       if (model_->process_alive(p) && model_->exit(p).ok()) oracle_.on_exit(p);
     }
@@ -335,6 +426,8 @@ class Runner final : public MmInterleaveRunner {
   std::vector<UnplacedPin> unplaced_pins_;              // landed in an incarnation not told yet
   std::uint64_t clock_ = 0;
   int in_flight_ = 0;
+  std::uint64_t operations_started_ = 0;         // Perform calls so far in this run
+  std::vector<std::pair<mm::RefId, int>> refs_;  // live extra references and their threads
   int fast_pins_ = 0;
   std::uint64_t next_value_ = 1;
 };
@@ -370,6 +463,34 @@ std::string DescribeOp(const MmThreadOp& op) {
       return "unpin";
     case MmThreadOpKind::kExit:
       return absl::StrCat("exit p", op.process);
+    case MmThreadOpKind::kProtectRo:
+      name = "protect-ro";
+      break;
+    case MmThreadOpKind::kProtectRw:
+      name = "protect-rw";
+      break;
+    case MmThreadOpKind::kRef:
+      name = "ref";
+      break;
+    case MmThreadOpKind::kDrop:
+      return "drop";
+    case MmThreadOpKind::kPinSlowRead:
+      name = "pin-slow-read";
+      break;
+    case MmThreadOpKind::kPinSlowWrite:
+      name = "pin-slow-write";
+      break;
+    case MmThreadOpKind::kPinShortRead:
+      name = "pin-short-read";
+      break;
+    case MmThreadOpKind::kPinShortWrite:
+      name = "pin-short-write";
+      break;
+    case MmThreadOpKind::kRead:
+      name = "read";
+      break;
+    case MmThreadOpKind::kReadPin:
+      return "read-pin";
   }
   return absl::StrCat(name, " p", op.process, " ", op.addr);
 }

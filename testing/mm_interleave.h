@@ -3,6 +3,10 @@
 // pins, fork, unmap, writes that fault, exit) on the mm model under the deterministic
 // scheduler, and judges each run with the truth oracle.
 //
+// The operations cover every process-level call of the model: pins (long- and short-term,
+// GUP-fast first or slow path only, read and write; a slow read pin on a shared page is the
+// unshare path), fork, unmap, mprotect both ways, extra references, loads, stores, loads
+// through pins, unpin and exit, each in any thread on any process.
 // A run: (1) sequential set-up: process P maps addresses 0 and 1 and writes them; with
 // `prefork`, P forks C (so P's pages are shared and write-protected); (2) the logical threads
 // run their operations concurrently, one scheduling point per atomic access of the model;
@@ -37,7 +41,18 @@ enum class MmThreadOpKind : std::uint8_t {
   kWrite,  // a store; a write fault when the entry is write-protected (COW)
   kUnpin,  // releases this thread's most recent live pin (nothing if none)
   kExit,
+  kProtectRo,      // mprotect the page read-only
+  kProtectRw,      // mprotect it read-write again
+  kRef,            // an extra ordinary reference (LRU, swap cache) on the page, this thread's
+  kDrop,           // releases this thread's most recent extra reference (nothing if none)
+  kPinSlowRead,    // long-term read pin through the slow path only (may unshare a shared page)
+  kPinSlowWrite,   // long-term write pin through the slow path only (breaks COW first)
+  kPinShortRead,   // short-term read pin, GUP-fast first
+  kPinShortWrite,  // short-term write pin, GUP-fast first
+  kRead,           // a load, checked against the truth when no other operation overlapped it
+  kReadPin,        // a load through this thread's most recent live pin, checked the same way
 };
+inline constexpr int kMmThreadOpKinds = 17;
 
 // process: 0 is P, 1 is C (with prefork), 2.. children forked in this run, in fork order;
 // an operation on a process that does not exist (yet) does nothing.
