@@ -39,8 +39,8 @@ struct Search {
 };
 
 template <class L, class... Args>
-Search Explore(MemoryModel model, WeakMemoryBounds bounds, Args... args) {
-  DeterministicScheduler scheduler;
+Search ExploreOn(SchedulerEngine engine, MemoryModel model, WeakMemoryBounds bounds, Args... args) {
+  DeterministicScheduler scheduler(engine);
   scheduler.set_memory_model(model, bounds);
   ExhaustiveChooser chooser;
   Search s;
@@ -52,6 +52,11 @@ Search Explore(MemoryModel model, WeakMemoryBounds bounds, Args... args) {
     ++s.schedules;
   } while (chooser.Advance());
   return s;
+}
+
+template <class L, class... Args>
+Search Explore(MemoryModel model, WeakMemoryBounds bounds, Args... args) {
+  return ExploreOn<L>(SchedulerEngine::kFibers, model, bounds, args...);
 }
 
 template <class L, class... Args>
@@ -325,6 +330,17 @@ TEST(WeakMemoryTest, TheBoundsLimitHowFarBackALoadReadsAndHowOften) {
   EXPECT_EQ(
       Explore<Iriw>(MemoryModel::kWeak, WeakMemoryBounds{3, 1}, false).outcomes.count({1, 0, 1, 0}),
       1u);
+}
+
+TEST(WeakMemoryTest, BothEnginesExploreTheSameWeakAndTsoSchedules) {
+  for (MemoryModel m : {MemoryModel::kStoreBuffers, MemoryModel::kWeak}) {
+    const Search fibers = ExploreOn<StoreBuffering>(SchedulerEngine::kFibers, m,
+                                                    WeakMemoryBounds{3, 2}, kRelaxed, true, false);
+    const Search threads = ExploreOn<StoreBuffering>(SchedulerEngine::kThreads, m,
+                                                     WeakMemoryBounds{3, 2}, kRelaxed, true, false);
+    EXPECT_EQ(fibers.schedules, threads.schedules) << MemoryModelName(m);
+    EXPECT_EQ(fibers.outcomes, threads.outcomes) << MemoryModelName(m);
+  }
 }
 
 TEST(WeakMemoryTest, RecordedChoicesReplayAStaleRead) {
