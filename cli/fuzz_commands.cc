@@ -80,8 +80,10 @@ int ReplayInterleave(const std::string& path, const std::string& text, const std
   for (const std::string& f : run->failures) std::cerr << path << ": " << f << "\n";
   std::cout << absl::StrCat(run->schedule.step_threads.size(), " steps, ",
                             run->schedule.choices.size(), " decisions, ",
-                            run->verdict.linearizable ? "linearizable" : "NOT linearizable", ", ",
-                            run->failures.size(),
+                            script->misuse_thread() >= 0 ? "racing misuse judged by its promises"
+                            : run->verdict.linearizable  ? "linearizable"
+                                                         : "NOT linearizable",
+                            ", ", run->failures.size(),
                             " failure(s): ", run->failures.empty() ? "PASS" : "FAIL")
             << "\n";
   return run->failures.empty() ? kExitOk : kExitViolation;
