@@ -401,6 +401,19 @@ void DeterministicScheduler::WeakFence(std::memory_order order) {
   s->weak_memory_.Fence(current_thread, WeakOrdering(order));
 }
 
+std::uint32_t DeterministicScheduler::WeakEpoch() {
+  DeterministicScheduler* s = current_scheduler;
+  if (s == nullptr || !s->weak_ || current_thread == 0) return 0;
+  return s->weak_memory_.Epoch(current_thread);
+}
+
+bool DeterministicScheduler::WeakHappensBefore(int thread, std::uint32_t epoch) {
+  DeterministicScheduler* s = current_scheduler;
+  if (s == nullptr || !s->weak_ || current_thread == 0) return true;
+  if (thread < 0 || thread > kMaxLogicalThreads) Fail("WeakHappensBefore: no such thread");
+  return s->weak_memory_.HappensBefore(thread, epoch, current_thread);
+}
+
 void DeterministicScheduler::HandOffLocked(std::unique_lock<std::mutex>& lock, int self, int next) {
   if (next == self) return;
   running_ = next;

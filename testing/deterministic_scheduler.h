@@ -266,6 +266,12 @@ class DeterministicScheduler {
                         std::memory_order order, bool rmw);
   static void WeakReadNewest(WeakLocationRef& ref, std::uint64_t memory, std::memory_order order);
   static void WeakFence(std::memory_order order);
+  // Weak mode, for race checks in tests: the calling logical thread's own clock (how many
+  // accesses it has made), and whether logical thread `thread`'s point at `epoch` happens
+  // before the calling thread's present point. Outside weak mode: 0, and true (nothing is
+  // tracked, and under TSO or sequential consistency every RMW orders everything).
+  static std::uint32_t WeakEpoch();
+  static bool WeakHappensBefore(int thread, std::uint32_t epoch);
   // How many accesses the calling logical thread has performed in this run.
   static std::size_t AccessesByCurrentThread();
 
