@@ -72,6 +72,13 @@ enum page_pin_kind {
 struct folio;
 struct page;
 
+/*
+ * A bio's user pages were pinned for write exactly when the bio reads from
+ * its device (ITER_DEST), so the bio's op names the field to unpin.
+ */
+#define page_pin_kind_of_bio(bio) \
+	(op_is_write(bio_op(bio)) ? PAGE_PIN_READ : PAGE_PIN_RW)
+
 static __always_inline unsigned int page_pin_split_ordinary(unsigned int word)
 {
 	return word & PAGE_PIN_SPLIT_ORD_MASK;

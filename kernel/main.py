@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""pinsplit's kernel trial: `./harness kernel --help`.
+
+Exit status: 0 the trial ran and every check held, 1 a check found a
+violation, 2 bad input or an environment that cannot run it (the message
+says which).
+"""
+
+import argparse
+import sys
+
+import build
+from common import TrialError, log
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="harness kernel", description=__doc__.split("\n\n")[0])
+    p.add_argument("--layout", default="4/4/24",
+                   help="the split kernel's READ/RW/ORDINARY bits (default: the seed's 4/4/24)")
+    p.add_argument("--only", choices=["stock", "split"], help="build or use only this kernel")
+    p.add_argument("--build-only", action="store_true", help="build the kernels, run no trial")
+    p.add_argument("--force-build", action="store_true", help="run make even when up to date")
+    p.add_argument("--boot", nargs=argparse.REMAINDER, metavar="CMD",
+                   help="run CMD inside the kernel (--only, default split) and exit with its "
+                        "status")
+    p.add_argument("--timeout", type=int, default=600, help="seconds a boot may take")
+    p.add_argument("--mem", default="1G", help="the guest's memory (UML mem=)")
+    p.add_argument("--out", help="the result file (default results/kernel/RUN.json)")
+    return p.parse_args(argv)
+
+
+def main(argv):
+    args = parse_args(argv)
+    try:
+        layout = build.parse_layout(args.layout)
+        kinds = [args.only] if args.only else ["stock", "split"]
+        if args.boot is not None:
+            import uml
+            kind = args.only or "split"
+            variant = build.variant_name(kind, layout)
+            if not args.boot:
+                raise TrialError("--boot needs a command")
+            result = uml.boot(build.kernel_binary(variant), args.boot, timeout=args.timeout,
+                              mem=args.mem)
+            sys.stdout.write(result.output)
+            return result.code
+        records = [build.build(k, layout, force=args.force_build) for k in kinds]
+        if args.build_only:
+            return 0
+        import trial
+        return trial.run_trial(records, layout, args)
+    except TrialError as e:
+        print(f"harness kernel: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        log("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
