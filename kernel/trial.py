@@ -229,6 +229,20 @@ def run_costs(kernels, pin_trial):
     return costs
 
 
+def cached_findings(record):
+    """findings.py over the split tree, once per source commit (it takes minutes)."""
+    import findings
+    import tree
+    cache = os.path.join(KBUILD, f"findings-{record['source_commit'][:12]}.json")
+    if os.path.exists(cache):
+        with open(cache) as f:
+            return json.load(f)
+    log("findings: unpin call sites, signed and raw readers of the refcount (a few minutes)")
+    doc = findings.findings(tree.SPLIT_SRC)
+    result_files.write_atomically(cache, doc)
+    return doc
+
+
 def run_trial(records, layout, args):
     started = datetime.datetime.now(datetime.timezone.utc)
     t0 = time.monotonic()
@@ -254,6 +268,9 @@ def run_trial(records, layout, args):
         for name, st in entry["selftests"].items():
             checks.append((f"{k.name}: selftest {name} has no failures", st["fail"] == 0
                            and st["error"] == 0, f"failed: {st['failed'][:3]}"))
+    split_records = [r for r in records if r["kind"] == "split"]
+    if split_records:
+        doc["findings"] = cached_findings(split_records[0])
     if len(kernels) == 2 and not args.no_costs:
         log("costs, the kernels alternating")
         costs = run_costs(kernels, pin_trial)
@@ -304,4 +321,14 @@ def run_info(started):
     stamp = started.strftime("%Y-%m-%dT%H-%M-%SZ")
     return {"id": f"{stamp}-{revision}", "started": started.isoformat(timespec="seconds"),
             "version": result_files.project_version(), "git_revision": revision,
-            "host": os.uname().nodename, "cpus": os.cpu_count()}
+            "host": os.uname().nodename, "cpus": os.cpu_count(),
+            "compiler": gcc_version(), "flags": "ARCH=um SUBARCH=x86_64", "preset": "kernel"}
+
+
+def gcc_version():
+    try:
+        out = subprocess.run(["gcc", "-dumpfullversion"], capture_output=True, text=True,
+                             check=False).stdout.strip()
+    except OSError:
+        out = ""
+    return f"gcc {out}" if out else "gcc"

@@ -82,6 +82,16 @@ const kSchemas = {
         first_difference: 'object?' },
     },
   },
+  // ./harness kernel: Linux 6.12 stock and split in UML, the same trial in both (docs/kernel.md).
+  kernel: {
+    top: { layout: 'array', builds: 'array', kernels: 'object', attacks: 'array',
+      checks: 'array', costs: 'object?optional', findings: 'object?optional' },
+    lists: {
+      builds: { variant: 'string', kind: 'string', wall_s: 'number' },
+      attacks: { kernel: 'string', attack: 'string', outcome: 'string' },
+      checks: { check: 'string', ok: 'boolean' },
+    },
+  },
   // ./harness mutate: the project's own mutation check (kill rate per area, the survivors).
   mutation: {
     top: { seed: 'number', interrupted: 'boolean', kill_rate: 'number?', areas: 'array',

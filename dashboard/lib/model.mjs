@@ -468,6 +468,32 @@ function mutationModel(latest) {
   };
 }
 
+// The newest kernel trial: per kernel its selftests, model agreement and attacks; the costs.
+function kernelModel(latest) {
+  if (!latest) return null;
+  const { file, doc } = latest;
+  const kernels = Object.entries(doc.kernels).map(([name, k]) => {
+    const tests = Object.entries(k.selftests ?? {}).map(([test, t]) => ({ test, ...t }));
+    const sum = (key) => tests.reduce((n, t) => n + (t[key] ?? 0), 0);
+    const fidelity = k.fidelity?.summary ? { policy: k.fidelity.policy ?? k.fidelity.model_policy,
+      ...k.fidelity.summary, stand_ins: (k.fidelity.scenarios ?? []).flatMap((s) => s.stand_ins ?? []) } : null;
+    return {
+      name, tests, pass: sum('pass'), fail: sum('fail') + sum('error'), skip: sum('skip'),
+      fidelity, fidelity_error: k.fidelity && !k.fidelity.summary ? (k.fidelity.skipped ?? k.fidelity.error ?? 'no summary') : null,
+      false_pin: k.false_pin ?? null,
+      warnings: (k.console_warnings ?? []).length,
+      build: doc.builds.find((b) => b.variant === name) ?? null,
+    };
+  });
+  return {
+    file, run: doc.run.id, layout: doc.layout.join('/'), seconds: doc.seconds ?? null,
+    kernels, attacks: doc.attacks, checks: doc.checks,
+    failed: doc.checks.filter((c) => !c.ok),
+    ratios: doc.costs?.ratio_split_over_stock ?? null, costs: doc.costs ?? null,
+    findings: doc.findings ?? null,
+  };
+}
+
 function fidelityModel(latest) {
   if (!latest) return null;
   const { file, doc } = latest;
@@ -534,5 +560,6 @@ export function buildModel(results, generated = new Date()) {
     budget: budgetModel(ofKind('budget').at(-1)),
     fidelity: fidelityModel(ofKind('fidelity').at(-1)),
     mutation: mutationModel(ofKind('mutation').at(-1)),
+    kernel: kernelModel(ofKind('kernel').at(-1)),
   };
 }

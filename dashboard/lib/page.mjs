@@ -241,6 +241,24 @@ function mutationTile(model) {
   });
 }
 
+function kernelTile(model) {
+  const k = model.kernel;
+  if (!k) {
+    return tile({ id: 'kernel', title: 'the proposal in Linux', href: '#kernel', value: kNoResult,
+      status: 'none', lines: ['no kernel trial among the inputs (./harness kernel)'] });
+  }
+  const passed = k.checks.length - k.failed.length;
+  const refused = k.attacks.filter((a) => a.kernel !== 'stock' && /refused|saturated/.test(a.outcome));
+  return tile({
+    id: 'kernel', title: `the proposal in Linux (${k.layout})`, href: '#kernel',
+    value: `${passed} / ${k.checks.length} checks hold`,
+    status: k.failed.length ? 'bad' : 'good',
+    lines: [k.kernels.map((x) => `${x.name}: selftests ${x.pass} pass, ${x.fail} fail`).join('; '),
+      `attacks stopped by split: ${refused.length} of ${k.attacks.filter((a) => a.kernel !== 'stock').length}`,
+      ...(k.ratios ? [`costs split/stock: ${Object.values(k.ratios).map((r) => r.toFixed(2)).join(', ')}`] : [])],
+  });
+}
+
 function fidelityTile(model) {
   const f = model.fidelity;
   if (!f) {
@@ -291,7 +309,8 @@ function verdictBoard(model) {
   return `<section id="verdict" aria-label="verdict board">
 <div class="tiles targets-tiles">${targetTiles(model).join('\n')}</div>
 <div class="tiles health-tiles">${[safetyTile(model), fuzzTile(model), stressTile(model),
-    budgetTile(model), fidelityTile(model), harnessTile(model), mutationTile(model)].join('\n')}</div>
+    budgetTile(model), fidelityTile(model), harnessTile(model), mutationTile(model),
+    kernelTile(model)].join('\n')}</div>
 </section>`;
 }
 
@@ -547,6 +566,51 @@ ${table(['id', 'area', 'where', 'kind', 'outcome', 'breaks', 'detail'], mutants,
 </details></section>`;
 }
 
+function kernelSection(model) {
+  const k = model.kernel;
+  if (!k) return '<section id="kernel"><h2>The proposal in Linux</h2><p class="empty">No kernel trial among the inputs (<code>./harness kernel</code>).</p></section>';
+  const selftests = k.kernels.flatMap((x) => x.tests.map((t) => ({
+    cells: [x.name, t.test, t.pass ?? 0, { text: String(t.fail + (t.error ?? 0)), cls: t.fail || t.error ? 'unmet' : 'met' },
+      t.skip ?? 0, (t.failed ?? []).slice(0, 2).join('; ') || '-'],
+  })));
+  const agreement = k.kernels.map((x) => ({
+    cells: [x.name, x.fidelity ? x.fidelity.policy ?? '-' : '-',
+      x.fidelity ? { text: `${x.fidelity.agree} / ${x.fidelity.total - x.fidelity.skipped}`, cls: x.fidelity.disagree ? 'unmet' : 'met' } : x.fidelity_error ?? '-',
+      x.fidelity ? x.fidelity.skipped : '-',
+      x.fidelity ? ([...new Set(x.fidelity.stand_ins)].join('; ') || 'none') : '-',
+      x.warnings, x.build ? `${(x.build.wall_s / 60).toFixed(1)} min${x.build.incremental ? ' (incr.)' : ''}` : '-'],
+  }));
+  const fieldText = (f) => (f ? `R ${f.read} RW ${f.rw} ord ${f.ordinary}${f.saturated ? ' (sat.)' : ''}` : '-');
+  const attacks = k.attacks.map((a) => ({
+    cells: [a.kernel, a.attack, a.mechanism, a.predicted ? `${a.predicted.attack}: ${a.predicted.units} units` : '-',
+      a.outcome, fieldText(a.at_max ?? a.held), fieldText(a.after)],
+  }));
+  const costs = k.ratios ? Object.entries(k.ratios).map(([name, r]) => ({
+    cells: [name.replace(/_us$/, ''), k.costs[k.kernels[0].name][name].toFixed(2),
+      k.costs[k.kernels[1].name][name].toFixed(2), r.toFixed(3)],
+  })) : [];
+  const checks = k.checks.map((c) => ({
+    cells: [c.check, { text: c.ok ? 'ok' : 'FAILED', cls: c.ok ? 'met' : 'unmet' }, c.ok ? '' : c.detail ?? ''],
+  }));
+  const f = k.findings;
+  return `<section id="kernel"><h2>The proposal in Linux</h2>
+<p>Run ${escapeHtml(k.run)}: Linux 6.12 as user-mode Linux, stock and with the split refcount
+(layout ${escapeHtml(k.layout)}), the same trial in both (docs/kernel.md).</p>
+<h3>Selftests</h3>
+${table(['kernel', 'test', 'pass', 'fail', 'skip', 'failures'], selftests, ' id="kernel-selftests"')}
+<h3>Model agreement</h3>
+${table(['kernel', 'model policy', 'agree', 'skipped', 'stand-ins', 'kernel warnings', 'build'], agreement, ' id="kernel-agreement"')}
+<h3>Attacks</h3>
+${table(['kernel', 'attack', 'mechanism', 'budget predicts', 'outcome', 'fields at the limit', 'fields after release'], attacks, ' id="kernel-attacks"')}
+<h3>Costs, split over stock</h3>
+${costs.length ? table(['operation (µs)', 'stock', 'split', 'split / stock'], costs, ' id="kernel-costs"') : '<p class="empty">No costs in this run.</p>'}
+${f ? `<p>Findings: ${f.unpin_sites.total} unpin call sites, ${f.unpin_sites.with_kind.length} changed to name the kind, ${f.unpin_sites.inferred} inferred;
+${f.signed_readers.count} signed readers of the count; ${f.raw_word_readers.length} raw readers of the word.</p>` : ''}
+<details${k.failed.length ? ' open' : ''}><summary>Checks (${k.checks.length - k.failed.length} of ${k.checks.length} hold)</summary>
+${table(['check', 'result', 'detail'], checks, ' id="kernel-checks"')}
+</details></section>`;
+}
+
 function fidelitySection(model) {
   const f = model.fidelity;
   if (!f) return '<section id="fidelity"><h2>Model vs kernel</h2><p class="empty">No fidelity result among the inputs (<code>pinsplit fidelity --json</code>).</p></section>';
@@ -648,6 +712,7 @@ export function renderPage(model, inputs) {
     fidelitySection(model),
     harnessSection(model),
     mutationSection(model),
+    kernelSection(model),
     `<section id="metadata"><h2>Run metadata</h2>
 <p>Generated ${escapeHtml(model.generated)} from ${inputs.length} file(s).</p>${runsSection(model)}</section>`,
   ].join('\n');
