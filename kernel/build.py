@@ -149,7 +149,8 @@ def build(kind, layout=SEED_LAYOUT, force=False):
     log(f"{variant}: configuring {out}")
     configure(src, out, fragment)
     expected = (record or read_record("stock") or {}).get("steps", FULL_BUILD_STEPS)
-    log(f"{variant}: make linux ({'incremental' if record else 'full'} build)")
+    incremental = os.path.exists(os.path.join(out, "vmlinux.o"))
+    log(f"{variant}: make linux ({'incremental' if incremental else 'full'} build)")
     started = datetime.datetime.now(datetime.timezone.utc)
     t0 = time.monotonic()
     code, steps = run_make(src, out, "linux", expected)
@@ -157,13 +158,17 @@ def build(kind, layout=SEED_LAYOUT, force=False):
     if code != 0:
         raise TrialError(f"{variant}: make exited {code} after {wall:.0f} s; see "
                          f"{out}/build.log")
+    previous = read_record(variant)
     record = {
         "variant": variant, "kind": kind, "layout": list(layout) if kind == "split" else None,
         "source_commit": commit, "inputs": inputs, "wall_s": round(wall, 1), "steps": steps,
-        "incremental": bool(read_record(variant)), "cpus": os.cpu_count(),
+        "incremental": incremental, "cpus": os.cpu_count(),
         "started": started.isoformat(timespec="seconds"),
         "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
+    # The last full build's time outlives the incremental ones that follow it.
+    record["full_build"] = (previous or {}).get("full_build") if incremental else {
+        "wall_s": record["wall_s"], "steps": steps, "started": record["started"]}
     tmp = os.path.join(out, "pinsplit-build.json.tmp")
     with open(tmp, "w") as f:
         json.dump(record, f, indent=2)

@@ -48,9 +48,10 @@ class BootResult:
     output: str
     console: str
     seconds: float
+    session: int
 
 
-def _session_pids(sid):
+def session_pids(sid):
     pids = []
     for name in os.listdir("/proc"):
         if not name.isdigit():
@@ -69,7 +70,7 @@ def _session_pids(sid):
 def _stop_session(sid):
     """Kills every process of UML's session by id, then waits for them to go."""
     for _ in range(50):
-        pids = _session_pids(sid)
+        pids = session_pids(sid)
         if not pids:
             return
         for pid in pids:
@@ -78,7 +79,7 @@ def _stop_session(sid):
             except ProcessLookupError:
                 pass
         time.sleep(0.1)
-    raise TrialError(f"UML processes of session {sid} would not die: {_session_pids(sid)}")
+    raise TrialError(f"UML processes of session {sid} would not die: {session_pids(sid)}")
 
 
 def _shm_files():
@@ -147,13 +148,5 @@ def boot(kernel, command, timeout=600, mem="1G", env=None, cwd=None):
     with open(status_path) as f:
         code = int(f.read().strip() or 2)
     shutil.rmtree(run_dir, ignore_errors=True)
-    return BootResult(code, output, console_text, seconds)
+    return BootResult(code, output, console_text, seconds, proc.pid)
 
-
-def warn_if_oops(result, what):
-    """Kernel warnings and BUGs the guest's console shows, as lines."""
-    marks = ("WARNING:", "BUG:", "Oops", "page_pin_split:", "VM_BUG_ON")
-    lines = [l for l in result.console.splitlines() if any(m in l for m in marks)]
-    if lines:
-        log(f"{what}: the kernel said {len(lines)} line(s) of warnings, first: {lines[0]}")
-    return lines
