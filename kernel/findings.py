@@ -9,6 +9,9 @@
   raw readers      atomics on ->_refcount outside page_ref.h, which see the
                    raw word and not the holders
   bias users       GUP_PIN_COUNTING_BIAS outside mm/gup.c and mm.h
+  bulk references  page_ref_add() of a large constant (a "pagecnt_bias" trick:
+                   take many references at once, hand them out without
+                   atomics), with the smallest ordinary field that holds it
 """
 
 import collections
@@ -24,6 +27,9 @@ UNPIN = re.compile(r"\b(unpin_user_pages_dirty_lock|unpin_user_page_range_dirty_
 RAW = re.compile(r"atomic_\w+\(\s*&[^;]*->_refcount\b")
 BIAS = re.compile(r"\bGUP_PIN_COUNTING_BIAS\b")
 COUNT_CALL = re.compile(r"\b(page_ref_count|folio_ref_count|page_count)\s*\(")
+BULK = re.compile(r"\b(?:page|folio)_ref_add\(\s*[^,]+,\s*([A-Z][A-Z_0-9]*(?:\s*-\s*\w+)?)\s*\)")
+# The constants the bulk adds use, as this tree defines them.
+BULK_CONSTANTS = {"USHRT_MAX": 0xFFFF, "INT_MAX": 0x7FFFFFFF, "PAGE_FRAG_CACHE_MAX_SIZE": 32768}
 AREAS = ("mm", "fs", "io_uring")
 API_FILES = ("mm/gup.c", "include/linux/mm.h", "include/linux/page_ref.h",
              "include/linux/page_pin_split.h", "mm/page_pin_split.c")
@@ -62,6 +68,23 @@ def signed_readers(tree):
     return sorted(set(found)), len(files)
 
 
+def bulk_references(tree):
+    """Sites that add a constant number of references, and what that number needs."""
+    sites = []
+    for rel, n, m in _grep(tree, ("",), BULK):
+        if rel.startswith(("tools/", "Documentation/")) or "GUP_PIN_COUNTING_BIAS" in m.group(1):
+            continue
+        name, _, minus = (part.strip() for part in m.group(1).partition("-"))
+        if name not in BULK_CONSTANTS:
+            continue
+        value = BULK_CONSTANTS[name] - (int(minus) if minus.isdigit() else 0)
+        # A field of O bits counts 2^(O-2) before it saturates (page_pin_split.h).
+        needed = next(o for o in range(2, 40) if (1 << (o - 2)) > value)
+        sites.append({"site": f"{rel}:{n}", "adds": m.group(1), "value": value,
+                      "ordinary_bits_needed": needed})
+    return sites
+
+
 def findings(tree):
     unpins = [(rel, n, m.group(1), bool(m.group(2)))
               for rel, n, m in _grep(tree, ("",), UNPIN)
@@ -82,4 +105,5 @@ def findings(tree):
         "signed_readers": {"count": len(signed), "files_scanned": scanned, "sites": signed},
         "raw_word_readers": raw,
         "bias_users": bias,
+        "bulk_references": bulk_references(tree),
     }
