@@ -16,6 +16,7 @@ Every check that fails is listed in "checks" and makes the exit status 1.
 """
 
 import datetime
+import hashlib
 import json
 import os
 import re
@@ -236,7 +237,9 @@ def cached_findings(record):
     """findings.py over the split tree, once per source commit (it takes minutes)."""
     import findings
     import tree
-    cache = os.path.join(KBUILD, f"findings-{record['source_commit'][:12]}.json")
+    with open(findings.__file__, "rb") as f:
+        tool = hashlib.sha256(f.read()).hexdigest()[:8]
+    cache = os.path.join(KBUILD, f"findings-{record['source_commit'][:12]}-{tool}.json")
     if os.path.exists(cache):
         with open(cache) as f:
             return json.load(f)
