@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "host_command.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -17,6 +18,7 @@
 #include "host_check.h"
 #include "host_session.h"
 #include "pinsplit/json_string.h"
+#include "pinsplit/mm/policy.h"
 #include "pinsplit/script_lexer.h"
 #include "random_script.h"
 #include "run_info.h"
@@ -38,6 +40,13 @@ ABSL_FLAG(
     int, random, 0,
     "fidelity: also run N random scripts (host/random_script.h), seeds --seed, --seed+1, ...");
 ABSL_FLAG(int, max_refs, 2048, "host false-pin: the largest number of extra references tried");
+ABSL_FLAG(std::string, model, "anon-exclusive",
+          "fidelity: the mm model's policy each kernel step is compared with (mapcount, refcount, "
+          "anon-exclusive, split, ideal)");
+ABSL_FLAG(bool, gup_test, true,
+          "host: take long-term R/O pins (and read pins FUSE cannot serve) through "
+          "/sys/kernel/debug/gup_test where the kernel has a usable one (docs/host.md); false: "
+          "the stand-ins");
 
 namespace pinsplit {
 namespace {
@@ -47,6 +56,7 @@ host::HostOptions Options() {
   o.stand_ins = absl::GetFlag(FLAGS_stand_ins);
   o.fuse = absl::GetFlag(FLAGS_fuse);
   o.timeout_ms = absl::GetFlag(FLAGS_host_timeout_ms);
+  o.gup_test = absl::GetFlag(FLAGS_gup_test);
   return o;
 }
 
@@ -112,6 +122,25 @@ absl::Status Usable() { return host::BackendUsable(host::ProbeHost()); }
 std::ostream& HumanOutput(const std::string& output) {
   const bool json_on_stdout = output == "-" || (output.empty() && absl::GetFlag(FLAGS_json));
   return json_on_stdout ? std::cerr : std::cout;
+}
+
+// What gup_test gives this run, for fidelity's first line and its report.
+std::string GupTestLine(const host::HostCapabilities& caps) {
+  if (!absl::GetFlag(FLAGS_gup_test)) {
+    return "gup_test: not used (--gup_test=false): `pin read longterm` runs on a stand-in";
+  }
+  if (!caps.gup_test) {
+    return absl::StrCat("gup_test: not usable here (", caps.gup_test_detail,
+                        "): `pin read longterm` runs on a stand-in");
+  }
+  return "gup_test: usable: `pin read longterm` is a real long-term R/O pin (one held at a time)";
+}
+
+std::string GupTestJson(const host::HostCapabilities& caps) {
+  return absl::StrFormat("{\"usable\": %s, \"used\": %s, \"detail\": %s}",
+                         caps.gup_test ? "true" : "false",
+                         caps.gup_test && absl::GetFlag(FLAGS_gup_test) ? "true" : "false",
+                         JsonString(caps.gup_test_detail));
 }
 
 }  // namespace
@@ -255,6 +284,13 @@ int FidelityCommand(const std::vector<std::string>& args) {
   const std::string output = absl::GetFlag(FLAGS_output);
   CheckOutputOrExit(output);
   NoteFlagsThatDoNotApply({"impl", "policy", "quiet", "target"}, "fidelity");
+  if (FlagWasSet("policy")) std::cerr << "note: fidelity's model policy is --model=NAME\n";
+  const std::string model = absl::GetFlag(FLAGS_model);
+  if (const std::vector<std::string> known = mm::KnownPolicies();
+      std::find(known.begin(), known.end(), model) == known.end()) {
+    ExitBadInput(absl::StrCat("--model takes a policy (", absl::StrJoin(known, ", "), "), not ",
+                              Quoted(model)));
+  }
   const int random = absl::GetFlag(FLAGS_random);
   if (random < 0) ExitBadInput(absl::StrCat("--random takes a count, 0 or more, not ", random));
   std::uint64_t seed = 0;
@@ -290,10 +326,13 @@ int FidelityCommand(const std::vector<std::string>& args) {
   if (!usable.ok()) {
     skipped = std::string(usable.message());
     HumanOutput(output) << "skipped: " << *skipped << "\n";
+  } else {
+    HumanOutput(output) << "model: " << model << "\n" << GupTestLine(caps) << "\n";
   }
   host::InstallHostStopHandlers();
   host::FidelityOptions options;
   options.host = Options();
+  options.model_policy = model;
   std::vector<host::ScenarioFidelity> results;
   int agree = 0, disagree = 0, skips = 0, bad = 0, transient = 0;
   bool interrupted = false;
@@ -360,16 +399,19 @@ int FidelityCommand(const std::vector<std::string>& args) {
   for (const host::ScenarioFidelity& r : results) items.push_back(ScenarioJson(r));
   const std::string json = absl::StrFormat(
       "{\"kind\": \"fidelity\", \"run\": %s, \"kernel\": %s, \"skipped\": %s, "
-      "\"model_policy\": %s, \"interrupted\": %s, \"random\": %d, \"seed\": %s, "
+      "\"model_policy\": %s, \"gup_test\": %s, \"interrupted\": %s, \"random\": %d, "
+      "\"seed\": %s, "
       "\"scenarios\": [\n  %s\n], "
       "\"summary\": {\"agree\": %d, \"disagree\": %d, \"skipped\": %d, \"total\": %d, "
       "\"transient\": %d}, \"false_pin\": %s}\n",
       RunInfoJson(), JsonString(caps.kernel), Null(skipped), JsonString(options.model_policy),
-      interrupted ? "true" : "false", random, random > 0 ? absl::StrCat(seed) : "null",
-      absl::StrJoin(items, ",\n  "), agree, disagree, skips, results.size(), transient, false_pin);
+      GupTestJson(caps), interrupted ? "true" : "false", random,
+      random > 0 ? absl::StrCat(seed) : "null", absl::StrJoin(items, ",\n  "), agree, disagree,
+      skips, results.size(), transient, false_pin);
   HumanOutput(output) << absl::StrFormat(
-      "fidelity on %s: %d/%d scenarios agree, %d disagree, %d skipped%s\n", caps.kernel, agree,
-      results.size(), disagree, skips, interrupted ? " (interrupted: partial results)" : "");
+      "fidelity on %s against the %s model: %d/%d scenarios agree, %d disagree, %d skipped%s\n",
+      caps.kernel, options.model_policy, agree, results.size(), disagree, skips,
+      interrupted ? " (interrupted: partial results)" : "");
   const int status = bad > 0        ? kExitBadInput
                      : disagree > 0 ? kExitViolation
                      : interrupted  ? kExitInterrupted
@@ -380,10 +422,16 @@ int FidelityCommand(const std::vector<std::string>& args) {
 }
 
 int HostCommand(const std::vector<std::string>& args) {
-  if (args.size() != 2 || args[1] != "false-pin") ExitBadInput("usage: pinsplit host false-pin");
+  // `pinsplit host fidelity ...` is `pinsplit fidelity ...`.
+  if (args.size() >= 2 && args[1] == "fidelity") {
+    return FidelityCommand(std::vector<std::string>(args.begin() + 1, args.end()));
+  }
+  if (args.size() != 2 || args[1] != "false-pin") {
+    ExitBadInput("usage: pinsplit host false-pin | pinsplit host fidelity [FILES...]");
+  }
   const std::string output = absl::GetFlag(FLAGS_output);
   CheckOutputOrExit(output);
-  NoteFlagsThatDoNotApply({"impl", "policy", "quiet", "target"}, "host false-pin");
+  NoteFlagsThatDoNotApply({"impl", "policy", "quiet", "target", "model"}, "host false-pin");
   const int max_refs = absl::GetFlag(FLAGS_max_refs);
   if (max_refs < 1 || max_refs > 65536) ExitBadInput("--max_refs takes 1..65536");
   const host::HostCapabilities caps = host::ProbeHost();

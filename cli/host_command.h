@@ -3,9 +3,12 @@
 //
 //   pinsplit replay --policy=host FILE     a process-level script on the running kernel
 //   pinsplit compare FILE                  gains a `host` row where the backend can run
-//   pinsplit fidelity [--json] [--output=F] [--false_pin] [--random=N [--seed=S]] [FILES...]
-//                                          the kernel against the anon-exclusive model
+//   pinsplit fidelity [--json] [--output=F] [--false_pin] [--random=N [--seed=S]]
+//                     [--model=POLICY] [FILES...]
+//                                          the kernel against the model under POLICY
+//                                          (default anon-exclusive); also `pinsplit host fidelity`
 //   pinsplit host false-pin [--json] [--output=F] [--max_refs=N]
+//   --gup_test=false                       (replay, compare, fidelity) no gup_test pins
 //   pinsplit host-check                    what the kernel offers; 0 when the backend can run
 //
 // Exit status as everywhere: 0 success, 1 a check found a difference (a failed assertion, a

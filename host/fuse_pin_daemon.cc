@@ -577,7 +577,10 @@ class FusePinDaemon::Impl {
       case FUSE_OPENDIR: {
         fuse_open_out out{};
         out.fh = ++next_fh_;
-        out.open_flags = in.opcode == FUSE_OPEN ? FOPEN_DIRECT_IO : 0;
+        // FOPEN_NOFLUSH (5.17): close() returns before the flush path. On 6.12 that path takes
+        // the inode lock before it looks at no_flush, and a held direct WRITE (a read pin) holds
+        // that lock: a fork's child closing its copy of the file at exit would wait for the pin.
+        out.open_flags = in.opcode == FUSE_OPEN ? FOPEN_DIRECT_IO | FOPEN_NOFLUSH : 0;
         ReplyWith(c, in.unique, out);
         // The pinner opened read_pin: its pwrite comes next and must stay unread.
         if (in.opcode == FUSE_OPEN && node == kReadPinNode && c.arm_on_open &&

@@ -19,6 +19,7 @@
 #include <memory>
 
 #include "absl/time/time.h"
+#include "gup_test_pin.h"
 #include "host/fuse_pin_daemon.h"
 #include "io_uring_ring.h"
 
@@ -111,7 +112,10 @@ void Map(AgentState& s, const AgentCommand& c, AgentReply& r) {
     munmap(got, length);
     return Refuse(r, "mmap ignored MAP_FIXED_NOREPLACE (kernel older than 4.17)");
   }
-  if (madvise(got, length, MADV_NOHUGEPAGE) != 0) return Fail(r, "madvise(MADV_NOHUGEPAGE)");
+  // EINVAL: a kernel without transparent huge pages (the trial's UML), nothing to turn off.
+  if (madvise(got, length, MADV_NOHUGEPAGE) != 0 && errno != EINVAL) {
+    return Fail(r, "madvise(MADV_NOHUGEPAGE)");
+  }
   for (std::uint32_t a = c.addr; a <= c.last; ++a) {
     *Slot(s, a) = 0;  // the model's map gives a present, exclusive, zero-filled page
     s.mapped |= std::uint64_t{1} << a;
@@ -178,6 +182,19 @@ void FuseJoin(AgentState& s, const AgentCommand& c, AgentReply& r) {
   r.value = done.ok() ? *done : 0;
 }
 
+// The controller's gup_test file, START over one page of this mm; the caller closes `fd`, so
+// the set stays held by the controller's copy alone.
+void GupPin(AgentState& s, const AgentCommand& c, int fd, AgentReply& r) {
+  if (fd < 0) return Refuse(r, "gup_test pin without the file");
+  if (!Mapped(s, c.addr)) return Refuse(r, "nothing is mapped there");
+  const absl::Status st = GupTestStart(fd, reinterpret_cast<std::uintptr_t>(Slot(s, c.addr)), 4096,
+                                       (c.value & 1) != 0, (c.value & 2) != 0);
+  if (!st.ok()) {
+    r.error = -1;
+    std::snprintf(r.message, sizeof r.message, "%s", std::string(st.message()).c_str());
+  }
+}
+
 void Ref(AgentState& s, const AgentCommand& c, int pipe_fd, AgentReply& r) {
   if (pipe_fd < 0) return Refuse(r, "ref without a pipe");
   if (!Mapped(s, c.addr)) {
@@ -196,6 +213,20 @@ void Ref(AgentState& s, const AgentCommand& c, int pipe_fd, AgentReply& r) {
 }
 
 }  // namespace
+
+std::uintptr_t ChooseAgentBase() {
+  constexpr std::size_t kLength = std::size_t{kAgentPages} * 4096;
+  for (const std::uintptr_t base : {kDefaultAgentBase, kLowAgentBase}) {
+    // NOLINTNEXTLINE(performance-no-int-to-ptr): a fixed address, probed
+    void* want = reinterpret_cast<void*>(base);
+    void* got = mmap(want, kLength, PROT_NONE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+    if (got == MAP_FAILED) continue;
+    munmap(got, kLength);
+    if (got == want) return base;
+  }
+  return kDefaultAgentBase;
+}
 
 [[noreturn]] void RunAgent(int socket_fd, pid_t controller, pid_t group, std::uintptr_t base) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != controller) _exit(127);
@@ -281,6 +312,9 @@ void Ref(AgentState& s, const AgentCommand& c, int pipe_fd, AgentReply& r) {
         break;
       case AgentOp::kFuseJoin:
         FuseJoin(s, c, r);
+        break;
+      case AgentOp::kGupPin:
+        GupPin(s, c, fd, r);
         break;
       case AgentOp::kExit:
         Answer(reply_socket, s, r);

@@ -14,8 +14,9 @@
 //     reaches only the controller, which then kills and reaps them in order;
 //   - end of file on the command socket (the controller died) makes the agent _exit at once;
 //   - an agent keeps no fd but its socket (fd 3) and stdio (and the file of a held FUSE call):
-//     pipes and rings live in the controller, so an agent's fork never duplicates a reference or
-//     a pin holder; a FUSE call's thread is not copied by fork, and the child forgets it.
+//     pipes, rings and the gup_test file live in the controller, so an agent's fork never
+//     duplicates a reference or a pin holder; a FUSE call's thread is not copied by fork, and the
+//     child forgets it.
 // An agent never returns into the caller's code: it leaves with _exit.
 #pragma once
 
@@ -30,6 +31,13 @@ namespace pinsplit::host {
 
 inline constexpr int kAgentPages = 64;                               // the model's kAddressSpace
 inline constexpr std::uintptr_t kDefaultAgentBase = 0x7e9000000000;  // in every preset's app range
+// Where the default is past the top of user space: user-mode Linux's is below 512 GiB
+// (0x7f80000000 on the trial kernels), with its mmap area growing up from 1 GiB.
+inline constexpr std::uintptr_t kLowAgentBase = 0x3e00000000;
+
+// The first of kDefaultAgentBase, kLowAgentBase whose kAgentPages pages this process could map
+// (probed with MAP_FIXED_NOREPLACE and unmapped); kDefaultAgentBase when neither.
+std::uintptr_t ChooseAgentBase();
 
 enum class AgentOp : std::uint32_t {
   kMap,       // addr..last
@@ -44,7 +52,9 @@ enum class AgentOp : std::uint32_t {
   kFacts,     // nothing; just the facts
   kFusePin,   // addr, value = write pin, count = pin id, path: a held FUSE direct-I/O call
   kFuseJoin,  // count = pin id: wait for that call to return (its pin is over)
-  kExit,      // answers, then _exit(0)
+  kGupPin,  // addr, value = 1 write | 2 fast; fd passed: gup_test, START over the page, then closed
+            // here
+  kExit,    // answers, then _exit(0)
 };
 
 struct AgentCommand {

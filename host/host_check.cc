@@ -17,6 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "gup_test_pin.h"
 #include "io_uring_ring.h"
 #include "kernel_page_facts.h"
 
@@ -113,6 +114,10 @@ HostCapabilities ProbeHost() {
   caps.fuse = fuse >= 0;
   if (fuse >= 0) close(fuse);
   ProbeODirect(caps);
+  const absl::Status gup_test = ProbeGupTest(kGupTestPath);
+  caps.gup_test = gup_test.ok();
+  caps.gup_test_detail = gup_test.ok() ? "a long-term R/O pin taken, read through and released"
+                                       : std::string(gup_test.message());
   return caps;
 }
 
@@ -148,6 +153,8 @@ std::string FormatCapabilities(const HostCapabilities& caps) {
                          caps.odirect_pins ? " (pins)" : " (copies, does not pin)"));
   absl::StrAppendFormat(&out, "%-22s %s\n", "shared zero page",
                         caps.page_facts ? yn(caps.shared_zero_page) : "unknown (no page facts)");
+  absl::StrAppendFormat(&out, "%-22s %s (%s)\n", "gup_test (R/O longterm)", yn(caps.gup_test),
+                        caps.gup_test_detail);
   return out;
 }
 

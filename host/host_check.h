@@ -4,7 +4,9 @@
 //
 // The backend needs: io_uring (io_uring_setup, IORING_REGISTER_BUFFERS and pidfd_getfd on a
 // ring), PFNs in /proc/self/pagemap and readable /proc/kpagecount and /proc/kpageflags (root).
-// FUSE, an O_DIRECT-capable file system and the shared zero page are reported, not required.
+// FUSE, an O_DIRECT-capable file system, the shared zero page and gup_test (a true long-term R/O
+// pin, gup_test_pin.h; probed by taking and releasing one on a page of the caller) are reported,
+// not required.
 #pragma once
 
 #include <string>
@@ -25,6 +27,8 @@ struct HostCapabilities {
   std::string odirect_fs;         // "ext4 at /var/tmp", or empty when none was found
   bool odirect_pins = false;      // that file system pins (a block device), not tmpfs's copy
   bool shared_zero_page = false;  // a read fault on anon memory maps the zero page
+  bool gup_test = false;          // /sys/kernel/debug/gup_test took and released a R/O pin
+  std::string gup_test_detail;    // why not
 };
 
 HostCapabilities ProbeHost();

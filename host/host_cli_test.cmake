@@ -6,6 +6,20 @@
 #   MODE=fidelity OUT: `fidelity --false_pin --random=30 --output=OUT` over scenarios/mm and 30
 #                     random scripts exits 0 (all agree),
 #                     writes a kind "fidelity" report, and leaves no mount or file in its TMPDIR
+#   MODE=bad_model MODEL: `host fidelity --model=MODEL` exits 2 naming the known policies (runs
+#                     everywhere: the flag is checked before the kernel is asked anything)
+#   MODE=model FILE, MODEL, EXPECT, OUT: `host fidelity --model=MODEL --output=OUT FILE` exits
+#                     EXPECT, records the policy in the report and names it in its summary line
+if(MODE STREQUAL "bad_model")
+  execute_process(COMMAND ${EXE} host fidelity --model=${MODEL} ${SOURCE_DIR}/scenarios/mm
+    RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  set(want "--model takes a policy \\(mapcount, refcount, anon-exclusive, split, ideal\\)")
+  if(NOT code EQUAL 2 OR NOT err MATCHES "${want}")
+    message(FATAL_ERROR "--model=${MODEL}: exit ${code}, expected 2\n${out}\n${err}")
+  endif()
+  message(STATUS "exit 2: ${err}")
+  return()
+endif()
 execute_process(COMMAND ${EXE} host-check RESULT_VARIABLE usable OUTPUT_VARIABLE check)
 if(NOT usable EQUAL 0)
   string(REGEX MATCH "cannot run: [^\n]*" reason "${check}")
@@ -46,6 +60,23 @@ elseif(MODE STREQUAL "fidelity")
     message(FATAL_ERROR "bad report: kind ${kind}, ${disagree} disagree of ${total}")
   endif()
   message(STATUS "false pin: the kernel's fork copies from ${threshold} references")
+elseif(MODE STREQUAL "model")
+  file(REMOVE ${OUT})
+  execute_process(COMMAND ${EXE} host fidelity --model=${MODEL} --output=${OUT} ${FILE}
+    RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT code EQUAL EXPECT)
+    message(FATAL_ERROR "--model=${MODEL}: exit ${code}, expected ${EXPECT}\n${out}\n${err}")
+  endif()
+  if(NOT out MATCHES "model: ${MODEL}\n" OR NOT out MATCHES "against the ${MODEL} model: ")
+    message(FATAL_ERROR "the output does not name the model ${MODEL}:\n${out}")
+  endif()
+  file(READ ${OUT} report)
+  string(JSON policy GET "${report}" model_policy)
+  string(JSON gup_used GET "${report}" gup_test used)
+  if(NOT policy STREQUAL MODEL)
+    message(FATAL_ERROR "model_policy ${policy}, expected ${MODEL}\n${report}")
+  endif()
+  message(STATUS "exit ${code} against ${policy} (gup_test used: ${gup_used})\n${out}\n${err}")
 elseif(MODE STREQUAL "compare")
   execute_process(COMMAND ${EXE} compare --json ${FILE}
     RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)

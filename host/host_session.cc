@@ -113,8 +113,13 @@ std::string FuseMisfit(const std::vector<MmOp>& ops, std::size_t k) {
 
 }  // namespace
 
-std::map<std::string, PinPlan> PlanPins(const mm::MmScript& script, bool fuse) {
+std::map<std::string, PinPlan> PlanPins(const mm::MmScript& script,
+                                        const PinMechanisms& mechanisms) {
   std::map<std::string, PinPlan> plan;
+  // gup_test holds one set of pages per system: the pin holding it, and the op index from which
+  // it is free again (past the holder's unpin; never, if the script does not unpin it).
+  std::size_t gup_free_from = 0;
+  std::string gup_busy;
   for (std::size_t k = 0; k < script.ops.size(); ++k) {
     const MmOp& op = script.ops[k];
     if (op.kind != MmOpKind::kPin) continue;
@@ -123,27 +128,65 @@ std::map<std::string, PinPlan> PlanPins(const mm::MmScript& script, bool fuse) {
       plan[op.name] = p;  // io_uring: the real thing
       continue;
     }
-    const std::string misfit = fuse ? FuseMisfit(script.ops, k) : "the FUSE daemon is not used";
-    if (misfit.empty()) {
+    const std::string misfit =
+        mechanisms.fuse ? FuseMisfit(script.ops, k) : "the FUSE daemon is not used";
+    // Why gup_test does not take this read pin, or "" when it may.
+    std::string no_gup;
+    if (!mechanisms.gup_test) {
+      no_gup = mechanisms.no_gup_test;
+    } else if (k < gup_free_from) {
+      no_gup = gup_busy;
+    }
+    const auto take_gup = [&] {
+      p.mechanism = PinMechanism::kGupTest;
+      gup_free_from = script.ops.size();
+      for (std::size_t j = k + 1; j < script.ops.size(); ++j) {
+        if (script.ops[j].kind == MmOpKind::kUnpin && script.ops[j].name == op.name) {
+          gup_free_from = j + 1;
+          break;
+        }
+      }
+      gup_busy = absl::StrCat("gup_test holds one set of pages per system, and ", op.name,
+                              " (line ", op.line, ") holds it");
+    };
+    if (op.pin == PinKind::kRead && op.longterm && no_gup.empty()) {
+      take_gup();  // the real thing
+    } else if (misfit.empty()) {
       p.mechanism = op.pin == PinKind::kRead ? PinMechanism::kFuseRead : PinMechanism::kFuseWrite;
       if (op.longterm) {
-        p.stand_in =
-            "pin read longterm -> FUSE short-term R/O pin (no long-term R/O pin exists "
-            "on this kernel; the anon unshare rules are the same for any FOLL_PIN)";
+        p.stand_in = absl::StrCat(
+            "pin read longterm -> FUSE short-term R/O pin (no long-term R/O pin: ", no_gup,
+            "; the anon unshare rules are the same for any FOLL_PIN)");
       }
+    } else if (op.pin == PinKind::kRead && no_gup.empty()) {
+      take_gup();  // a short-term read pin FUSE cannot follow
+      p.stand_in = absl::StrCat(
+          "pin read -> gup_test long-term R/O pin (short-term and long-term R/O pins follow the "
+          "same anon unshare rules) (",
+          op.name, " is ", misfit, ")");
     } else {
-      p.stand_in = absl::StrCat(IoUringStandIn(op), " (", op.name, " is ", misfit, ")");
+      p.stand_in = absl::StrCat(IoUringStandIn(op), " (", op.name, " is ", misfit,
+                                op.pin == PinKind::kRead ? absl::StrCat("; ", no_gup) : "", ")");
     }
     plan[op.name] = p;
   }
   return plan;
 }
 
+std::map<std::string, PinPlan> PlanPins(const mm::MmScript& script, bool fuse) {
+  PinMechanisms mechanisms;
+  mechanisms.fuse = fuse;
+  mechanisms.no_gup_test = "gup_test is not used";
+  return PlanPins(script, mechanisms);
+}
+
 HostSession::HostSession(const HostOptions& options) : options_(options), controller_(getpid()) {}
 
 absl::StatusOr<std::unique_ptr<HostSession>> HostSession::Create(const HostOptions& options) {
   signal(SIGPIPE, SIG_IGN);  // a dead agent's socket must give EPIPE, not kill the controller
-  return std::unique_ptr<HostSession>(new HostSession(options));
+  HostOptions o = options;
+  if (o.base == kDefaultAgentBase) o.base = ChooseAgentBase();  // user-mode Linux: lower
+  return std::unique_ptr<HostSession>(new HostSession(o));
 }
 
 HostSession::~HostSession() { (void)Shutdown(); }
@@ -305,7 +348,10 @@ absl::Status HostSession::Reap(const std::string& name, bool kill_first) {
 absl::Status HostSession::Shutdown() {
   absl::Status status;
   while (!agents_.empty()) status.Update(Reap(agents_.begin()->first, /*kill_first=*/true));
-  for (auto& [name, pin] : pins_) status.Update(pin.ring.Release());
+  for (auto& [name, pin] : pins_) {
+    status.Update(pin.ring.Release());
+    status.Update(ReleaseGup(pin));
+  }
   pins_.clear();
   fuse_.reset();  // after the agents: their calls are cancelled; unmounts, removes its folder
   for (auto& [name, fd] : refs_) close(fd);
@@ -339,7 +385,22 @@ absl::Status HostSession::Refresh() {
 }
 
 absl::Status HostSession::Plan(const mm::MmScript& script) {
-  plan_ = PlanPins(script, options_.fuse);
+  PinMechanisms mechanisms;
+  mechanisms.fuse = options_.fuse;
+  const bool read_pins = std::any_of(script.ops.begin(), script.ops.end(), [](const MmOp& op) {
+    return op.kind == MmOpKind::kPin && op.pin == PinKind::kRead;
+  });
+  if (!options_.gup_test) {
+    mechanisms.no_gup_test = "gup_test is not used (--gup_test=false)";
+  } else if (read_pins) {
+    if (!gup_test_probe_) gup_test_probe_ = ProbeGupTest(options_.gup_test_path);
+    mechanisms.gup_test = gup_test_probe_->ok();
+    if (!mechanisms.gup_test) {
+      mechanisms.no_gup_test =
+          absl::StrCat("no usable gup_test here (", gup_test_probe_->message(), ")");
+    }
+  }
+  plan_ = PlanPins(script, mechanisms);
   int fuse_pins = 0;
   for (const auto& [name, p] : plan_) fuse_pins += p.mechanism != PinMechanism::kIoUring;
   if (fuse_pins == 0 || fuse_ != nullptr) return absl::OkStatus();
@@ -347,8 +408,9 @@ absl::Status HostSession::Plan(const mm::MmScript& script) {
   fuse_options.pins = fuse_pins;
   fuse_options.pin_watchdog = absl::Milliseconds(options_.timeout_ms) * 6;
   absl::StatusOr<std::unique_ptr<FusePinDaemon>> daemon = FusePinDaemon::Mount(fuse_options);
-  if (!daemon.ok()) {  // every pin through io_uring then, each saying why
-    plan_ = PlanPins(script, /*fuse=*/false);
+  if (!daemon.ok()) {  // every pin through gup_test or io_uring then, each saying why
+    mechanisms.fuse = false;
+    plan_ = PlanPins(script, mechanisms);
     for (auto& [name, p] : plan_) {
       if (p.stand_in) absl::StrAppend(&*p.stand_in, "; FUSE: ", daemon.status().message());
     }
@@ -390,6 +452,48 @@ absl::Status HostSession::FusePinOp(const MmOp& op, PinMechanism mechanism, Host
   return absl::OkStatus();
 }
 
+absl::Status HostSession::GupPinOp(const MmOp& op, HostStep& step) {
+  absl::StatusOr<int> fd = OpenGupTest(options_.gup_test_path);
+  if (!fd.ok()) return absl::InternalError(fd.status().message());
+  AgentCommand cmd;
+  cmd.op = AgentOp::kGupPin;
+  cmd.addr = op.addr;
+  cmd.value = (op.pin == PinKind::kWrite ? 1 : 0) | (op.fast ? 2 : 0);
+  absl::StatusOr<AgentReply> r = Call(op.process, cmd, *fd);  // the agent closes its copy
+  if (!r.ok()) {
+    close(*fd);  // releases a set, should the agent have died after taking it
+    if (absl::IsFailedPrecondition(r.status())) {
+      // The model allows this pin; gup_test would not take it (held by another program?).
+      return absl::UnimplementedError(
+          absl::StrCat("'", mm::Format(op), "': gup_test cannot: ", r.status().message()));
+    }
+    return r.status();
+  }
+  Pin pin;
+  pin.mechanism = PinMechanism::kGupTest;
+  pin.gup_fd = *fd;
+  pin.pfn = r->facts[op.addr].pfn;
+  pins_.emplace(op.name, std::move(pin));
+  step.got = "pinned";
+  step.events.push_back(absl::StrCat("gup_test long-term ",
+                                     op.pin == PinKind::kWrite ? "R/W" : "R/O",
+                                     " pin (PIN_LONGTERM_TEST_START in ", op.process, ")"));
+  if (op.fast) {
+    step.events.push_back(
+        "PIN_LONGTERM_TEST_FLAG_USE_FAST: pin_user_pages_fast (the slow path where the kernel "
+        "has no GUP-fast)");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status HostSession::ReleaseGup(Pin& pin) {
+  if (pin.gup_fd < 0) return absl::OkStatus();
+  absl::Status s = GupTestStop(pin.gup_fd);
+  close(pin.gup_fd);  // the last copy: its release would unpin the set too
+  pin.gup_fd = -1;
+  return s;
+}
+
 // Waits for the agent's FUSE call to return once its pin is over.
 absl::Status HostSession::JoinFuse(Pin& pin) {
   AgentCommand cmd;
@@ -404,6 +508,20 @@ absl::Status HostSession::HandleOp(const MmOp& op, HostStep& step) {
     return absl::FailedPreconditionError(absl::StrCat("pin ", op.name, " is not held"));
   }
   Pin& pin = it->second;
+  if (pin.mechanism == PinMechanism::kGupTest) {
+    if (op.kind == MmOpKind::kPinRead) {
+      absl::StatusOr<std::uint64_t> v = GupTestReadFirstWord(pin.gup_fd, 1);
+      if (!v.ok()) return v.status();
+      step.got = absl::StrCat(*v);
+      return absl::OkStatus();
+    }
+    if (op.kind == MmOpKind::kPinWrite) {
+      return absl::FailedPreconditionError("gup_test cannot write through its pin");
+    }
+    absl::Status s = ReleaseGup(pin);
+    pins_.erase(it);
+    return s;
+  }
   if (pin.mechanism == PinMechanism::kIoUring) {
     if (op.kind == MmOpKind::kPinRead) {
       absl::StatusOr<std::uint64_t> v = pin.ring.Read();
@@ -448,6 +566,7 @@ absl::Status HostSession::PinOp(const MmOp& op, HostStep& step) {
         "(stand-ins are off): ", *step.stand_in));
   }
   if (step.stand_in) stand_ins_.push_back(*step.stand_in);
+  if (p.mechanism == PinMechanism::kGupTest) return GupPinOp(op, step);
   if (p.mechanism != PinMechanism::kIoUring) return FusePinOp(op, p.mechanism, step);
   auto agent = agents_.find(op.process);
   if (agent == agents_.end()) {

@@ -17,11 +17,20 @@
 //                                pread into it = a R/W FOLL_PIN; h read = the daemon reads the
 //                                WRITE request (once), h write = the daemon answers the READ
 //                                (which ends the pin), unpin = the daemon's answer
-//   pin read longterm            stand-in: the FUSE R/O pin above (no long-term R/O pin exists
-//                                here; the anon unshare rules are the same for any FOLL_PIN)
+//   pin read longterm            where the kernel has a usable /sys/kernel/debug/gup_test
+//                                (gup_test_pin.h): PIN_LONGTERM_TEST_START by the agent on its
+//                                page (FOLL_PIN | FOLL_LONGTERM, no FOLL_WRITE) with the file
+//                                sent by the controller, which keeps the only copy; h read =
+//                                PIN_LONGTERM_TEST_READ; unpin = PIN_LONGTERM_TEST_STOP, close.
+//                                gup_test holds one set of pages per system, so one gup_test pin
+//                                at a time: a pin taken while another holds it gets the stand-in
+//                                below, saying so.
+//                                Elsewhere: stand-in, the FUSE R/O pin above (the anon unshare
+//                                rules are the same for any FOLL_PIN)
 //   a read or short-term pin the FUSE pin cannot serve (a second `h read`, `h read` through a
 //   write pin, the pinner exiting first, operations between `h write` and `unpin h`, FUSE not
-//   available)               stand-in: the io_uring long-term R/W pin.
+//   available)               stand-in: for a read pin, the gup_test long-term R/O pin where it
+//                            is free; else the io_uring long-term R/W pin.
 // Which mechanism each pin gets is decided by Plan() from the whole script. Every stand-in is
 // listed in HostStep::stand_in and stand_ins(); with HostOptions::stand_ins off a pin that needs
 // one is refused (Unimplemented, naming the op). A kernel never refuses a pin for counting
@@ -53,6 +62,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "gup_test_pin.h"
 #include "host/fuse_pin_daemon.h"
 #include "host_agent.h"
 #include "io_uring_ring.h"
@@ -61,10 +71,12 @@
 namespace pinsplit::host {
 
 struct HostOptions {
-  bool stand_ins = true;   // run pins without a faithful mechanism through the io_uring stand-in
-  bool fuse = true;        // short-term and read pins through the FUSE daemon where they fit
-  int timeout_ms = 10000;  // watchdog for each agent reply
-  std::uintptr_t base = kDefaultAgentBase;
+  bool stand_ins = true;  // run pins without a faithful mechanism through the io_uring stand-in
+  bool fuse = true;       // short-term and read pins through the FUSE daemon where they fit
+  bool gup_test = true;   // long-term R/O pins through gup_test where the probe finds it usable
+  std::string gup_test_path = kGupTestPath;
+  int timeout_ms = 10000;                   // watchdog for each agent reply
+  std::uintptr_t base = kDefaultAgentBase;  // Create() moves the default where it cannot be mapped
 };
 
 struct HostPageFact {
@@ -103,15 +115,25 @@ void ClearHostStop();  // before a new run
 bool HostStopRequested();
 
 // How the backend takes one pin.
-enum class PinMechanism : std::uint8_t { kIoUring, kFuseRead, kFuseWrite };
+enum class PinMechanism : std::uint8_t { kIoUring, kFuseRead, kFuseWrite, kGupTest };
 
 struct PinPlan {
   PinMechanism mechanism = PinMechanism::kIoUring;
   std::optional<std::string> stand_in;  // what stands in for what, and why
 };
 
+// What PlanPins may use besides io_uring.
+struct PinMechanisms {
+  bool fuse = true;
+  bool gup_test = false;
+  std::string no_gup_test = "no gup_test";  // why not, for the stand-ins' notes
+};
+
 // The mechanism for each pin of `script` (by handle name), from how the script uses the handle
-// afterwards; `fuse` says whether the FUSE daemon may be used at all.
+// afterwards: which pins FUSE can serve, and which pin holds gup_test's one set when.
+std::map<std::string, PinPlan> PlanPins(const mm::MmScript& script,
+                                        const PinMechanisms& mechanisms);
+// The same without gup_test; `fuse` says whether the FUSE daemon may be used at all.
 std::map<std::string, PinPlan> PlanPins(const mm::MmScript& script, bool fuse);
 
 class HostSession {
@@ -126,9 +148,12 @@ class HostSession {
   // mechanism (stand-ins off), DeadlineExceeded for an agent past the watchdog, Cancelled after
   // RequestHostStop, Internal for a dead agent or a failed syscall.
   absl::Status Step(const mm::MmOp& op, HostStep* out = nullptr);
-  // Decides each pin's mechanism from the whole script (PlanPins) and mounts the FUSE daemon
-  // if a pin needs it. Without a plan every read and short-term pin is an io_uring stand-in.
+  // Decides each pin's mechanism from the whole script (PlanPins), probing gup_test (once per
+  // session) when the script has a read pin, and mounts the FUSE daemon if a pin needs it.
+  // Without a plan every read and short-term pin is an io_uring stand-in.
   absl::Status Plan(const mm::MmScript& script);
+  // The gup_test probe's answer: nullopt before a plan needed it, OK when usable.
+  const std::optional<absl::Status>& gup_test_probe() const { return gup_test_probe_; }
 
   // The false-pin experiment's bulk references: `count` vmsplice references on one page, held
   // in pipes of up to 256 buffers until DropBulkRefs() or shutdown.
@@ -158,6 +183,7 @@ class HostSession {
     int fuse_id = -1;         // kFuse*
     std::string pinner;       // kFuse*: the agent whose thread holds the call
     bool fuse_ended = false;  // kFuseWrite: `h write` answered (and so ended) the call
+    int gup_fd = -1;          // kGupTest: the controller's (only) gup_test file, holding the set
     std::uint64_t pfn = 0;
   };
 
@@ -169,6 +195,8 @@ class HostSession {
   absl::Status Fork(const std::string& parent, const std::string& child, AgentReply& reply);
   absl::Status PinOp(const mm::MmOp& op, HostStep& step);
   absl::Status FusePinOp(const mm::MmOp& op, PinMechanism mechanism, HostStep& step);
+  absl::Status GupPinOp(const mm::MmOp& op, HostStep& step);
+  static absl::Status ReleaseGup(Pin& pin);  // STOP, close
   absl::Status HandleOp(const mm::MmOp& op, HostStep& step);
   absl::Status JoinFuse(Pin& pin);
   absl::Status Reap(const std::string& name, bool kill_first);
@@ -184,6 +212,7 @@ class HostSession {
   std::map<std::string, Pin> pins_;
   std::map<std::string, PinPlan> plan_;
   std::unique_ptr<FusePinDaemon> fuse_;
+  std::optional<absl::Status> gup_test_probe_;
   int next_fuse_id_ = 0;
   std::map<std::string, int> refs_;  // the pipe's read end
   std::vector<int> bulk_refs_;

@@ -9,12 +9,14 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 
 #include "false_pin.h"
 #include "fidelity.h"
 #include "gtest/gtest.h"
+#include "gup_test_pin.h"
 #include "host_check.h"
 #include "pinsplit/mm/mm_script.h"
 
@@ -28,6 +30,17 @@ namespace {
       std::cout << "skipped: " << usable.message() << std::endl; \
       GTEST_SKIP() << usable.message();                          \
     }                                                            \
+  } while (0)
+
+// gup_test (the trial kernels' CONFIG_GUP_TEST) is not on every kernel: absent, the test says
+// so and is skipped.
+#define SKIP_UNLESS_GUP_TEST()                                                    \
+  do {                                                                            \
+    const absl::Status gup = ProbeGupTest(kGupTestPath);                          \
+    if (!gup.ok()) {                                                              \
+      std::cout << "skipped: no usable gup_test: " << gup.message() << std::endl; \
+      GTEST_SKIP() << gup.message();                                              \
+    }                                                                             \
   } while (0)
 
 mm::MmScript Parse(const std::string& text) {
@@ -67,7 +80,7 @@ class Feeder {
   std::size_t done_ = 0;
 };
 
-std::unique_ptr<HostSession> NewSession(HostOptions options = {}) {
+std::unique_ptr<HostSession> NewSession(const HostOptions& options = {}) {
   absl::StatusOr<std::unique_ptr<HostSession>> s = HostSession::Create(options);
   EXPECT_TRUE(s.ok()) << s.status();
   return s.ok() ? *std::move(s) : nullptr;
@@ -103,9 +116,23 @@ const std::string& PrivateTmp() {
 
 Leftovers Count() {
   Leftovers l;
-  std::ifstream children("/proc/self/task/" + std::to_string(gettid()) + "/children");
-  pid_t pid;
-  while (children >> pid) ++l.children;
+  // Children by their parent pid in /proc (the task's `children` file needs
+  // CONFIG_PROC_CHILDREN, which the trial's user-mode Linux lacks).
+  if (DIR* d = opendir("/proc")) {
+    while (dirent* e = readdir(d)) {
+      if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+      std::ifstream stat(std::string("/proc/") + e->d_name + "/stat");
+      std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+      const std::size_t close = text.rfind(')');
+      if (close == std::string::npos) continue;
+      std::istringstream rest(text.substr(close + 1));
+      std::string state;
+      pid_t ppid = 0;
+      rest >> state >> ppid;
+      l.children += ppid == getpid();
+    }
+    closedir(d);
+  }
   l.fds = CountDir("/proc/self/fd");
   std::ifstream mounts("/proc/self/mountinfo");
   std::string line;
@@ -293,6 +320,120 @@ TEST(HostSession, FusePinsWhereTheScriptFitsThemIoUringStandInsElsewhere) {
   EXPECT_EQ(steps[8].got, "0");
   EXPECT_EQ(steps[9].got, "0");  // the io_uring stand-in reads as often as asked
   EXPECT_TRUE(session->failures().empty());
+}
+
+TEST(HostSession, GupTestTakesOneReadPinAtATimeAndTheOthersSayWhy) {
+  const mm::MmScript script = Parse(
+      "spawn A\nA map 0..2\nA pin read longterm 0 as first\nA pin read longterm 1 as second\n"
+      "unpin first\nA pin read longterm 2 as third\nA pin read 0 as twice\ntwice read\n"
+      "twice read\nunpin third\nA pin read 1 as later\nlater read\nlater read\nunpin second\n"
+      "unpin twice\nunpin later\nA pin read longterm 0 as kept\nA exit\n");
+  PinMechanisms with;
+  with.gup_test = true;
+  const std::map<std::string, PinPlan> plan = PlanPins(script, with);
+  EXPECT_EQ(plan.at("first").mechanism, PinMechanism::kGupTest);
+  EXPECT_FALSE(plan.at("first").stand_in.has_value());
+  // Taken while `first` holds gup_test's one set: the FUSE stand-in, saying so.
+  EXPECT_EQ(plan.at("second").mechanism, PinMechanism::kFuseRead);
+  EXPECT_NE(plan.at("second").stand_in->find("first (line 3) holds it"), std::string::npos)
+      << *plan.at("second").stand_in;
+  EXPECT_EQ(plan.at("third").mechanism, PinMechanism::kGupTest);  // `first` is unpinned by then
+  EXPECT_FALSE(plan.at("third").stand_in.has_value());
+  // A short-term read pin FUSE cannot follow: io_uring while `third` holds the set ...
+  EXPECT_EQ(plan.at("twice").mechanism, PinMechanism::kIoUring);
+  EXPECT_NE(plan.at("twice").stand_in->find("third (line 6) holds it"), std::string::npos)
+      << *plan.at("twice").stand_in;
+  // ... and gup_test's R/O pin once it is free.
+  EXPECT_EQ(plan.at("later").mechanism, PinMechanism::kGupTest);
+  EXPECT_NE(plan.at("later").stand_in->find("gup_test long-term R/O pin"), std::string::npos);
+  // `later` is unpinned: the set is free for `kept`, which the script never unpins.
+  EXPECT_EQ(plan.at("kept").mechanism, PinMechanism::kGupTest);
+  PinMechanisms without;
+  without.no_gup_test = "no usable gup_test here (absent)";
+  const std::map<std::string, PinPlan> old = PlanPins(script, without);
+  EXPECT_EQ(old.at("first").mechanism, PinMechanism::kFuseRead);
+  EXPECT_NE(old.at("first").stand_in->find("FUSE short-term R/O pin (no long-term R/O pin: no "
+                                           "usable gup_test here (absent)"),
+            std::string::npos)
+      << *old.at("first").stand_in;
+  EXPECT_EQ(old.at("later").mechanism, PinMechanism::kIoUring);
+}
+
+TEST(HostSession, WithoutGupTestALongtermReadPinIsAStandInThatSaysWhy) {
+  SKIP_UNLESS_HOST_CAN_RUN();
+  HostOptions options;
+  options.gup_test_path = "/nonexistent/gup_test";
+  auto session = NewSession(options);
+  const mm::MmScript script = Parse("spawn A\nA map 0\nA pin read longterm 0 as r\nunpin r\n");
+  ASSERT_TRUE(session->Plan(script).ok());
+  ASSERT_TRUE(RunAll(*session, script).ok());
+  ASSERT_EQ(session->stand_ins().size(), 1u);
+  EXPECT_NE(session->stand_ins()[0].find("no usable gup_test here (/nonexistent/gup_test: No such "
+                                         "file or directory)"),
+            std::string::npos)
+      << session->stand_ins()[0];
+  ASSERT_TRUE(session->gup_test_probe().has_value());
+  EXPECT_FALSE(session->gup_test_probe()->ok());
+}
+
+TEST(HostGupTest, ALongtermReadPinUnsharesStaysCoherentOutlivesItsProcessAndIsReleased) {
+  SKIP_UNLESS_HOST_CAN_RUN();
+  SKIP_UNLESS_GUP_TEST();
+  const Leftovers before = Count();
+  {
+    auto session = NewSession();
+    const mm::MmScript script = Parse(
+        "spawn A\nA map 0..1\nA write 0 1\nfork A B\nA pin read longterm 0 as r\nA write 0 2\n"
+        "r read => 2\nB read 0 => 1\nA exit\nr read => 2\nunpin r\n"
+        "B pin read longterm fast 1 as s\nB exit\n");
+    ASSERT_TRUE(session->Plan(script).ok());
+    std::vector<HostStep> steps;
+    ASSERT_TRUE(RunAll(*session, script, &steps).ok());
+    EXPECT_TRUE(session->stand_ins().empty()) << session->stand_ins()[0];
+    // A's page was shared with B: unshared. B's page 1, no longer shared once A is gone, is
+    // reused by the unshare fault unless a transient reference makes it copy.
+    EXPECT_GE(session->stats().unshares, 1u);
+    EXPECT_LE(session->stats().unshares, 2u);
+    EXPECT_EQ(session->stats().copies_at_fault, 0u);  // A's write reuses its pinned page
+    EXPECT_EQ(session->stats().unexplained_pfn_changes, 0u);
+    EXPECT_TRUE(session->failures().empty()) << session->failures()[0];
+    EXPECT_EQ(steps[9].got, "2");  // through the pin, after its process exited
+    // `s` is still held: Shutdown stops it, and the set is free again.
+    EXPECT_TRUE(session->Shutdown().ok());
+  }
+  EXPECT_TRUE(ProbeGupTest(kGupTestPath).ok());
+  EXPECT_EQ(Count(), before);
+  {  // An agent killed while a gup_test pin of its page is held: still released.
+    auto session = NewSession();
+    const mm::MmScript script = Parse("spawn A\nA map 0\nA pin read longterm 0 as r\n");
+    ASSERT_TRUE(session->Plan(script).ok());
+    ASSERT_TRUE(RunAll(*session, script).ok());
+    ASSERT_EQ(kill(session->agent_pids()[0], SIGKILL), 0);
+  }  // the destructor
+  EXPECT_TRUE(ProbeGupTest(kGupTestPath).ok());
+  EXPECT_EQ(Count(), before);
+}
+
+TEST(HostGupTest, ASetHeldByAnotherProgramMakesTheStandInSaySo) {
+  SKIP_UNLESS_HOST_CAN_RUN();
+  SKIP_UNLESS_GUP_TEST();
+  absl::StatusOr<int> fd = OpenGupTest(kGupTestPath);
+  ASSERT_TRUE(fd.ok()) << fd.status();
+  std::vector<char> page(8192);
+  const auto addr = (reinterpret_cast<std::uintptr_t>(page.data()) + 4095) & ~std::uintptr_t{4095};
+  ASSERT_TRUE(GupTestStart(*fd, addr, 4096, false, false).ok());
+  {
+    auto session = NewSession();
+    const mm::MmScript script = Parse("spawn A\nA map 0\nA pin read longterm 0 as r\n");
+    ASSERT_TRUE(session->Plan(script).ok());
+    ASSERT_TRUE(RunAll(*session, script).ok());
+    ASSERT_EQ(session->stand_ins().size(), 1u);
+    EXPECT_NE(session->stand_ins()[0].find("START refused"), std::string::npos)
+        << session->stand_ins()[0];
+  }
+  EXPECT_TRUE(GupTestStop(*fd).ok());
+  close(*fd);
+  EXPECT_TRUE(ProbeGupTest(kGupTestPath).ok());
 }
 
 TEST(HostFidelity, AgreesWithAnonExclusiveAndCatchesThe58To518Policy) {
