@@ -2,8 +2,10 @@
 // CasSplitRefcount: the split word with every operation a compare-exchange loop.
 //
 // A benchmark contender only, never used outside bench/: it shows what SplitRefcount's
-// single-RMW fast paths (one fetch_add/fetch_sub for get, put and unpin) buy over the obvious
+// single-RMW fast paths (one fetch_add/fetch_sub for get and put) buy over the obvious
 // implementation that reads the word, decides, and compare-exchanges the decided value in.
+// (SplitRefcount's unpin has been such a loop too since issue 20; this one differs only in its
+// last drop, which goes straight to the DEAD value.)
 //
 // Guarantees: the same layout, zones, states, results, memory orderings on success and misuse
 // reports as SplitRefcount<Layout> (see split_refcount.h), so a sequential run of both on the

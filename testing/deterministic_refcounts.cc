@@ -41,6 +41,7 @@ const std::vector<std::pair<std::string, Factory>>& BrokenRegistry() {
       Entry<RelaxedLastPutSplitRefcount<SeedLayout, DeterministicAtomic>>(),
       Entry<WritablePredicateLiesSplitRefcount<SeedLayout, DeterministicAtomic>>(),
       Entry<StoreRepairUnpinSplitRefcount<SeedLayout, DeterministicAtomic>>(),
+      Entry<BorrowingUnpinSplitRefcount<SeedLayout, DeterministicAtomic>>(),
   };
   return *registry;
 }

@@ -85,7 +85,8 @@ std::string RunOnCounter(AnyRefcount& counter, const CounterOp& op, Holdings& h)
 // Racing misuse: keeps a thread's holdings in step with what `op` answered. A misused drop the
 // counter undid (it reported misuse) changes nothing; a misused get the counter could not see
 // is the thread's reference. A correct drop is gone from its caller whatever the counter says;
-// when the counter undid it (a borrowed field read as empty) the unit it keeps is `leaked`.
+// when the counter undid it (a holder from a resurrection window dropping on the dead word) the
+// unit it keeps is `leaked`.
 // `windowed` counts what try_get, pin and a misused get took (the resurrection window).
 void FollowAnswer(const CounterOp& op, bool misuse, const std::string& got,
                   const std::vector<Misuse>& reports, Holdings& h, Holdings& windowed,

@@ -21,12 +21,13 @@ InterleaveScript Parse(std::string_view text) {
 }
 
 // One reference held by thread 1, one write pin by thread 2, and the schedule that opens the
-// window between the broken put's fetch_sub and its re-read.
+// window between the broken put's fetch_sub and its re-read (unpin is a load and a
+// compare-exchange: two steps of thread 2 fit in it).
 constexpr char kPutUnpinRace[] =
     "set refs=1 write=1\n"
     "thread 1 put\n"
     "thread 2 unpin write\n"
-    "schedule 1 2 1\n";
+    "schedule 1 2 2 1\n";
 
 TEST(InterleaveReplayTest, TheRereadingPutFreesTwiceWhereTheRealPutDoesNot) {
   const InterleaveScript script = Parse(kPutUnpinRace);
@@ -133,7 +134,7 @@ TEST(InterleaveReplayTest, PredicatesAreReadAfterEveryOperationWithoutChangingTh
       "thread 1 pin write\n"
       "thread 1 put\n"
       "thread 2 unpin read\n"
-      "schedule 2 1 1 2\n");
+      "schedule 2 2 1 1 2\n");
   InterleaveOptions without;
   without.check_predicates = false;
   absl::StatusOr<InterleaveRun> plain = ReplayInterleaveScript(script, "split", without);

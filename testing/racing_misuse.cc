@@ -84,17 +84,15 @@ std::string RacingMisuseRefusal(const InterleaveScript& script, const Capabiliti
 std::vector<std::string> CheckRacingMisuse(const InterleaveScript& script,
                                            const MisuseRunFacts& facts) {
   std::vector<std::string> broken;
-  bool misused_get = false, misused_unpin = false, misused_unpin_write = false;
+  bool misused_get = false;
   for (std::size_t t = 0; t < script.threads.size(); ++t) {
     for (std::size_t i = 0; i < script.threads[t].size(); ++i) {
       if (!script.is_misuse(t, i)) continue;
-      const CounterOp& op = script.threads[t][i];
-      misused_get |= op.kind == CounterOpKind::kGet;
-      misused_unpin |= op.kind == CounterOpKind::kUnpin;
-      misused_unpin_write |= op.kind == CounterOpKind::kUnpin && op.pin == PinKind::kWrite;
+      misused_get |= script.threads[t][i].kind == CounterOpKind::kGet;
     }
   }
-  const bool windows = misused_get || misused_unpin;  // the header's resurrection windows
+  // The header's one resurrection window is a misused get's; a misused unpin writes nothing.
+  const bool windows = misused_get;
 
   int lasts = 0;
   bool saturating_report = facts.start_saturated;
@@ -126,11 +124,9 @@ std::vector<std::string> CheckRacingMisuse(const InterleaveScript& script,
     // 4. What a correct operation may report.
     for (Misuse m : o.reports) {
       const bool edge = m == Misuse::kOverflow || m == Misuse::kSaturated;
-      const bool borrowed = m == Misuse::kUnpinUnderflow && misused_unpin_write &&
-                            o.op.kind == CounterOpKind::kUnpin && o.op.pin == PinKind::kRead;
       const bool resurrected = windows && (m == Misuse::kPutOnDead || m == Misuse::kUnpinOnDead ||
                                            m == Misuse::kGetOnDead);
-      if (!edge && !borrowed && !resurrected) {
+      if (!edge && !resurrected) {
         broken.push_back(absl::StrCat(Name(o), " => ", o.result, " reported ",
                                       std::string(to_string(m)),
                                       ": the misuse's damage reached a correct holder"));

@@ -21,14 +21,13 @@
 //      "last"; a word that ended alive had no "last"; a dead word leaves no holder, except one
 //      that came from a try_get or try_pin which succeeded in the header's resurrection window,
 //      or from a misused get (which promises its caller nothing); only when the script has a
-//      misused get or unpin.
+//      misused get (a misused unpin writes nothing, so it opens no window).
 //   4. Damage reaches a correct operation only where the header says it can: a correct
-//      operation reports misuse only at the saturation edge (overflow, saturated), as an
-//      unpin read that finds the read field borrowed by a misused unpin write
-//      (unpin-underflow: undone, the pin leaks), or as a holder from the resurrection window
-//      dropping on the dead word (*-on-dead).
-// Refused pins (a borrowed field reads full) and missed last drops (a leak) are allowed: the
-// header names them. The counter's interleavings are those of the deterministic scheduler
+//      operation reports misuse only at the saturation edge (overflow, saturated) or as a
+//      holder from a misused get's resurrection window dropping on the dead word (*-on-dead).
+//      (Before issue 20 an unpin read could find the read field borrowed by a misused unpin
+//      write and report unpin-underflow; unpin now never borrows, so that is a broken promise.)
+// Missed last drops (a leak) are allowed: the header names them. The counter's interleavings are those of the deterministic scheduler
 // (sequentially consistent), as everywhere in the explorer.
 #pragma once
 

@@ -6,8 +6,8 @@
 //
 // The programs (T3 is the misuser, dealt nothing; the start is dealt to T1 and T2):
 //   borrow    refs=1 read=1   T1: put, try_get        T2: unpin read, pin read
-//                             T3: misuse unpin write  (borrows from the read field that T2's
-//                             last drop and its pin race on)
+//                             T3: misuse unpin write  (borrowed from the read field that T2's
+//                             last drop and its pin race on, until issue 20; now refused)
 //   underflow refs=0 write=1  T1: unpin write         T2: pin read, unpin read
 //                             T3: misuse put          (refs zero while pins hold the object)
 //   dead-get  refs=1          T1: put                 T2: try_get, pin write
@@ -20,12 +20,14 @@
 //                             T3: unpin read, pin read  T4: misuse unpin write, misuse get
 // Every schedule of each runs on every split layout (the same code with other constants; the
 // smallest ordinary field, split:13/13/6, has zones 16 values wide), except `wide`, on the seed
-// layout only. Schedules per layout: borrow 1,122, underflow 174, dead-get 222, top 1,577,
-// saturated 2,640 (5,735 in all, 0.15 s under ASan), and wide 398,784 (12 s under ASan); each
-// test prints its counts.
+// layout only. Schedules per layout: borrow 254, underflow 14,759, dead-get 222, top 646,
+// saturated 2,640 (18,521 in all, 0.5 s under ASan), and wide 183,452 (5 s under ASan); each
+// test prints its counts. (Since issue 20 an unpin is a load and a compare-exchange that may
+// retry, and a refused one a load alone, which moved the counts.)
 // Proof of teeth: broken:unpin-repair-store (broken_refcounts.h), whose repair stores back the
 // value its fetch_sub returned (correct alone), loses the operations that race with it, and
-// the explorer finds it on every search of the `borrow` and `teeth` programs.
+// the explorer finds it on every search of the `borrow` and `teeth` programs; and
+// broken:unpin-borrow, the pre-issue-20 unpin, wraps a full read field (the `carry` tests).
 #include <gtest/gtest.h>
 
 #include <iostream>
@@ -126,7 +128,7 @@ INSTANTIATE_TEST_SUITE_P(Layouts, RacingMisuseExhaustive,
                            return name;
                          });
 
-TEST(RacingMisuseTest, TheMisuseIsReportedAndUndoneAlone) {
+TEST(RacingMisuseTest, TheMisuseIsReportedAndRefusedAlone) {
   // Sequentially (one schedule runs T3 after the others are done) the misuse is reported.
   absl::StatusOr<InterleaveRun> run = ReplayInterleaveScript(
       Parse("set refs=1\nthread 1 get\nthread 2 misuse unpin write\nschedule 1 1 1 2 2 2\n"),
@@ -166,25 +168,64 @@ TEST(RacingMisuseTest, TeethTheStoreRepairLosesARacingOperation) {
   EXPECT_TRUE(alone->failures.empty()) << alone->failures.front();
 }
 
-// An open finding of the interleave fuzz target's misuse mode (21:37 UTC, 2026-12-05, on the
-// real counter): a misused unpin write borrows one from the READ field, so a full read field
-// reads one below full until the repair lands; a racing pin read is admitted into the gap, and
-// the repair's carry then wraps the read field to zero (out of the top of the word). Read pins
-// that are held vanish from the word, so a later put can answer kLast under them: an early
-// free, which split_refcount.h says a racing misuse never causes. This test pins the finding
-// down exhaustively on the seed layout; it fails (and should then be turned into a passing
-// check) once the counter stops admitting pins into a borrowed field.
-TEST(RacingMisuseTest, OpenFindingABorrowedFullReadFieldAdmitsAPinAndTheRepairWrapsIt) {
-  const Program p = {"carry",
-                     "set refs=1 read=14\n"
+// Issue 20, fixed. The interleave fuzz target's misuse mode found it on the real counter (21:37
+// UTC, 2026-12-05), when unpin was a fetch_sub: a misused unpin write borrowed one from the READ
+// field, so a full read field read one below full until the repair landed; a racing pin read was
+// admitted into the gap, and the repair's carry then wrapped the read field to zero (out of the
+// top of the word). Held read pins vanished from the word, so a later put could answer kLast
+// under them: an early free. unpin is now a compare-exchange that refuses an empty field without
+// writing it. On every split layout, from one read pin below a full field, every schedule keeps
+// every promise; the pre-fix unpin (broken:unpin-borrow) still loses the read pins on the same
+// program, so the program still has the teeth that found the bug.
+// The finding's program ("carry": two pins read against one misused unpin write) and a wider
+// one ("carry-wide": the misuser unpins write twice, and a third thread takes and drops a
+// reference, so a wrapped read field would let its put answer last).
+std::string CarryProgram(const std::string& layout, bool wide = false) {
+  // "split" is the seed layout 4/4/24; "split:R/W/O" names its read bits first.
+  const unsigned read_bits = layout == "split" ? 4 : std::stoul(layout.substr(6));
+  const unsigned one_below_full = (1u << read_bits) - 2;
+  std::string text = "set refs=1 read=" + std::to_string(one_below_full) +
+                     "\n"
                      "thread 1 pin read\nthread 1 pin read\n"
-                     "thread 2 misuse unpin write\n"};
-  const ExploreSummary s = Explore(p, "split");
-  std::cout << "split carry: " << s.violations << " of " << s.interleavings
+                     "thread 2 misuse unpin write\n";
+  if (wide) text += "thread 2 misuse unpin write\nthread 3 try_get\nthread 3 put\n";
+  return text;
+}
+
+TEST_P(RacingMisuseExhaustive, AMisusedUnpinNeverBorrowsSoAFullReadFieldNeverWraps) {
+  for (const bool wide : {false, true}) {
+    const std::string text = CarryProgram(GetParam(), wide);
+    const ExploreSummary s = Explore({"carry", text.c_str()}, GetParam());
+    std::cout << GetParam() << (wide ? " carry-wide: " : " carry: ") << s.interleavings
+              << " schedules (every one), " << s.violations << " violating\n";
+    // The refused unpin is one load now, so the finding's own program has few schedules.
+    EXPECT_GT(s.interleavings, wide ? 10u : 3u);
+    ASSERT_EQ(s.violations, 0u) << text
+                                << FormatInterleaveRun(Parse(text.c_str()), *s.first_violation)
+                                << "schedule "
+                                << absl::StrJoin(s.first_violation->schedule.choices, " ");
+  }
+}
+
+TEST(RacingMisuseTest, ThePreFixBorrowingUnpinStillWrapsAFullReadField) {
+  const std::string wide = CarryProgram("split", true);
+  const ExploreSummary w = Explore({"carry-wide", wide.c_str()}, "broken:unpin-borrow");
+  std::cout << "broken:unpin-borrow carry-wide: " << w.violations << " of " << w.interleavings
+            << " schedules violate\n";
+  EXPECT_GT(w.violations, 0u);
+  const std::string text = CarryProgram("split");
+  const ExploreSummary s = Explore({"carry", text.c_str()}, "broken:unpin-borrow");
+  std::cout << "broken:unpin-borrow carry: " << s.violations << " of " << s.interleavings
             << " schedules lose the read pins\n";
   ASSERT_GT(s.violations, 0u);
   const std::string& why = s.first_violation->failures.front();
   EXPECT_NE(why.find("pin fields read=0"), std::string::npos) << why;
+  // The first violating schedule replays to the same failure.
+  InterleaveScript again = Parse(text.c_str());
+  again.schedule = s.first_violation->schedule.choices;
+  absl::StatusOr<InterleaveRun> replay = ReplayInterleaveScript(again, "broken:unpin-borrow");
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  EXPECT_EQ(replay->failures, s.first_violation->failures);
 }
 
 TEST(RacingMisuseTest, ScriptsRoundTripWithTheMisuseMark) {

@@ -107,7 +107,7 @@ TEST(SchedulerEnginesTest, EveryCorpusSeedReplaysIdenticallyOnBothEngines) {
 TEST(SchedulerEnginesTest, TheTeethRegressionInputKeepsItsVerdictOnBothEngines) {
   // The put/unpin race that the teeth tests find: a double free on the broken put only.
   absl::StatusOr<InterleaveScript> script = ParseInterleaveScript(
-      "set refs=1 write=1\nthread 1 put\nthread 2 unpin write\nschedule 1 2 1\n");
+      "set refs=1 write=1\nthread 1 put\nthread 2 unpin write\nschedule 1 2 2 1\n");
   ASSERT_TRUE(script.ok());
   for (SchedulerEngine engine : {SchedulerEngine::kFibers, SchedulerEngine::kThreads}) {
     auto broken = ReplayInterleaveScript(*script, "broken:put-reread", On(engine));

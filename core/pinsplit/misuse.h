@@ -21,8 +21,8 @@ enum class Misuse : std::uint8_t {
   kGetOnDead,       // get on a dead object (the kernel's "addition on 0; use-after-free")
   kPutUnderflow,    // put with no ordinary reference held on a live object: saturates (leak)
   kPutOnDead,       // put on a dead object: undone, so the object is never freed twice
-  kUnpinUnderflow,  // unpin of a kind that holds no pin on a live object: undone
-  kUnpinOnDead,     // unpin on a dead object: undone
+  kUnpinUnderflow,  // unpin of a kind that holds no pin on a live object: refused or undone
+  kUnpinOnDead,     // unpin on a dead object: refused or undone
 };
 inline constexpr int kMisuseKinds = 7;
 

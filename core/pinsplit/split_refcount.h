@@ -9,8 +9,10 @@
 //   +---------+---------+-----+---------------------------+
 //
 // Pin fields. Each holds an exact count, 0 .. 2^bits-1. try_pin() is a compare-exchange that
-// never writes a full field, so in-contract pins never carry into a neighbour, whatever the
-// number of racing threads; a full field answers PinResult::kFull and changes nothing.
+// never writes a full field, and unpin() one that never writes an empty field, so no pin or
+// unpin carries into or borrows from a neighbour, whatever the number of racing threads and
+// whatever the callers do: a full field answers PinResult::kFull and changes nothing, an empty
+// one is reported as misuse and changes nothing.
 //
 // Ordinary field. O bits split into four zones of Q = 2^(O-2) values, like rcuref's zones. The
 // top two bits name the zone, leaving O-2 usable bits (22 in the seed layout):
@@ -21,11 +23,11 @@
 //   [3Q, 4Q)  SATURATED   sticky; kSaturatedValue = 3Q + Q/2 sits in the middle
 //
 // The live base 2Q keeps a put at zero from borrowing from the R/W field: it lands in UNDERFLOW.
-// Every operation decides on the value its own atomic operation returned, so a thread that
-// leaves its zone repairs the word in its slow path before it returns. A thread therefore has at
-// most one unit in flight, and a zone absorbs up to Q/2 - 1 racing threads from its middle or
-// from its edge: kMaxRacingThreads = 2^(O-3) - 1 (2,097,151 for the seed layout) threads acting
-// at once on one counter can never push the ordinary field into the R/W field.
+// Every operation decides on the value its own atomic operation returned, so a thread whose get
+// or put leaves its zone repairs the word in its slow path before it returns. A thread therefore
+// has at most one unit in flight, and a zone absorbs up to Q/2 - 1 racing threads from its
+// middle or from its edge: kMaxRacingThreads = 2^(O-3) - 1 (2,097,151 for the seed layout)
+// threads acting at once on one counter can never push the ordinary field into the R/W field.
 //
 // States and transitions (refs, pins as seen in one word):
 //   LIVE refs>0 or pins>0 --put/unpin of the last holder--> LIVE refs=0 pins=0 --> DEAD
@@ -37,35 +39,50 @@
 //     repair or by any try_get that finds the word beyond LIVE); until then, a put racing with
 //     the overflowing get may briefly read the word back in LIVE.
 //   LIVE refs=0 pins>0 --put--> UNDERFLOW --> SATURATED (kPutUnderflow): a leak, never a free.
+//   An unpin of an empty pin field (live or dead) is refused: no transition, the word unwritten.
 //
 // Memory ordering:
 //   get      relaxed fetch_add: the caller holds a reference, so it is already synchronised.
 //   try_get  compare-exchange loop, acquire on success (beyond LIVE it establishes saturation
 //            before it hands out the reference it cannot count).
 //   try_pin  compare-exchange loop, acquire on success.
-//   put      release fetch_sub. The last drop then marks the word DEAD with an acquire RMW. That
-//   unpin    RMW reads the end of the release sequence of every earlier drop, so the thread that
-//            frees happens-after every access made under every earlier reference or pin. (No
+//   put      release fetch_sub.
+//   unpin    compare-exchange loop, release on success (its load and failed attempts relaxed:
+//            they publish nothing, and a refused unpin writes nothing).
+//            The last drop of either then marks the word DEAD with an acquire RMW. That RMW reads
+//            the end of the release sequence of every earlier drop, so the thread that frees
+//            happens-after every access made under every earlier reference or pin. (No
 //            standalone acquire fence: ThreadSanitizer in clang 14 does not model them.)
 //   reads    acquire load.
 //
-// Fast paths: get, put and unpin are one fetch_add/fetch_sub plus tests on its returned value;
-// try_get and try_pin are compare-exchange loops, because a pin field has no room to overshoot
-// and a dead word must not be touched. Slow paths are out of line.
+// Fast paths: get and put are one fetch_add/fetch_sub plus tests on its returned value; try_get,
+// try_pin and unpin are compare-exchange loops (a load, one compare-exchange when nothing races,
+// and tests), because a pin field has no room to overshoot, an empty pin field must not be
+// written and a dead word must not be touched. Slow paths are out of line.
+//   Why unpin is not a fetch_sub (issue 20): a fetch_sub of an empty field borrows one from the
+// field above until a repair adds it back. A misused unpin write that borrows from a full READ
+// field leaves it one below full, a racing try_pin(kRead) is admitted into that gap, and the
+// repair's carry then wraps the READ field to zero: held read pins vanish from the word and a
+// later drop answers kLast under them, an early free. Deciding before writing rules out every
+// borrow, and with it every window an unpin misuse opened.
 //
-// Misuse (see misuse.h), decided on the returned value and repaired before returning:
+// Misuse (see misuse.h), decided on the value the operation's own atomic operation returned
+// (for unpin, the value its compare-exchange would have replaced):
 //   get on a dead object            kGetOnDead      undone; stays dead; returns kDead
 //   put with no reference, live     kPutUnderflow   saturated: leaked, never freed
-//   put / unpin on a dead object    k*OnDead        undone; never a second kLast
-//   unpin of a kind holding no pin  kUnpinUnderflow undone
+//   put on a dead object            kPutOnDead      undone; never a second kLast
+//   unpin on a dead object          kUnpinOnDead    refused: the word is never written
+//   unpin of a kind holding no pin  kUnpinUnderflow refused: the word is never written
 //   get or put on saturated         kSaturated      stays saturated
-// An unpin of an empty pin field borrows one from the field above it until its repair lands.
-// The borrowed field reads as all ones, never as zero, so a racing operation may refuse a pin
-// or miss a last drop (a leak) but never frees early. Two misuses on an object whose last holder
-// is letting go open a window for an innocent racer: a misused get (the word looks alive until
-// its undo) or a misused unpin of an empty field (the borrowed fields look like pins) may let a
-// try_get or try_pin succeed on the dying object. A misused put there cannot: UNDERFLOW with no
-// pins reads as dead. Misuse is a caller bug; outside these windows its damage is a leak.
+// Racing with correct operations: get and put misuse are undone by a second RMW, so the word is
+// visibly wrong between the two; unpin misuse never is. The pin fields therefore stay exact for
+// the holders whatever the misuse (a misused put lands in the ordinary field's zones, never in a
+// pin field). One misuse on an object whose last holder is letting go opens a window for an
+// innocent racer: a misused get makes the word look alive until its undo, so a try_get or
+// try_pin may succeed on the dying object. A misused put there cannot (UNDERFLOW with no pins
+// reads as dead), nor can a misused unpin (it writes nothing). No misuse makes two operations
+// answer kLast or loses a correct operation. Misuse is a caller bug; outside that window its
+// damage is a leak.
 #pragma once
 
 #include <array>
@@ -205,13 +222,17 @@ class SplitRefcount {
     }
   }
 
-  // Drops a pin of `kind`. kLast: it was the last holder of any kind; the caller frees.
+  // Drops a pin of `kind`. kLast: it was the last holder of any kind; the caller frees. An
+  // empty field is never written (see "Why unpin is not a fetch_sub" above).
   PutResult unpin(PinKind kind) {
     const Word one = pin_one(kind);
-    const Word old = word_.fetch_sub(one, std::memory_order_release);
-    if ((old & pin_mask(kind)) == 0 || old - one == kLiveBase) [[unlikely]] {
-      return unpin_slow(old, kind);
-    }
+    const Word mask = pin_mask(kind);
+    Word old = word_.load(std::memory_order_relaxed);
+    do {
+      if ((old & mask) == 0) [[unlikely]] return unpin_slow(old, kind);
+    } while (!word_.compare_exchange_weak(old, old - one, std::memory_order_release,
+                                          std::memory_order_relaxed));
+    if (old - one == kLiveBase) [[unlikely]] return unpin_slow(old, kind);
     return PutResult::kLive;
   }
 
@@ -310,13 +331,13 @@ class SplitRefcount {
     return PutResult::kLive;
   }
 
+  // `old`: the word unpin() replaced (its field held a pin, and old - one == kLiveBase: the
+  // last holder let go), or the word it refused to write (the field was empty: misuse).
   [[gnu::noinline]] PutResult unpin_slow(Word old, PinKind kind) {
-    const Word one = pin_one(kind);
-    if ((old & pin_mask(kind)) != 0) {  // old - one == kLiveBase: the last holder let go
+    if ((old & pin_mask(kind)) != 0) {
       mark_dead();
       return PutResult::kLast;
     }
-    word_.fetch_add(one, std::memory_order_relaxed);
     report_misuse(is_dead(old) ? Misuse::kUnpinOnDead : Misuse::kUnpinUnderflow, name(), old);
     return PutResult::kLive;
   }

@@ -217,19 +217,36 @@ TYPED_TEST(SplitRefcountTest, MisuseOnADeadObjectIsUndoneAndNeverFreesTwice) {
                                                 Misuse::kUnpinOnDead, Misuse::kUnpinOnDead));
 }
 
-TYPED_TEST(SplitRefcountTest, UnpinOfAnEmptyPinFieldIsUndoneAndReported) {
+TYPED_TEST(SplitRefcountTest, UnpinOfAnEmptyPinFieldIsRefusedAndReported) {
   using C = typename TestFixture::Counter;
   C c;
   ASSERT_EQ(c.try_pin(PinKind::kRead), PinResult::kPinned);
   const std::uint32_t before = c.raw();
   EXPECT_EQ(c.unpin(PinKind::kWrite), PutResult::kLive);
-  EXPECT_EQ(c.raw(), before);  // the borrow from READ was repaired
+  EXPECT_EQ(c.raw(), before);  // refused: nothing borrowed from READ
   EXPECT_EQ(c.pins(PinKind::kRead), 1u);
   ASSERT_EQ(c.unpin(PinKind::kRead), PutResult::kLive);
-  EXPECT_EQ(c.unpin(PinKind::kRead), PutResult::kLive);  // the top field wraps, then repairs
+  const std::uint32_t unpinned = c.raw();
+  EXPECT_EQ(c.unpin(PinKind::kRead), PutResult::kLive);  // the top field is refused too
+  EXPECT_EQ(c.raw(), unpinned);
   EXPECT_EQ(c.state().refs, 1u);
   EXPECT_EQ(c.state().pins, 0u);
   EXPECT_THAT(this->misuse_.take(), ElementsAre(Misuse::kUnpinUnderflow, Misuse::kUnpinUnderflow));
+}
+
+// Issue 20's word, sequentially: a full READ field and an empty R/W field. The misused unpin
+// write leaves the word as it was (it used to borrow from READ), so the READ field keeps
+// answering full and a pin read is refused, before and after.
+TYPED_TEST(SplitRefcountTest, AMisusedUnpinWriteNeverTouchesAFullReadField) {
+  using C = typename TestFixture::Counter;
+  C c;
+  ASSERT_TRUE(c.reset(1, C::kMaxReadPins, 0, false));
+  const std::uint32_t before = c.raw();
+  EXPECT_EQ(c.unpin(PinKind::kWrite), PutResult::kLive);
+  EXPECT_EQ(c.raw(), before);
+  EXPECT_EQ(c.try_pin(PinKind::kRead), PinResult::kFull);
+  EXPECT_EQ(c.pins(PinKind::kRead), C::kMaxReadPins);
+  EXPECT_THAT(this->misuse_.take(), ElementsAre(Misuse::kUnpinUnderflow));
 }
 
 TYPED_TEST(SplitRefcountTest, ResetRefusesStatesTheLayoutCannotHold) {
