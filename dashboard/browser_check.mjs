@@ -6,7 +6,8 @@
 // and checks that
 //   - it loads with no console error, page error or network request leaving the file;
 //   - the verdict board lies within the first screen (1366x768), every tile has a value, and
-//     there is a tile per target plus one per health question;
+//     there is a tile per target plus the health tiles (each named one at least; the page's
+//     own health group sets the count, so a new health tile needs no change here);
 //   - the scenario map has one cell per scenario x policy of the compare inputs;
 //   - every <canvas> holds a Chart.js chart that has drawn (non-blank pixels), folded ones once
 //     unfolded;
@@ -78,8 +79,13 @@ const fixtureDir = path.join(here, 'test', 'fixtures');
 const fixtures = fs.readdirSync(fixtureDir).filter((f) => f.endsWith('.json'))
     .map((f) => path.join(fixtureDir, f));
 const kViewport = { width: 1366, height: 768 };
-// Health tiles beside the targets': safety, fuzzing, storms, budget, fidelity, harness speed.
-const kHealthTiles = ['safety', 'fuzz', 'stress', 'budget', 'fidelity', 'harness'];
+// Health tiles beside the targets' that every page must have: safety, fuzzing, storms, budget,
+// fidelity, harness speed, mutation kill rate, the kernel trial. The expected tile count is not
+// fixed here: it is one per target of the latest bench run plus however many tiles the page's
+// health group (.health-tiles) holds, each with a unique id, a value and a link; the page may add
+// health tiles beyond this list without this check changing.
+const kHealthTiles = ['safety', 'fuzz', 'stress', 'budget', 'fidelity', 'harness', 'mutation',
+  'kernel'];
 
 // Every result file under `root` (recursively), parsed.
 function jsonUnder(root) {
@@ -150,19 +156,30 @@ async function checkPage(name, inputs, { absentKinds = [] } = {}) {
   const tiles = await page.evaluate(() => [...document.querySelectorAll('#verdict .tile')].map((t) => {
     const box = t.getBoundingClientRect();
     return { id: t.dataset.tile, href: t.getAttribute('href'), value: t.querySelector('.tile-value')?.textContent.trim() ?? '',
-      bottom: box.bottom, target: Boolean(document.querySelector(t.getAttribute('href'))) };
+      bottom: box.bottom, target: Boolean(document.querySelector(t.getAttribute('href'))),
+      group: t.closest('.targets-tiles') ? 'targets' : t.closest('.health-tiles') ? 'health' : 'none' };
   }));
   const latestBench = benchDocs.at(-1);
   const targetCount = latestBench ? latestBench.targets.length : 1;
-  check(tiles.length === targetCount + kHealthTiles.length,
-        `${name}: ${targetCount + kHealthTiles.length} tiles (found ${tiles.length})`);
+  const targetTiles = tiles.filter((t) => t.group === 'targets');
+  const healthTiles = tiles.filter((t) => t.group === 'health');
+  check(targetTiles.length === targetCount,
+        `${name}: ${targetCount} target tiles (found ${targetTiles.length})`);
+  check(healthTiles.length >= kHealthTiles.length,
+        `${name}: at least ${kHealthTiles.length} health tiles (found ${healthTiles.length})`);
+  check(tiles.length === targetCount + healthTiles.length,
+        `${name}: ${targetCount} target + ${healthTiles.length} health tiles and no others (found ${tiles.length})`);
+  check(new Set(tiles.map((t) => t.id)).size === tiles.length,
+        `${name}: every tile has its own id (${tiles.map((t) => t.id).join(', ')})`);
   for (const t of tiles) {
     check(t.value.length > 0, `${name}: tile ${t.id} has a value`);
     check(t.bottom <= kViewport.height, `${name}: tile ${t.id} is on the first screen (bottom ${t.bottom})`);
     check(t.target, `${name}: tile ${t.id} links to its section (${t.href})`);
   }
   for (const id of kHealthTiles) check(tiles.some((t) => t.id === id), `${name}: a ${id} tile`);
-  for (const kind of absentKinds) {
+  // 'health': every health tile the page has (a bench run alone answers none of them).
+  const absent = absentKinds === 'health' ? healthTiles.map((t) => t.id) : absentKinds;
+  for (const kind of absent) {
     const t = tiles.find((x) => x.id === kind);
     check(t?.value === 'no result', `${name}: without ${kind} results its tile says "no result" (${t?.value})`);
   }
@@ -284,7 +301,7 @@ try {
   await checkPage('dashboard-one-run', [...runs.slice(-1), ...fixtures]);
   await checkPage('dashboard-two-runs', [...runs.slice(-2), ...fixtures]);
   await checkPage('dashboard-bench-only', runs.slice(-1),
-                  { absentKinds: ['safety', 'fuzz', 'stress', 'budget', 'fidelity', 'harness'] });
+                  { absentKinds: 'health' });
   if (realResults) {
     const shot = await checkPage('dashboard-real', [path.resolve(realResults)]);
     fs.copyFileSync(shot, verdictPng);
