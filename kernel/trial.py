@@ -198,25 +198,83 @@ def judge_attack(doc, layout, kind):
     return checks
 
 
+# Each kernel is compared with both policies: the split kernel keeps PageAnonExclusive (the
+# change only moves the pin count into fields), so anon-exclusive is what it should match; the
+# split policy is the model of the split word without that bit (docs/kernel.md#results).
+MODEL_POLICIES = ("anon-exclusive", "split")
+RANDOM_SCRIPTS = 30
+
+
 def run_model_checks(kernel):
-    """The host backend's scenarios and false-pin sweep inside the guest."""
+    """The host backend's scenarios, random scripts and false-pin sweep inside the guest."""
     binary = pinsplit_binary()
     if not binary:
-        return {"skipped": "no build/release/cli/pinsplit: ./harness build release pinsplit"}
-    policy = "split" if kernel.kind == "split" else "anon-exclusive"
-    out = {}
-    for what, args in (("fidelity", ["fidelity", f"--model={policy}", "--json",
-                                     os.path.join(ROOT, "scenarios", "mm")]),
-                       ("false_pin", ["host", "false-pin", "--json"])):
-        result = kernel.run([binary, *args], what, timeout=600)
+        return {"fidelity": {"skipped": "no build/release/cli/pinsplit: ./harness build "
+                                        "release pinsplit"}}
+    out = {"fidelity_by_policy": {}}
+    for policy in MODEL_POLICIES:
+        report = os.path.join(KBUILD, "runs", f"fidelity-{kernel.name}-{policy}.json")
+        if os.path.exists(report):
+            os.unlink(report)
+        # Random scripts only against the kernel's own policy: the split policy's known
+        # differences (below) would show up in them under many names.
+        extra = ([f"--random={RANDOM_SCRIPTS}", "--seed=1", "--false_pin"]
+                 if policy == "anon-exclusive" else [])
+        result = kernel.run([binary, "host", "fidelity", f"--model={policy}", *extra,
+                             f"--output={report}", os.path.join(ROOT, "scenarios", "mm")],
+                            f"fidelity --model={policy}", timeout=900)
         try:
-            doc = json.loads(result.output[result.output.index("{"):])
-        except ValueError:
-            doc = {"error": result.output[-1500:]}
+            with open(report) as f:
+                doc = json.load(f)
+        except (OSError, ValueError):
+            doc = {"skipped": f"no report (exit {result.code}): {result.output[-800:]}"}
         doc["exit"] = result.code
-        doc["policy"] = policy if what == "fidelity" else None
-        out[what] = doc
+        doc["policy"] = policy
+        out["fidelity_by_policy"][policy] = doc
+        log(f"{kernel.name}: against the {policy} model: {doc.get('summary')}")
+    # The kernel's own policy is the headline; the other stays in fidelity_by_policy.
+    out["fidelity"] = out["fidelity_by_policy"]["anon-exclusive"]
+    out["false_pin"] = out["fidelity"].get("false_pin")
     return out
+
+
+# Where the split kernel parts from the split policy, and why (docs/kernel.md#results): the
+# kernel keeps PageAnonExclusive, so an R/O long-term pin unshares a shared page (the model's
+# split policy records the pin without it) and a write fault on a non-exclusive page with an
+# extra reference copies; and no mechanism on any host holds 16 READ pins of one page for the
+# scenario that fills the field (its pins run through stand-ins).
+EXPLAINED_SPLIT_MODEL_DIFFERENCES = {
+    "ro_pin_previously_shared", "ro_pin_fast_previously_shared", "extra_reference_at_fault",
+    "read_pin_field_full"}
+
+
+def judge_model(kernel, entry):
+    checks = []
+    by_policy = entry.get("fidelity_by_policy")
+    if not by_policy:
+        return [(f"{kernel.name}: model checks ran", False, str(entry.get("fidelity")))]
+    own = by_policy["anon-exclusive"]
+    summary = own.get("summary") or {}
+    checks.append((f"{kernel.name}: every scenario and random script agrees with the "
+                   "anon-exclusive model", bool(summary) and summary.get("disagree") == 0
+                   and summary.get("agree", 0) > 0, f"{summary or own.get('skipped')}"))
+    split = by_policy["split"]
+    differing = {os.path.basename(sc["scenario"]).removesuffix(".ops")
+                 for sc in split.get("scenarios", []) if sc.get("agree") is False}
+    checks.append((f"{kernel.name}: every difference from the split model is one "
+                   "docs/kernel.md explains", bool(split.get("summary"))
+                   and differing <= EXPLAINED_SPLIT_MODEL_DIFFERENCES,
+                   f"unexplained: {sorted(differing - EXPLAINED_SPLIT_MODEL_DIFFERENCES)}"))
+    sweep = own.get("false_pin") or {}
+    threshold = sweep.get("host_copy_threshold")
+    if kernel.kind == "split":
+        checks.append(("split: fork never copies on references alone (false-pin sweep)",
+                       bool(sweep) and threshold is None, f"threshold {threshold}"))
+    else:
+        checks.append(("stock: fork copies at about 1023 extra references (false-pin sweep)",
+                       threshold is not None and 1000 <= threshold <= 1024,
+                       f"threshold {threshold}"))
+    return checks
 
 
 def run_costs(kernels, pin_trial):
@@ -263,6 +321,7 @@ def run_trial(records, layout, args):
         entry = {"selftests": run_selftests(k, bins)}
         log(f"{k.name}: model scenarios and false-pin sweep")
         entry.update(run_model_checks(k))
+        checks += judge_model(k, entry)
         log(f"{k.name}: attacks")
         for attack in run_attacks(k, pin_trial, layout):
             checks += judge_attack(attack, layout, k.kind)

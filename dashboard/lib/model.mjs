@@ -475,11 +475,14 @@ function kernelModel(latest) {
   const kernels = Object.entries(doc.kernels).map(([name, k]) => {
     const tests = Object.entries(k.selftests ?? {}).map(([test, t]) => ({ test, ...t }));
     const sum = (key) => tests.reduce((n, t) => n + (t[key] ?? 0), 0);
-    const fidelity = k.fidelity?.summary ? { policy: k.fidelity.policy ?? k.fidelity.model_policy,
-      ...k.fidelity.summary, stand_ins: (k.fidelity.scenarios ?? []).flatMap((s) => s.stand_ins ?? []) } : null;
+    const agreement = (f) => (f?.summary ? { policy: f.policy ?? f.model_policy ?? '-', ...f.summary,
+      stand_ins: (f.scenarios ?? []).flatMap((s) => s.stand_ins ?? []),
+      differing: (f.scenarios ?? []).filter((s) => s.agree === false).map((s) => s.scenario.split('/').at(-1)) } : null);
+    const fidelity = agreement(k.fidelity);
+    const by_policy = Object.values(k.fidelity_by_policy ?? {}).map(agreement).filter(Boolean);
     return {
       name, tests, pass: sum('pass'), fail: sum('fail') + sum('error'), skip: sum('skip'),
-      fidelity, fidelity_error: k.fidelity && !k.fidelity.summary ? (k.fidelity.skipped ?? k.fidelity.error ?? 'no summary') : null,
+      fidelity, by_policy: by_policy.length ? by_policy : fidelity ? [fidelity] : [], fidelity_error: k.fidelity && !k.fidelity.summary ? (k.fidelity.skipped ?? k.fidelity.error ?? 'no summary') : null,
       false_pin: k.false_pin ?? null,
       warnings: (k.console_warnings ?? []).length,
       build: doc.builds.find((b) => b.variant === name) ?? null,

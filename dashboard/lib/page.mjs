@@ -573,13 +573,13 @@ function kernelSection(model) {
     cells: [x.name, t.test, t.pass ?? 0, { text: String(t.fail + (t.error ?? 0)), cls: t.fail || t.error ? 'unmet' : 'met' },
       t.skip ?? 0, (t.failed ?? []).slice(0, 2).join('; ') || '-'],
   })));
-  const agreement = k.kernels.map((x) => ({
-    cells: [x.name, x.fidelity ? x.fidelity.policy ?? '-' : '-',
-      x.fidelity ? { text: `${x.fidelity.agree} / ${x.fidelity.total - x.fidelity.skipped}`, cls: x.fidelity.disagree ? 'unmet' : 'met' } : x.fidelity_error ?? '-',
-      x.fidelity ? x.fidelity.skipped : '-',
-      x.fidelity ? ([...new Set(x.fidelity.stand_ins)].join('; ') || 'none') : '-',
+  const agreement = k.kernels.flatMap((x) => (x.by_policy.length ? x.by_policy : [null]).map((f) => ({
+    cells: [x.name, f ? f.policy : '-',
+      f ? { text: `${f.agree} / ${f.total - f.skipped}`, cls: f.disagree ? 'unmet' : 'met' } : x.fidelity_error ?? '-',
+      f ? f.skipped : '-', f ? (f.differing.join(', ') || 'none') : '-',
+      f ? ([...new Set(f.stand_ins)].length ? `${new Set(f.stand_ins).size} kinds` : 'none') : '-',
       x.warnings, x.build ? `${(x.build.wall_s / 60).toFixed(1)} min${x.build.incremental ? ' (incr.)' : ''}` : '-'],
-  }));
+  })));
   const fieldText = (f) => (f ? `R ${f.read} RW ${f.rw} ord ${f.ordinary}${f.saturated ? ' (sat.)' : ''}` : '-');
   const attacks = k.attacks.map((a) => ({
     cells: [a.kernel, a.attack, a.mechanism, a.predicted ? `${a.predicted.attack}: ${a.predicted.units} units` : '-',
@@ -599,7 +599,7 @@ function kernelSection(model) {
 <h3>Selftests</h3>
 ${table(['kernel', 'test', 'pass', 'fail', 'skip', 'failures'], selftests, ' id="kernel-selftests"')}
 <h3>Model agreement</h3>
-${table(['kernel', 'model policy', 'agree', 'skipped', 'stand-ins', 'kernel warnings', 'build'], agreement, ' id="kernel-agreement"')}
+${table(['kernel', 'model policy', 'agree', 'skipped', 'differing', 'stand-ins', 'kernel warnings', 'build'], agreement, ' id="kernel-agreement"')}
 <h3>Attacks</h3>
 ${table(['kernel', 'attack', 'mechanism', 'budget predicts', 'outcome', 'fields at the limit', 'fields after release'], attacks, ' id="kernel-attacks"')}
 <h3>Costs, split over stock</h3>
