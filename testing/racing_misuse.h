@@ -27,8 +27,8 @@
 //      holder from a misused get's resurrection window dropping on the dead word (*-on-dead).
 //      (Before issue 20 an unpin read could find the read field borrowed by a misused unpin
 //      write and report unpin-underflow; unpin now never borrows, so that is a broken promise.)
-// Missed last drops (a leak) are allowed: the header names them. The counter's interleavings are those of the deterministic scheduler
-// (sequentially consistent), as everywhere in the explorer.
+// Missed last drops (a leak) are allowed: the header names them. The counter's interleavings are
+// those of the deterministic scheduler (sequentially consistent), as everywhere in the explorer.
 #pragma once
 
 #include <array>

@@ -229,10 +229,12 @@ class SplitRefcount {
     const Word mask = pin_mask(kind);
     Word old = word_.load(std::memory_order_relaxed);
     do {
-      if ((old & mask) == 0) [[unlikely]] return unpin_slow(old, kind);
+      if ((old & mask) == 0) [[unlikely]]
+        return unpin_slow(old, kind);
     } while (!word_.compare_exchange_weak(old, old - one, std::memory_order_release,
                                           std::memory_order_relaxed));
-    if (old - one == kLiveBase) [[unlikely]] return unpin_slow(old, kind);
+    if (old - one == kLiveBase) [[unlikely]]
+      return unpin_slow(old, kind);
     return PutResult::kLive;
   }
 

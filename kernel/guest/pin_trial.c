@@ -111,6 +111,23 @@ static void print_fields(const char *name, struct fields f)
 	       name, f.word, f.ordinary, f.read, f.rw, f.saturated ? "true" : "false");
 }
 
+/* One pin attack's result: how far it got, why it stopped, the fields. */
+static void print_pin_attack(const char *name, const char *mechanism, int bound,
+			     int accepted, int refused_errno, struct fields before,
+			     struct fields at_max, struct fields after)
+{
+	printf("{\"attack\": \"%s\", \"mechanism\": \"%s\", \"bound\": %d, "
+	       "\"accepted\": %d, \"refused_at\": %d, \"errno\": \"%s\", ",
+	       name, mechanism, bound, accepted, refused_errno ? accepted + 1 : 0,
+	       refused_errno ? strerrorname_np(refused_errno) : "");
+	print_fields("before", before);
+	printf(", ");
+	print_fields("at_max", at_max);
+	printf(", ");
+	print_fields("after", after);
+	printf("}\n");
+}
+
 static char *anon_page(void)
 {
 	char *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
@@ -151,16 +168,8 @@ static int attack_rw(int max)
 			break;
 	}
 	after = fields_of(page);
-	printf("{\"attack\": \"rw\", \"mechanism\": \"io_uring_register_buffers\", "
-	       "\"bound\": %d, \"accepted\": %d, \"refused_at\": %d, \"errno\": \"%s\", ",
-	       max, accepted, refused_errno ? accepted + 1 : 0,
-	       refused_errno ? strerrorname_np(refused_errno) : "");
-	print_fields("before", base);
-	printf(", ");
-	print_fields("at_max", full);
-	printf(", ");
-	print_fields("after", after);
-	printf("}\n");
+	print_pin_attack("rw", "io_uring_register_buffers", max, accepted, refused_errno,
+			 base, full, after);
 	return 0;
 }
 
@@ -199,16 +208,8 @@ static int attack_read(int max)
 		ioctl(gup, PIN_LONGTERM_TEST_STOP);
 	}
 	after = fields_of(range);
-	printf("{\"attack\": \"read\", \"mechanism\": \"gup_test PIN_LONGTERM_TEST_START\", "
-	       "\"bound\": %d, \"accepted\": %d, \"refused_at\": %d, \"errno\": \"%s\", ",
-	       max, accepted, refused_errno ? accepted + 1 : 0,
-	       refused_errno ? strerrorname_np(refused_errno) : "");
-	print_fields("before", base);
-	printf(", ");
-	print_fields("at_max", full);
-	printf(", ");
-	print_fields("after", after);
-	printf("}\n");
+	print_pin_attack("read", "gup_test PIN_LONGTERM_TEST_START", max, accepted,
+			 refused_errno, base, full, after);
 	close(gup);
 	return 0;
 }

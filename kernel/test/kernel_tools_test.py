@@ -90,21 +90,23 @@ class BootTest(unittest.TestCase):
         with self.assertRaisesRegex(TrialError, "--build-only"):
             uml.boot("/nonexistent/linux", ["true"])
 
+    @staticmethod
+    def fake_kernel(tmp, script):
+        fake = os.path.join(tmp, "linux")
+        with open(fake, "w") as f:
+            f.write("#!/bin/sh\n" + script)
+        os.chmod(fake, 0o755)
+        return fake
+
     def test_a_kernel_that_dies_without_a_status_is_an_error_not_a_hang(self):
         with tempfile.TemporaryDirectory() as tmp:
-            fake = os.path.join(tmp, "linux")
-            with open(fake, "w") as f:
-                f.write("#!/bin/sh\necho 'Kernel panic - not syncing: test'\nexit 1\n")
-            os.chmod(fake, 0o755)
+            fake = self.fake_kernel(tmp, "echo 'Kernel panic - not syncing: test'\nexit 1\n")
             with self.assertRaisesRegex(TrialError, "panicked"):
                 uml.boot(fake, ["true"], timeout=10)
 
     def test_a_hang_is_stopped_at_the_timeout_with_its_processes(self):
         with tempfile.TemporaryDirectory() as tmp:
-            fake = os.path.join(tmp, "linux")
-            with open(fake, "w") as f:
-                f.write("#!/bin/sh\nsleep 300 &\nsleep 300\n")
-            os.chmod(fake, 0o755)
+            fake = self.fake_kernel(tmp, "sleep 300 &\nsleep 300\n")
             with self.assertRaisesRegex(TrialError, "ran past 1 s"):
                 uml.boot(fake, ["true"], timeout=1)
             left = subprocess.run(["pgrep", "-f", fake], capture_output=True, text=True)
