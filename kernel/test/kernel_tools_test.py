@@ -187,6 +187,17 @@ class SemanticPatchTest(unittest.TestCase):
         self.assertIn("unpin_user_pages(p, n)", other)
         self.assertIn("unpin_user_folio_kind(folio, 1, page_pin_kind_of_bio(bio))", other)
 
+    def test_fuse_unpins_by_whether_it_dirtied_the_page(self):
+        out = self.spatch("70-fuse-unpin-kind.cocci", "fs/fuse/file.c",
+                          "static void release(struct page **pages, int n, bool should_dirty)\n"
+                          "{\n\tfor (int i = 0; i < n; i++)\n"
+                          "\t\tunpin_user_page(pages[i]);\n}\n"
+                          "static void other(struct page *page)\n"
+                          "{\n\tunpin_user_page(page);\n}\n")
+        self.assertIn("unpin_user_page_kind(pages[i], page_pin_kind_of_dirty(should_dirty))",
+                      out)
+        self.assertIn("\tunpin_user_page(page);", out)  # no dirty flag: left inferred
+
 
 if __name__ == "__main__":
     unittest.main()

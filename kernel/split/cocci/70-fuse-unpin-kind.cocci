@@ -15,6 +15,6 @@ type T;
  {
  <...
 - unpin_user_page(P)
-+ unpin_user_page_kind(P, dirty ? PAGE_PIN_RW : PAGE_PIN_READ)
++ unpin_user_page_kind(P, page_pin_kind_of_dirty(dirty))
  ...>
  }

@@ -79,6 +79,12 @@ struct page;
 #define page_pin_kind_of_bio(bio) \
 	(op_is_write(bio_op(bio)) ? PAGE_PIN_READ : PAGE_PIN_RW)
 
+/*
+ * A caller that dirties the pages it releases wrote into them, so they were
+ * pinned for write; the others were pinned to be read.
+ */
+#define page_pin_kind_of_dirty(dirty) ((dirty) ? PAGE_PIN_RW : PAGE_PIN_READ)
+
 static __always_inline unsigned int page_pin_split_ordinary(unsigned int word)
 {
 	return word & PAGE_PIN_SPLIT_ORD_MASK;
