@@ -19,7 +19,7 @@ import os
 import re
 import subprocess
 
-from common import HERE
+from common import HERE, SPATCH
 
 UNPIN = re.compile(r"\b(unpin_user_pages_dirty_lock|unpin_user_page_range_dirty_lock|"
                    r"unpin_user_pages|unpin_user_page|unpin_user_folio|unpin_folios|unpin_folio)"
@@ -60,7 +60,7 @@ def signed_readers(tree):
     cocci = os.path.join(HERE, "split", "cocci", "find-signed-refcount.cocci")
     found = []
     for i in range(0, len(files), 40):
-        proc = subprocess.run(["spatch", "--very-quiet", "--no-show-diff", "--sp-file", cocci,
+        proc = subprocess.run([*SPATCH, "--no-show-diff", "--sp-file", cocci,
                                *files[i:i + 40]], cwd=tree, capture_output=True, text=True,
                               check=False)
         found += [l.split(" ", 1)[1] for l in proc.stdout.splitlines()

@@ -17,7 +17,8 @@ import shutil
 import subprocess
 import tarfile
 
-from common import HERE, KBUILD, TrialError, log, run
+import common
+from common import HERE, KBUILD, SPATCH, TrialError, log, run
 
 SOURCE_PACKAGE = "linux-source-6.12"
 SRC = os.path.join(KBUILD, "src")
@@ -82,8 +83,9 @@ def change_digest():
             h.update(os.path.relpath(path, CHANGE).encode())
             with open(path, "rb") as f:
                 h.update(f.read())
-    with open(__file__, "rb") as f:
-        h.update(f.read())
+    for part in (__file__, common.__file__):  # the edit steps, and how spatch runs
+        with open(part, "rb") as f:
+            h.update(f.read())
     return h.hexdigest()[:16]
 
 
@@ -110,6 +112,8 @@ def prepare_stock():
     os.rename(os.path.join(tmp, top), SRC)
     os.rmdir(tmp)
     git("init", "-q")
+    # 80,000 loose objects would start an automatic repack that competes with the build.
+    git("config", "gc.auto", "0")
     # Debian's tree ignores everything with its top-level .gitignore.
     git("add", "-Af", ".")
     git("commit", "-qm", f"{SOURCE_PACKAGE} as unpacked")
@@ -141,9 +145,8 @@ def apply_step(work, subject, body, new_files, edits, semantic_patches):
             f.write("\n".join(lines) + "\n")
     for cocci, targets in semantic_patches:
         for rel in targets:
-            out = run(["spatch", "--very-quiet", "--sp-file", os.path.join(CHANGE, "cocci", cocci),
-                       "--in-place", rel], cwd=work, capture=True)
-            del out
+            run([*SPATCH, "--sp-file", os.path.join(CHANGE, "cocci", cocci), "--in-place", rel],
+                cwd=work, capture=True)
     git("add", "-Af", ".", cwd=work)
     if not git("status", "--porcelain", cwd=work, capture=True).strip():
         raise TrialError(f"step '{subject}' changed nothing: the tree moved under it")
@@ -186,7 +189,8 @@ def write_patch_series():
     os.makedirs(PATCHES)
     git("format-patch", "-q", "-o", PATCHES, "stock..split")
     patches = sorted(glob.glob(os.path.join(PATCHES, "*.patch")))
-    # checkpatch runs scripts/spdxcheck.py with the first python3 on PATH: Debian's has ply.
+    # checkpatch runs scripts/spdxcheck.py with the first python3 on PATH: Debian's has its
+    # modules (python3-ply, python3-git).
     env = dict(os.environ, PATH="/usr/bin:/bin:" + os.environ.get("PATH", ""))
     proc = subprocess.run(["perl", "scripts/checkpatch.pl", "--no-signoff", "--terse",
                            "--show-types", *patches], cwd=SRC, capture_output=True, text=True,
@@ -196,3 +200,6 @@ def write_patch_series():
     problems = [l for l in proc.stdout.splitlines() if ": ERROR:" in l or ": WARNING:" in l]
     log(f"patch series: {len(patches)} patches in {PATCHES}; checkpatch: "
         f"{len(problems)} problems besides the sign-off (checkpatch.txt)")
+    if "Traceback" in proc.stderr:
+        log("checkpatch could not check the SPDX lines: scripts/spdxcheck.py failed "
+            "(checkpatch.txt)")

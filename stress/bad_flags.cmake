@@ -17,3 +17,7 @@ expect(2 --mix=teleport:1)
 expect(2 --storm=mm --policy=ideal --seconds=0.1)
 expect(2 --no-such-flag)
 expect(2 extra-argument)
+# x86's locked compare-exchange is the fence this build drops: a storm here cannot show it.
+if(PROCESSOR MATCHES "^(x86_64|AMD64|i.86)$")
+  expect(2 --storm=mm --mm_variant=broken:no-fence-after-pin --seconds=0.1)
+endif()
