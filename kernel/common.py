@@ -9,6 +9,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "testing"))
+import result_files  # noqa: E402,F401  (testing/result_files.py: version, atomic writes)
 KBUILD = os.environ.get("PINSPLIT_KERNEL_BUILD", os.path.join(ROOT, "build", "kernel"))
 
 

@@ -17,7 +17,6 @@ import shutil
 import subprocess
 import tarfile
 
-import common
 from common import HERE, KBUILD, SPATCH, TrialError, log, run
 
 SOURCE_PACKAGE = "linux-source-6.12"
@@ -83,9 +82,9 @@ def change_digest():
             h.update(os.path.relpath(path, CHANGE).encode())
             with open(path, "rb") as f:
                 h.update(f.read())
-    for part in (__file__, common.__file__):  # the edit steps, and how spatch runs
-        with open(part, "rb") as f:
-            h.update(f.read())
+    with open(__file__, "rb") as f:  # the edit steps
+        h.update(f.read())
+    h.update(" ".join(SPATCH).encode())  # how Coccinelle writes the code
     return h.hexdigest()[:16]
 
 

@@ -22,15 +22,11 @@ import os
 import re
 import statistics
 import subprocess
-import sys
 import time
 
 import build
 import uml
-from common import HERE, KBUILD, ROOT, TrialError, log, run
-
-sys.path.insert(0, os.path.join(ROOT, "testing"))
-import result_files  # noqa: E402  (testing/result_files.py: version, atomic writes)
+from common import HERE, KBUILD, ROOT, TrialError, log, result_files, run
 
 SELFTESTS = os.path.join(KBUILD, "selftests")
 GUEST = os.path.join(KBUILD, "guest")
@@ -308,17 +304,49 @@ def cached_findings(record):
 
 
 def run_trial(records, layout, args):
+    """Runs the trial and writes its result; Ctrl-C keeps what was measured, marked
+    "interrupted": true, and returns 130."""
     started = datetime.datetime.now(datetime.timezone.utc)
     t0 = time.monotonic()
-    bins, pin_trial = build_guest_programs()
-    kernels = [Kernel(r, args.mem) for r in records]
-    predicted = predicted_attacks(layout)
     doc = {"kind": "kernel", "run": run_info(started), "arch": "um", "layout": list(layout),
            "builds": records, "kernels": {}, "attacks": [], "checks": []}
     checks = []
+    kernels = []
+    interrupted = False
+    try:
+        measure(doc, checks, kernels, records, layout, args)
+    except KeyboardInterrupt:
+        interrupted = True
+        log("interrupted: writing what was measured so far")
+    checks.append(("nothing left behind: no UML process, no memory file in /dev/shm",
+                   not leftovers(kernels), f"{leftovers(kernels)}"))
+    doc["checks"] = [{"check": c, "ok": bool(ok), "detail": d} for c, ok, d in checks]
+    doc["seconds"] = round(time.monotonic() - t0, 1)
+    if interrupted:
+        doc["interrupted"] = True
+    out = args.out or os.path.join(result_files_root(), "kernel", f"{doc['run']['id']}.json")
+    result_files.write_atomically(out, doc)
+    failed = [c for c in doc["checks"] if not c["ok"]]
+    for c in doc["checks"]:
+        log(f"{'ok  ' if c['ok'] else 'FAIL'} {c['check']}" + ("" if c["ok"] else
+                                                                 f": {c['detail']}"))
+    log(f"trial written to {out} ({doc['seconds']:.0f} s, {len(failed)} failed checks"
+        + (", interrupted)" if interrupted else ")"))
+    return 130 if interrupted else 1 if failed else 0
+
+
+def measure(doc, checks, kernels, records, layout, args):
+    """The trial's steps, filling doc, checks and kernels as it goes."""
+    bins, pin_trial = build_guest_programs()
+    kernels += [Kernel(r, args.mem) for r in records]
+    predicted = predicted_attacks(layout)
     for k in kernels:
         log(f"{k.name}: selftests")
         entry = {"selftests": run_selftests(k, bins)}
+        doc["kernels"][k.name] = entry
+        for name, st in entry["selftests"].items():
+            checks.append((f"{k.name}: selftest {name} has no failures", st["fail"] == 0
+                           and st["error"] == 0, f"failed: {st['failed'][:3]}"))
         log(f"{k.name}: model scenarios and false-pin sweep")
         entry.update(run_model_checks(k))
         checks += judge_model(k, entry)
@@ -329,10 +357,6 @@ def run_trial(records, layout, args):
             attack["predicted"] = row and {"attack": row["attack"], "units": row["units"],
                                            "syscalls": row["syscalls"]}
             doc["attacks"].append(attack)
-        doc["kernels"][k.name] = entry
-        for name, st in entry["selftests"].items():
-            checks.append((f"{k.name}: selftest {name} has no failures", st["fail"] == 0
-                           and st["error"] == 0, f"failed: {st['failed'][:3]}"))
     split_records = [r for r in records if r["kind"] == "split"]
     if split_records:
         doc["findings"] = cached_findings(split_records[0])
@@ -351,19 +375,6 @@ def run_trial(records, layout, args):
         doc["kernels"][k.name]["boots"] = k.boots
         checks.append((f"{k.name}: no kernel warning the trial did not expect", not unexpected,
                        f"{unexpected[:3]}"))
-    checks.append(("nothing left behind: no UML process, no memory file in /dev/shm",
-                   not leftovers(kernels), f"{leftovers(kernels)}"))
-    doc["checks"] = [{"check": c, "ok": bool(ok), "detail": d} for c, ok, d in checks]
-    doc["seconds"] = round(time.monotonic() - t0, 1)
-    out = args.out or os.path.join(result_files_root(), "kernel", f"{doc['run']['id']}.json")
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    result_files.write_atomically(out, doc)
-    failed = [c for c in doc["checks"] if not c["ok"]]
-    for c in doc["checks"]:
-        log(f"{'ok  ' if c['ok'] else 'FAIL'} {c['check']}" + ("" if c["ok"] else
-                                                                 f": {c['detail']}"))
-    log(f"trial written to {out} ({doc['seconds']:.0f} s, {len(failed)} failed checks)")
-    return 1 if failed else 0
 
 
 def leftovers(kernels):

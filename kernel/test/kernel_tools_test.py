@@ -3,8 +3,11 @@
 attacks, selftest totals, the boot runner's refusals, the CLI's exit codes,
 and the semantic patches on small files written here for the purpose."""
 
+import argparse
+import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -17,7 +20,7 @@ sys.path.insert(0, KERNEL)
 import build  # noqa: E402
 import trial  # noqa: E402
 import uml  # noqa: E402
-from common import SPATCH, TrialError  # noqa: E402
+from common import SPATCH, TrialError, result_files  # noqa: E402
 
 SEED = (4, 4, 24)
 
@@ -129,6 +132,48 @@ class CliTest(unittest.TestCase):
         proc = self.run_main("--boot", "true")
         self.assertEqual(proc.returncode, 2)
         self.assertIn("not built", proc.stderr)
+
+    def test_an_unwritable_out_is_refused_before_anything_is_built(self):
+        with tempfile.TemporaryDirectory() as folder:
+            # Without the early check, --skip-unbuilt would say "skipped" and exit 77.
+            proc = self.run_main("--skip-unbuilt", f"--out={folder}")
+            self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
+            self.assertIn("it is a directory", proc.stderr)
+
+
+class TrialResultTest(unittest.TestCase):
+    """run_trial's ending: what it writes when interrupted, and where it cannot write."""
+
+    def run_trial(self, out, measure):
+        args = argparse.Namespace(out=out, mem="256M", no_costs=True)
+        saved = trial.measure
+        trial.measure = measure
+        try:
+            return trial.run_trial([], (4, 4, 24), args)
+        finally:
+            trial.measure = saved
+
+    def test_ctrl_c_keeps_what_was_measured(self):
+        def interrupted(doc, checks, kernels, records, layout, args):
+            doc["kernels"]["stock"] = {"selftests": {"cow": {"pass": 23}}}
+            checks.append(("stock: selftest cow has no failures", True, ""))
+            raise KeyboardInterrupt
+        with tempfile.TemporaryDirectory() as folder:
+            out = os.path.join(folder, "trial.json")
+            self.assertEqual(self.run_trial(out, interrupted), 130)
+            with open(out) as f:
+                doc = json.load(f)
+        self.assertTrue(doc["interrupted"])
+        self.assertEqual(doc["kernels"]["stock"]["selftests"]["cow"]["pass"], 23)
+        self.assertEqual([c["check"] for c in doc["checks"]][0],
+                         "stock: selftest cow has no failures")
+
+    def test_a_full_device_is_an_output_error_and_is_not_replaced(self):
+        if not os.path.exists("/dev/full"):
+            self.skipTest("no /dev/full")
+        with self.assertRaises(result_files.OutputError):
+            self.run_trial("/dev/full", lambda *a: None)
+        self.assertTrue(stat.S_ISCHR(os.stat("/dev/full").st_mode))
 
 
 @unittest.skipUnless(shutil.which("spatch"), "spatch (Debian coccinelle) is not installed")
