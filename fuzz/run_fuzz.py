@@ -124,7 +124,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seconds", type=positive_int, default=30,
                         help="budget per target run (default 30)")
     parser.add_argument("--target", action="append", default=[],
-                        help="a target to run (repeat or comma-separate; default: all)")
+                        help="a target to run, NAME or NAME[POLICY] for one policy of "
+                             "mm_ops (repeat or comma-separate; default: all)")
     parser.add_argument("--jobs", type=positive_int, default=os.cpu_count() or 2,
                         help="libFuzzer fork-mode workers (default: the number of cores)")
     parser.add_argument("--seed", type=positive_int, default=1, help="libFuzzer -seed (default 1)")
@@ -396,11 +397,28 @@ def collect_crashes(run: TargetRun, artifacts: Path, fuzz_dir: Path) -> None:
                                 "expected": crash_expected(run, decoded)})
 
 
+TARGET_SPEC = re.compile(r"([A-Za-z0-9_]+)(?:\[([A-Za-z0-9_-]+)\])?")
+
+
+def split_target_spec(spec: str) -> tuple[str, str | None]:
+    """"mm_ops" -> ("mm_ops", None): every policy; "mm_ops[split]" -> one policy."""
+    match = TARGET_SPEC.fullmatch(spec)
+    if not match:
+        raise UsageError(f"bad target {spec!r}: NAME or NAME[POLICY]")
+    name, policy = match.groups()
+    if policy is not None and policy not in [v[0] for v in VARIANTS.get(name, [])]:
+        policies = [v[0] for v in VARIANTS.get(name, [])]
+        raise UsageError(f"target {name} has no policy {policy!r}"
+                         + (f"; its policies: {', '.join(policies)}" if policies else ""))
+    return name, policy
+
+
 def plan(args: argparse.Namespace, targets: list[str]) -> list[TargetRun]:
     runs = []
-    for target in targets:
+    for target, only in map(split_target_spec, targets):
         for policy, env, decode_args, expect in VARIANTS.get(target, [(None, {}, [], False)]):
-            runs.append(TargetRun(target, policy, env, decode_args, expect))
+            if only is None or policy == only:
+                runs.append(TargetRun(target, policy, env, decode_args, expect))
     return runs + runs_from_no_seeds(runs)
 
 
@@ -447,7 +465,7 @@ def main(argv: list[str]) -> int:
             return 2
     try:
         known = known_targets(build_dir)
-        unknown = [t for t in args.target if t not in known]
+        unknown = [t for t in args.target if split_target_spec(t)[0] not in known]
         if unknown:
             raise UsageError(f"unknown target(s) {', '.join(unknown)}; known: {', '.join(known)}")
     except UsageError as e:

@@ -114,6 +114,20 @@ class AccumulateTest(unittest.TestCase):
         self.assertTrue(all(r.expect_crashes for r in runs if not r.from_seeds))
         self.assertEqual(len({r.label() for r in runs}), len(runs))
 
+    def test_one_policy_of_a_target_runs_alone(self):
+        args = argparse.Namespace()
+        runs = run_fuzz.plan(args, ["mm_ops[split]", "interleave"])
+        self.assertEqual([(r.target, r.policy) for r in runs],
+                         [("mm_ops", "split"), ("interleave", None)])
+        # A policy whose known bugs must be found keeps its from-no-seeds row.
+        runs = run_fuzz.plan(args, ["mm_ops[mapcount]"])
+        self.assertEqual([r.from_seeds for r in runs], [True, False])
+
+    def test_a_bad_target_spec_is_a_usage_error(self):
+        for spec in ("mm_ops[ideal", "mm_ops[nope]", "interleave[split]", "a b"):
+            with self.assertRaises(run_fuzz.UsageError, msg=spec):
+                run_fuzz.plan(argparse.Namespace(), [spec])
+
 
 class CrashClassTest(unittest.TestCase):
     """A crash counts as expected only under a policy that may crash, and only when its decoded
