@@ -14,15 +14,71 @@
 
 namespace pinsplit {
 
+// BUG: SplitRefcount's last drop as it was before issue 20's speed runs: the move from "live
+// zero" to DEAD is an unconditional fetch_sub. Correct callers never notice (nothing can move a
+// word at live zero). But a misused get makes a dying word look alive until its undo, and a
+// try_get or try_pin admitted in that window then holds the word this subtraction hits: its own
+// last drop answers kLast too (a double free) and one of the two subtractions wraps the word
+// into the pin fields. Kept so that the racing-misuse tests show the finding reproduces on the
+// old code and not on the fixed one (racing_misuse_test.cc).
+template <class Layout = SeedLayout, template <class> class Atom = std::atomic>
+class BlindMarkDeadSplitRefcount : public SplitRefcount<Layout, Atom> {
+  using Base = SplitRefcount<Layout, Atom>;
+
+ public:
+  using Word = typename Base::Word;
+  using Base::Base;
+
+  static constexpr std::string_view name() { return "broken:blind-mark-dead"; }
+
+  PutResult put() {
+    const Word old = this->word_.fetch_sub(1, std::memory_order_release);
+    if (Base::refs_offset(old) - 2 >= Base::kMaxRefs - 1) [[unlikely]] {
+      return put_slow_blindly(old);
+    }
+    return PutResult::kLive;
+  }
+
+  // SplitRefcount::unpin with the same blind move after the last holder's unpin.
+  PutResult unpin(PinKind kind) {
+    const Word one = Base::pin_one(kind);
+    const Word mask = Base::pin_mask(kind);
+    Word old = this->word_.load(std::memory_order_relaxed);
+    do {
+      if ((old & mask) == 0) [[unlikely]]
+        return Base::unpin_slow(old, kind);  // refused: writes nothing
+    } while (!this->word_.compare_exchange_weak(old, old - one, std::memory_order_release,
+                                                std::memory_order_relaxed));
+    if (old - one != Base::kLiveBase) return PutResult::kLive;
+    mark_dead_blindly();
+    return PutResult::kLast;
+  }
+
+ protected:
+  PutResult put_slow_blindly(Word old) {
+    if (old != Base::kLiveBase + 1) return Base::put_slow(old);
+    mark_dead_blindly();
+    return PutResult::kLast;
+  }
+
+  // The bug: subtracts from whatever the word holds by now.
+  void mark_dead_blindly() {
+    this->word_.fetch_sub(Base::kLiveBase - Base::kDeadValue, std::memory_order_acquire);
+  }
+};
+
 // BUG: put()'s slow path re-reads the word instead of deciding on the value its own fetch_sub
 // returned, and reconstructs "the old value" as (re-read + 1). This is the bug class fixed in
 // the kernel's rcuref in 2025. The window between the fetch_sub and the re-read lets another
 // holder's drop land in it: with one reference held by A and one pin by B, A's fetch_sub
 // leaves only the pin, B's unpin leaves "live zero", A re-reads live zero and believes it made
-// the last drop, and both A and B return kLast: a double free.
+// the last drop, and both A and B return kLast: a double free. Its last drops are the blind move
+// to DEAD the bug was written against: the real compare-exchange from live zero would refuse
+// the second move and hide this schedule's double free, though not the bug (A would still
+// decide on a word it no longer owns).
 template <class Layout = SeedLayout, template <class> class Atom = std::atomic>
-class RereadingPutSplitRefcount : public SplitRefcount<Layout, Atom> {
-  using Base = SplitRefcount<Layout, Atom>;
+class RereadingPutSplitRefcount : public BlindMarkDeadSplitRefcount<Layout, Atom> {
+  using Base = BlindMarkDeadSplitRefcount<Layout, Atom>;
 
  public:
   using Word = typename Base::Word;
@@ -34,7 +90,7 @@ class RereadingPutSplitRefcount : public SplitRefcount<Layout, Atom> {
     const Word old = this->word_.fetch_sub(1, std::memory_order_release);
     if (Base::refs_offset(old) - 2 >= Base::kMaxRefs - 1) [[unlikely]] {
       const Word reread = this->word_.load(std::memory_order_relaxed);  // the bug
-      return Base::put_slow(reread + 1);
+      return this->put_slow_blindly(reread + 1);
     }
     return PutResult::kLive;
   }
@@ -59,9 +115,11 @@ class RelaxedLastPutSplitRefcount : public SplitRefcount<Layout, Atom> {
     const Word old = this->word_.fetch_sub(1, std::memory_order_release);
     if (Base::refs_offset(old) - 2 >= Base::kMaxRefs - 1) [[unlikely]] {
       if (old == Base::kLiveBase + 1) {
-        this->word_.fetch_sub(Base::kLiveBase - Base::kDeadValue,
-                              std::memory_order_relaxed);  // the bug: no acquire
-        return PutResult::kLast;
+        Word live_zero = Base::kLiveBase;
+        return this->word_.compare_exchange_strong(live_zero, Base::kDeadValue,
+                                                   std::memory_order_relaxed)  // the bug
+                   ? PutResult::kLast
+                   : PutResult::kLive;
       }
       return Base::put_slow(old);
     }

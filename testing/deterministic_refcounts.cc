@@ -42,6 +42,7 @@ const std::vector<std::pair<std::string, Factory>>& BrokenRegistry() {
       Entry<WritablePredicateLiesSplitRefcount<SeedLayout, DeterministicAtomic>>(),
       Entry<StoreRepairUnpinSplitRefcount<SeedLayout, DeterministicAtomic>>(),
       Entry<BorrowingUnpinSplitRefcount<SeedLayout, DeterministicAtomic>>(),
+      Entry<BlindMarkDeadSplitRefcount<SeedLayout, DeterministicAtomic>>(),
   };
   return *registry;
 }

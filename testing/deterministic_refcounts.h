@@ -23,7 +23,8 @@ namespace pinsplit {
 const std::vector<std::string>& CorrectRefcountNames();
 
 // The deliberately broken variants: "broken:put-reread", "broken:put-relaxed-last",
-// "broken:writable-predicate", "broken:unpin-repair-store", "broken:unpin-borrow".
+// "broken:writable-predicate", "broken:unpin-repair-store", "broken:unpin-borrow",
+// "broken:blind-mark-dead".
 std::vector<std::string> BrokenRefcountNames();
 
 // A counter on DeterministicAtomic holding `refs` references. Accepts "split", every name of

@@ -49,9 +49,9 @@
 //   put      release fetch_sub.
 //   unpin    compare-exchange loop, release on success (its load and failed attempts relaxed:
 //            they publish nothing, and a refused unpin writes nothing).
-//            The last drop of either then marks the word DEAD with an acquire RMW. That RMW reads
-//            the end of the release sequence of every earlier drop, so the thread that frees
-//            happens-after every access made under every earlier reference or pin. (No
+//            The last drop of either then marks the word DEAD with an acquire compare-exchange.
+//            It reads the end of the release sequence of every earlier drop, so the thread that
+//            frees happens-after every access made under every earlier reference or pin. (No
 //            standalone acquire fence: ThreadSanitizer in clang 14 does not model them.)
 //   reads    acquire load.
 //
@@ -80,9 +80,14 @@
 // pin field). One misuse on an object whose last holder is letting go opens a window for an
 // innocent racer: a misused get makes the word look alive until its undo, so a try_get or
 // try_pin may succeed on the dying object. A misused put there cannot (UNDERFLOW with no pins
-// reads as dead), nor can a misused unpin (it writes nothing). No misuse makes two operations
-// answer kLast or loses a correct operation. Misuse is a caller bug; outside that window its
-// damage is a leak.
+// reads as dead), nor can a misused unpin (it writes nothing). The last holder's move to DEAD
+// is therefore a compare-exchange from "live zero": if a misused get, or a racer it let in,
+// moved the word first, that holder answers kLive and the object is not freed under the racer,
+// whose own last drop frees it; if only the misused get was there, its undo leaves "live zero",
+// which reads as dead, and nobody frees it: a leak. (As an unconditional fetch_sub, the move
+// subtracted from a word the racer held, a double kLast and a wrapped word: issue 20's interleave
+// fuzzer found it.) No misuse makes two operations answer kLast or loses a correct operation.
+// Misuse is a caller bug; its damage is a leak.
 #pragma once
 
 #include <array>
@@ -291,8 +296,14 @@ class SplitRefcount {
   }
 
   // The last holder let go: move "live zero" to the DEAD value. Acquire makes this RMW the
-  // point that synchronises with every earlier release drop (see the header comment).
-  void mark_dead() { word_.fetch_sub(kLiveBase - kDeadValue, std::memory_order_acquire); }
+  // point that synchronises with every earlier release drop (see the header comment). Only
+  // misuse can have moved the word since the drop (a misused get, or a racer it let in): then
+  // the word is not freed here, and false says the caller was not the last.
+  bool mark_dead() {
+    Word live_zero = kLiveBase;
+    return word_.compare_exchange_strong(live_zero, kDeadValue, std::memory_order_acquire,
+                                         std::memory_order_relaxed);
+  }
 
   // Pulls the ordinary field back to kSaturatedValue, keeping whatever the pin fields hold.
   // A dead word stays dead: no repair brings it back.
@@ -318,10 +329,7 @@ class SplitRefcount {
   }
 
   [[gnu::noinline]] PutResult put_slow(Word old) {
-    if (old == kLiveBase + 1) {
-      mark_dead();
-      return PutResult::kLast;
-    }
+    if (old == kLiveBase + 1) return mark_dead() ? PutResult::kLast : PutResult::kLive;
     if (is_dead(old)) {
       word_.fetch_add(1, std::memory_order_relaxed);
       report_misuse(Misuse::kPutOnDead, name(), old);
@@ -336,10 +344,7 @@ class SplitRefcount {
   // `old`: the word unpin() replaced (its field held a pin, and old - one == kLiveBase: the
   // last holder let go), or the word it refused to write (the field was empty: misuse).
   [[gnu::noinline]] PutResult unpin_slow(Word old, PinKind kind) {
-    if ((old & pin_mask(kind)) != 0) {
-      mark_dead();
-      return PutResult::kLast;
-    }
+    if ((old & pin_mask(kind)) != 0) return mark_dead() ? PutResult::kLast : PutResult::kLive;
     report_misuse(is_dead(old) ? Misuse::kUnpinOnDead : Misuse::kUnpinUnderflow, name(), old);
     return PutResult::kLive;
   }
