@@ -406,8 +406,8 @@ def split_target_spec(spec: str) -> tuple[str, str | None]:
     if not match:
         raise UsageError(f"bad target {spec!r}: NAME or NAME[POLICY]")
     name, policy = match.groups()
-    if policy is not None and policy not in [v[0] for v in VARIANTS.get(name, [])]:
-        policies = [v[0] for v in VARIANTS.get(name, [])]
+    policies = [v[0] for v in VARIANTS.get(name, [])]
+    if policy is not None and policy not in policies:
         raise UsageError(f"target {name} has no policy {policy!r}"
                          + (f"; its policies: {', '.join(policies)}" if policies else ""))
     return name, policy

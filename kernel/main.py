@@ -56,7 +56,7 @@ def main(argv):
             sys.stdout.write(result.output)
             return result.code
         if args.out and not args.build_only:
-            # Before half an hour of building and booting, not after.
+            # Before the builds and the boots, not after them.
             result_files.check_output_path(args.out)
         if args.skip_unbuilt:
             records = [build.read_record(build.variant_name(k, layout)) for k in kinds]

@@ -318,8 +318,9 @@ def run_trial(records, layout, args):
     except KeyboardInterrupt:
         interrupted = True
         log("interrupted: writing what was measured so far")
+    left = leftovers(kernels)
     checks.append(("nothing left behind: no UML process, no memory file in /dev/shm",
-                   not leftovers(kernels), f"{leftovers(kernels)}"))
+                   not left, f"{left}"))
     doc["checks"] = [{"check": c, "ok": bool(ok), "detail": d} for c, ok, d in checks]
     doc["seconds"] = round(time.monotonic() - t0, 1)
     if interrupted:

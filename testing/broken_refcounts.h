@@ -144,29 +144,47 @@ class WritablePredicateLiesSplitRefcount : public SplitRefcount<Layout, Atom> {
   bool is_pinned_writable() const { return this->is_pinned(); }  // the bug
 };
 
-// BUG: unpin() is a fetch_sub (as SplitRefcount's was before issue 20, which now refuses an
-// empty field without writing it), and an unpin of an empty pin field repairs the word by
-// storing back the value its own fetch_sub returned instead of adding the unit back. Alone the
-// two are the same (the word is exactly that value less one unit, so the misuse is reported and
-// undone); racing, every operation that landed between the fetch_sub and the store is erased: a
-// get, a pin or a drop of a correct holder is lost, and a later drop can answer kLast while a
-// holder remains. Only misuse racing with correct operations shows it (racing_misuse.h); the
-// last-drop slow path is the correct one.
-template <class Layout = SeedLayout, template <class> class Atom = std::atomic>
-class StoreRepairUnpinSplitRefcount : public SplitRefcount<Layout, Atom> {
+// The unpin SplitRefcount had before issue 20: a fetch_sub, so an unpin of an empty pin field
+// borrows one from the field above until its slow path repairs the word. Two builds of it:
+//
+// BUG (broken:unpin-borrow, EmptyUnpinRepair::kAddBack): the old code itself. Alone it is exact
+// (the misuse is reported and undone). Racing: a misused unpin write that borrows from a full
+// READ field leaves it one below full, a racing try_pin(kRead) is admitted into that gap, and the
+// repair's carry then wraps the READ field to zero, out of the top of the word. Held read pins
+// vanish from the word and a later drop can answer kLast under them: an early free. Kept so that
+// the racing-misuse tests show the finding still reproduces on the old code and not on the
+// fixed one (racing_misuse_test.cc).
+//
+// BUG (broken:unpin-repair-store, EmptyUnpinRepair::kStoreBack): the repair stores back the
+// value its own fetch_sub returned instead of adding the unit back. Alone the two are the same
+// (the word is exactly that value less one unit); racing, every operation that landed between
+// the fetch_sub and the store is erased: a get, a pin or a drop of a correct holder is lost, and
+// a later drop can answer kLast while a holder remains. Only misuse racing with correct
+// operations shows either (racing_misuse.h); the last-drop slow path is the correct one.
+enum class EmptyUnpinRepair : bool { kAddBack, kStoreBack };
+
+template <EmptyUnpinRepair kRepair, class Layout, template <class> class Atom>
+class FetchSubUnpinSplitRefcount : public SplitRefcount<Layout, Atom> {
   using Base = SplitRefcount<Layout, Atom>;
 
  public:
   using Word = typename Base::Word;
   using Base::Base;
 
-  static constexpr std::string_view name() { return "broken:unpin-repair-store"; }
+  static constexpr std::string_view name() {
+    return kRepair == EmptyUnpinRepair::kAddBack ? "broken:unpin-borrow"
+                                                 : "broken:unpin-repair-store";
+  }
 
   PutResult unpin(PinKind kind) {
     const Word one = Base::pin_one(kind);
-    const Word old = this->word_.fetch_sub(one, std::memory_order_release);
+    const Word old = this->word_.fetch_sub(one, std::memory_order_release);  // borrows
     if ((old & Base::pin_mask(kind)) == 0) [[unlikely]] {
-      this->word_.store(old, std::memory_order_relaxed);  // the bug: not fetch_add(one)
+      if constexpr (kRepair == EmptyUnpinRepair::kAddBack) {
+        this->word_.fetch_add(one, std::memory_order_relaxed);  // its carry can wrap
+      } else {
+        this->word_.store(old, std::memory_order_relaxed);  // erases what raced in
+      }
       report_misuse(Base::is_dead(old) ? Misuse::kUnpinOnDead : Misuse::kUnpinUnderflow, name(),
                     old);
       return PutResult::kLive;
@@ -178,38 +196,12 @@ class StoreRepairUnpinSplitRefcount : public SplitRefcount<Layout, Atom> {
   }
 };
 
-// BUG: SplitRefcount's unpin as it was before issue 20: a fetch_sub, so an unpin of an empty pin
-// field borrows one from the field above until its slow path adds the unit back. Alone it is
-// exact (the misuse is reported and undone). Racing: a misused unpin write that borrows from a
-// full READ field leaves it one below full, a racing try_pin(kRead) is admitted into that gap,
-// and the repair's carry then wraps the READ field to zero, out of the top of the word. Held
-// read pins vanish from the word and a later drop can answer kLast under them: an early free.
-// Kept so that the racing-misuse tests show the finding still reproduces on the old code and
-// not on the fixed one (racing_misuse_test.cc).
 template <class Layout = SeedLayout, template <class> class Atom = std::atomic>
-class BorrowingUnpinSplitRefcount : public SplitRefcount<Layout, Atom> {
-  using Base = SplitRefcount<Layout, Atom>;
+using BorrowingUnpinSplitRefcount =
+    FetchSubUnpinSplitRefcount<EmptyUnpinRepair::kAddBack, Layout, Atom>;
 
- public:
-  using Word = typename Base::Word;
-  using Base::Base;
-
-  static constexpr std::string_view name() { return "broken:unpin-borrow"; }
-
-  PutResult unpin(PinKind kind) {
-    const Word one = Base::pin_one(kind);
-    const Word old = this->word_.fetch_sub(one, std::memory_order_release);  // the bug
-    if ((old & Base::pin_mask(kind)) == 0) [[unlikely]] {
-      this->word_.fetch_add(one, std::memory_order_relaxed);  // the repair whose carry wraps
-      report_misuse(Base::is_dead(old) ? Misuse::kUnpinOnDead : Misuse::kUnpinUnderflow, name(),
-                    old);
-      return PutResult::kLive;
-    }
-    if (old - one == Base::kLiveBase) [[unlikely]] {
-      return Base::unpin_slow(old, kind);
-    }
-    return PutResult::kLive;
-  }
-};
+template <class Layout = SeedLayout, template <class> class Atom = std::atomic>
+using StoreRepairUnpinSplitRefcount =
+    FetchSubUnpinSplitRefcount<EmptyUnpinRepair::kStoreBack, Layout, Atom>;
 
 }  // namespace pinsplit
